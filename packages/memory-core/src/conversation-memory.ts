@@ -1,0 +1,75 @@
+import type {
+  HistoryOptions,
+  ListSessionsOptions,
+  Message,
+  NewMessage,
+  NewSession,
+  Session,
+  SessionSummary,
+} from './types.js';
+
+/** Version of the contract this package describes; a backend states the version it implements. */
+export const CONTRACT_VERSION = '1.0';
+
+/**
+ * Conversation memory: sessions and their messages behind one contract, whatever the database.
+ *
+ * Every method validates its arguments first and throws a `ValidationError` naming the field, before anything
+ * touches the database. Every error is a `MemoryError` with a stable `code`; a driver's error is kept as its
+ * `cause`, never thrown as is. After `close()` every method but `close()` throws `MemoryClosedError`.
+ *
+ * Writes to one session through one store instance take effect in call order, even when the caller starts
+ * them without awaiting each other; reads of a session wait for the writes to it that were started before them.
+ */
+export interface ConversationMemory {
+  /**
+   * Creates a session and returns its id. Default title `null`, default metadata `{}`, default id a random
+   * UUID v4. `createdAt` and `updatedAt` are set to now. Throws `ConflictError` when `id` is already used.
+   */
+  createSession(input?: NewSession): Promise<string>;
+
+  /**
+   * Appends a message to a session and returns its id; the session's `updatedAt`, `messageCount` and
+   * `lastMessageAt` change in the same transaction. Throws `SessionNotFoundError` when the session does not
+   * exist and `ConflictError` when `id` is already used; in both cases nothing is written.
+   */
+  addMessage(sessionId: string, input: NewMessage): Promise<string>;
+
+  /**
+   * The session's messages oldest first: by `createdAt`, then by insertion order for equal timestamps. With
+   * `limit`, the last `limit` of them (still oldest first). A session that does not exist has no messages:
+   * the result is `[]`, not an error.
+   */
+  getHistory(sessionId: string, options?: HistoryOptions): Promise<Message[]>;
+
+  /**
+   * A page of sessions, most recent activity (`updatedAt`) first, ties broken by id (descending), each with its
+   * exact `messageCount`. `limit` defaults to 50 (1 to 1000), `offset` to 0. Consecutive pages neither overlap
+   * nor skip while nothing is written in between.
+   */
+  getSessions(options?: ListSessionsOptions): Promise<SessionSummary[]>;
+
+  /** The session with this id, or `null` when there is none. */
+  getSession(sessionId: string): Promise<Session | null>;
+
+  /**
+   * Sets the session's title (`null` clears it) and its `updatedAt` to now. Throws `SessionNotFoundError`
+   * when the session does not exist.
+   */
+  updateSessionTitle(sessionId: string, title: string | null): Promise<void>;
+
+  /**
+   * Deletes the session and all its messages in one transaction. Returns `true` when it existed, `false`
+   * when there was nothing to delete (deleting twice is not an error).
+   */
+  deleteSession(sessionId: string): Promise<boolean>;
+
+  /** Deletes every session and message of this store, in one transaction. */
+  clearAll(): Promise<void>;
+
+  /**
+   * Waits for the writes already started, then releases the store's resources (connections, file handles)
+   * that it opened itself; a database handle or pool passed in by the caller stays open. Idempotent.
+   */
+  close(): Promise<void>;
+}

@@ -1,0 +1,127 @@
+const MARKER = Symbol.for('@flux-rag/memory-core/error');
+
+/** Stable error codes. Messages may change between versions; codes do not. */
+export type MemoryErrorCode =
+  | 'MEMORY_ERROR'
+  | 'SESSION_NOT_FOUND'
+  | 'VALIDATION_FAILED'
+  | 'CONFLICT'
+  | 'MEMORY_CLOSED'
+  | 'BACKEND_UNAVAILABLE'
+  | 'SCHEMA_VERSION_UNSUPPORTED'
+  | 'BACKEND_NOT_INSTALLED';
+
+/**
+ * Base of every error the contract throws. Check with `MemoryError.isInstance(e)` (or a subclass's
+ * `isInstance`) rather than `instanceof`: it also recognises errors from a second copy of this package in the
+ * same `node_modules`. The driver's own error, when there was one, is kept as `cause`.
+ */
+export class MemoryError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: MemoryErrorCode;
+  /** Marks errors of this package across copies of it; see `isInstance`. */
+  readonly [MARKER] = true;
+
+  constructor(code: MemoryErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+
+  /** True when `error` is a `MemoryError` from any copy of this package. */
+  static isInstance(error: unknown): error is MemoryError {
+    return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[MARKER] === true;
+  }
+}
+
+function isCode<T extends MemoryError>(code: MemoryErrorCode) {
+  return (error: unknown): error is T => MemoryError.isInstance(error) && error.code === code;
+}
+
+/** A write named a session that does not exist (or, for an owner-scoped store, belongs to someone else). */
+export class SessionNotFoundError extends MemoryError {
+  /** The session id that was asked for. */
+  readonly sessionId: string;
+  constructor(sessionId: string) {
+    super('SESSION_NOT_FOUND', `Session not found: ${JSON.stringify(sessionId)}`);
+    this.sessionId = sessionId;
+  }
+  /** True when `error` is a `SessionNotFoundError` from any copy of this package. */
+  static override isInstance = isCode<SessionNotFoundError>('SESSION_NOT_FOUND');
+}
+
+/** An argument broke the contract. `field` names it, as a path such as `metadata.sources[2]`. */
+export class ValidationError extends MemoryError {
+  /** The argument (or path inside it) that was refused. */
+  readonly field: string;
+  constructor(field: string, problem: string) {
+    super('VALIDATION_FAILED', `Invalid ${field}: ${problem}`);
+    this.field = field;
+  }
+  /** True when `error` is a `ValidationError` from any copy of this package. */
+  static override isInstance = isCode<ValidationError>('VALIDATION_FAILED');
+}
+
+/** A caller-supplied id is already used by another session or message. Nothing was written. */
+export class ConflictError extends MemoryError {
+  /** `'session'` or `'message'`. */
+  readonly entity: 'session' | 'message';
+  /** The id that was already taken. */
+  readonly id: string;
+  constructor(entity: 'session' | 'message', id: string) {
+    super('CONFLICT', `A ${entity} with id ${JSON.stringify(id)} already exists`);
+    this.entity = entity;
+    this.id = id;
+  }
+  /** True when `error` is a `ConflictError` from any copy of this package. */
+  static override isInstance = isCode<ConflictError>('CONFLICT');
+}
+
+/** The store was closed; every call after `close()` (except `close()` itself) throws this. */
+export class MemoryClosedError extends MemoryError {
+  constructor() {
+    super('MEMORY_CLOSED', 'The memory store is closed');
+  }
+  /** True when `error` is a `MemoryClosedError` from any copy of this package. */
+  static override isInstance = isCode<MemoryClosedError>('MEMORY_CLOSED');
+}
+
+/**
+ * The database cannot be reached (server down, network cut, pool ended, file locked past the busy timeout).
+ * The call may succeed if retried later; the store stays usable.
+ */
+export class BackendUnavailableError extends MemoryError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('BACKEND_UNAVAILABLE', message, options);
+  }
+  /** True when `error` is a `BackendUnavailableError` from any copy of this package. */
+  static override isInstance = isCode<BackendUnavailableError>('BACKEND_UNAVAILABLE');
+}
+
+/**
+ * The database was written by a newer version of this library (its schema version is above the versions this
+ * one knows). Nothing was written to it.
+ */
+export class SchemaVersionError extends MemoryError {
+  constructor(message: string) {
+    super('SCHEMA_VERSION_UNSUPPORTED', message);
+  }
+  /** True when `error` is a `SchemaVersionError` from any copy of this package. */
+  static override isInstance = isCode<SchemaVersionError>('SCHEMA_VERSION_UNSUPPORTED');
+}
+
+/** `createMemory` chose a backend whose package is not installed; the message names the package. */
+export class BackendNotInstalledError extends MemoryError {
+  /** The npm package to install. */
+  readonly packageName: string;
+  constructor(packageName: string, options?: { cause?: unknown }) {
+    super(
+      'BACKEND_NOT_INSTALLED',
+      `The backend package ${packageName} is not installed: npm install ${packageName}`,
+      options,
+    );
+    this.packageName = packageName;
+  }
+  /** True when `error` is a `BackendNotInstalledError` from any copy of this package. */
+  static override isInstance = isCode<BackendNotInstalledError>('BACKEND_NOT_INSTALLED');
+}

@@ -1,0 +1,11 @@
+import type { Session } from '../types.js';
+
+/**
+ * The order of `getSessions`: latest `updatedAt` first, then id descending. SQL backends sort by the same two
+ * columns (ids compared byte-wise, which equals this code-unit comparison for the ASCII of UUIDs).
+ */
+export function compareSessionsByActivity(a: Session, b: Session): number {
+  const byTime = b.updatedAt.getTime() - a.updatedAt.getTime();
+  if (byTime !== 0) return byTime;
+  return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+}

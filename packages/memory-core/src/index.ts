@@ -1,0 +1,55 @@
+export {
+  BaseConversationMemory,
+  type BaseMemoryOptions,
+  type MessageRecord,
+  type SessionRecord,
+} from './base-memory.js';
+export { type Clock, monotonic } from './clock.js';
+export { CONTRACT_VERSION, type ConversationMemory } from './conversation-memory.js';
+export {
+  type BackendName,
+  CONFIG_DEFAULTS,
+  createMemory,
+  type MemoryConfig,
+  type ResolvedMemoryConfig,
+  resolveMemoryConfig,
+} from './create-memory.js';
+export {
+  BackendNotInstalledError,
+  BackendUnavailableError,
+  ConflictError,
+  MemoryClosedError,
+  MemoryError,
+  type MemoryErrorCode,
+  SchemaVersionError,
+  SessionNotFoundError,
+  ValidationError,
+} from './errors.js';
+export { InMemoryConversationMemory, type InMemoryMemoryOptions } from './in-memory/in-memory-memory.js';
+export { compareSessionsByActivity } from './in-memory/ordering.js';
+export { KeyedQueue } from './keyed-queue.js';
+export { maskSecrets } from './mask.js';
+export {
+  DEFAULTS,
+  type HistoryOptions,
+  type JsonValue,
+  LIMITS,
+  type ListSessionsOptions,
+  type Message,
+  type Metadata,
+  type NewMessage,
+  type NewSession,
+  type Role,
+  type Session,
+  type SessionSummary,
+} from './types.js';
+export {
+  assertId,
+  assertMetadata,
+  assertText,
+  assertTitle,
+  validateHistoryOptions,
+  validateListSessionsOptions,
+  validateNewMessage,
+  validateNewSession,
+} from './validation.js';

@@ -1,0 +1,10 @@
+/**
+ * Removes credentials from text that may hold a connection string: the password of every `scheme://user:pass@`
+ * and every `password=...` key/value pair becomes `***`. Used on every error message, log line and report that
+ * could carry a DSN.
+ */
+export function maskSecrets(text: string): string {
+  return text
+    .replace(/([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*):([^@\s]*)@/gi, '$1:***@')
+    .replace(/(password\s*=\s*)('[^']*'|"[^"]*"|[^\s&;]+)/gi, '$1***');
+}

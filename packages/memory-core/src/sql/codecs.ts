@@ -1,0 +1,33 @@
+import type { Metadata } from '../types.js';
+import type { StoredJson, StoredTimestamp } from './database.js';
+
+/** How a dialect stores timestamps and metadata; the only per-dialect part of the shared query code. */
+export interface SqlCodecs {
+  /** Encodes a timestamp for a parameter. */
+  encodeTimestamp(value: Date): StoredTimestamp;
+  /** Decodes a stored timestamp; never throws (unreadable legacy values decode to the epoch, see backends). */
+  decodeTimestamp(value: unknown): Date;
+  /** Encodes metadata for a parameter. */
+  encodeMetadata(value: Metadata): StoredJson;
+  /** Decodes stored metadata; never throws (see {@link decodeMetadataText} for legacy values). */
+  decodeMetadata(value: unknown): Metadata;
+}
+
+/**
+ * Reads metadata stored as JSON text, forgiving what legacy files hold: `NULL` or an empty string is `{}`;
+ * anything that is not JSON, or JSON that is not an object, is kept whole as `{ _raw: <the stored text> }`, so
+ * a read never fails and nothing is lost. The migrator's `repair` rule produces the same shape.
+ */
+export function decodeMetadataText(value: unknown): Metadata {
+  if (value === null || value === undefined) return {};
+  const text =
+    typeof value === 'string' ? value : Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
+  if (text.trim() === '') return {};
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return parsed as Metadata;
+  } catch {
+    // not JSON: kept under _raw below
+  }
+  return { _raw: text };
+}

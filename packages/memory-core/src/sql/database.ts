@@ -1,0 +1,44 @@
+import type { Generated } from 'kysely';
+
+/**
+ * A timestamp as a dialect stores it: SQLite keeps naive UTC ISO text with microseconds
+ * (`2025-03-01T14:32:01.117364`, the original Python format); PostgreSQL a `TIMESTAMPTZ`, read as a `Date`.
+ */
+export type StoredTimestamp = string | Date;
+
+/** Metadata as a dialect stores it: JSON text in SQLite, `JSONB` (read back parsed) in PostgreSQL. */
+export type StoredJson = string | object;
+
+/** The `sessions` table, with the original column names plus the columns later schema versions added. */
+export interface SessionsTable {
+  id: string;
+  title: string | null;
+  created_at: StoredTimestamp | null;
+  updated_at: StoredTimestamp | null;
+  metadata: StoredJson | null;
+  /** Exact number of messages, kept in the same transaction as every message write (schema version 2). */
+  message_count: Generated<number>;
+  /** `created_at` of the latest message, or null (schema version 2). */
+  last_message_at: StoredTimestamp | null;
+}
+
+/** The `messages` table, with the original column names plus `seq`. */
+export interface MessagesTable {
+  /**
+   * Insertion order, assigned by the database and increasing with every insert; it breaks ties between
+   * messages that share a timestamp (schema version 2; legacy rows get their rowid order).
+   */
+  seq: Generated<number>;
+  id: string;
+  session_id: string;
+  role: string;
+  content: string;
+  created_at: StoredTimestamp | null;
+  metadata: StoredJson | null;
+}
+
+/** The Kysely database type every SQL backend shares. */
+export interface Database {
+  sessions: SessionsTable;
+  messages: MessagesTable;
+}

@@ -1,0 +1,11 @@
+export { decodeMetadataText, type SqlCodecs } from './codecs.js';
+export type { Database, MessagesTable, SessionsTable, StoredJson, StoredTimestamp } from './database.js';
+export {
+  latestSchemaVersion,
+  type MigrateOptions,
+  type MigrationSet,
+  migrateToLatest,
+  schemaVersionOf,
+} from './migrate.js';
+export { toMessage, toSession, toSessionSummary } from './rows.js';
+export { SqlConversationMemory, type SqlMemoryOptions } from './sql-memory.js';

@@ -1,0 +1,184 @@
+import { ValidationError } from './errors.js';
+import {
+  DEFAULTS,
+  type HistoryOptions,
+  LIMITS,
+  type ListSessionsOptions,
+  type Metadata,
+  type NewMessage,
+  type NewSession,
+} from './types.js';
+
+// U+0000 cannot be stored by PostgreSQL; a lone surrogate would be replaced by U+FFFD on the way to UTF-8.
+const FORBIDDEN_TEXT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Refuses anything but a string that every backend stores unchanged. */
+export function assertText(field: string, value: unknown): asserts value is string {
+  if (typeof value !== 'string')
+    throw new ValidationError(field, `expected a string, got ${describe(value)}`);
+  if (FORBIDDEN_TEXT.test(value)) {
+    throw new ValidationError(field, 'contains U+0000 or a lone UTF-16 surrogate, which cannot be stored');
+  }
+}
+
+/** Validates an id: a non-empty string of at most 36 characters. */
+export function assertId(field: string, value: unknown): asserts value is string {
+  assertText(field, value);
+  if (value.length === 0) throw new ValidationError(field, 'must not be empty');
+  if (value.length > LIMITS.idLength) {
+    throw new ValidationError(field, `must be at most ${LIMITS.idLength} characters, got ${value.length}`);
+  }
+}
+
+function assertInteger(field: string, value: unknown, min: number, max: number): asserts value is number {
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw new ValidationError(field, `expected an integer, got ${describe(value)}`);
+  }
+  if (value < min || value > max)
+    throw new ValidationError(field, `must be between ${min} and ${max}, got ${value}`);
+}
+
+function assertOptionsObject(
+  field: string,
+  value: unknown,
+): asserts value is Record<string, unknown> | undefined {
+  if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) {
+    throw new ValidationError(field, `expected an object, got ${describe(value)}`);
+  }
+}
+
+/** Validates a title (`null` clears it). */
+export function assertTitle(field: string, value: unknown): asserts value is string | null {
+  if (value === null) return;
+  assertText(field, value);
+  if (value.length > LIMITS.titleLength) {
+    throw new ValidationError(field, `must be at most ${LIMITS.titleLength} characters, got ${value.length}`);
+  }
+}
+
+/**
+ * Validates metadata: a plain object whose every value survives `JSON.stringify` then `JSON.parse` unchanged.
+ * Refuses functions, symbols, `undefined`, `BigInt`, non-finite numbers, class instances (`Date`, `Map`, ...),
+ * cycles, nesting deeper than {@link LIMITS.metadataDepth}, and keys or strings with U+0000 or lone surrogates.
+ */
+export function assertMetadata(field: string, value: unknown): asserts value is Metadata {
+  if (!isPlainObject(value))
+    throw new ValidationError(field, `expected a plain JSON object, got ${describe(value)}`);
+  assertJson(field, value, 0, new Set());
+}
+
+function assertJson(path: string, value: unknown, depth: number, seen: Set<object>): void {
+  switch (typeof value) {
+    case 'string':
+      assertText(path, value);
+      return;
+    case 'boolean':
+      return;
+    case 'number':
+      if (!Number.isFinite(value)) throw new ValidationError(path, `${value} is not representable in JSON`);
+      return;
+    case 'object': {
+      if (value === null) return;
+      if (depth >= LIMITS.metadataDepth) {
+        throw new ValidationError(path, `nesting deeper than ${LIMITS.metadataDepth} levels`);
+      }
+      if (seen.has(value)) throw new ValidationError(path, 'contains a cycle');
+      seen.add(value);
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) {
+          if (!(i in value)) throw new ValidationError(`${path}[${i}]`, 'sparse array holes are not JSON');
+          assertJson(`${path}[${i}]`, value[i], depth + 1, seen);
+        }
+      } else if (isPlainObject(value)) {
+        if (Object.getOwnPropertySymbols(value).length > 0)
+          throw new ValidationError(path, 'has symbol keys');
+        for (const [key, item] of Object.entries(value)) {
+          assertText(`${path} key ${JSON.stringify(key.slice(0, 40))}`, key);
+          assertJson(`${path}.${key}`, item, depth + 1, seen);
+        }
+      } else {
+        throw new ValidationError(path, `expected a JSON value, got ${describe(value)}`);
+      }
+      seen.delete(value);
+      return;
+    }
+    default:
+      throw new ValidationError(path, `expected a JSON value, got ${describe(value)}`);
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') {
+    const name = Object.getPrototypeOf(value)?.constructor?.name;
+    return name && name !== 'Object' ? `a ${name}` : 'an object';
+  }
+  if (typeof value === 'number') return String(value);
+  return `a ${typeof value}`;
+}
+
+/** `createSession` input after validation, with its defaults applied. */
+export interface ValidSession {
+  id: string | undefined;
+  title: string | null;
+  metadata: Metadata;
+}
+
+/** Validates `createSession` input. */
+export function validateNewSession(input: unknown): ValidSession {
+  assertOptionsObject('session', input);
+  const { id, title = null, metadata = {} } = (input ?? {}) as NewSession;
+  if (id !== undefined) assertId('id', id);
+  assertTitle('title', title);
+  assertMetadata('metadata', metadata);
+  return { id, title, metadata };
+}
+
+/** `addMessage` input after validation, with its defaults applied. */
+export interface ValidMessage {
+  id: string | undefined;
+  role: string;
+  content: string;
+  metadata: Metadata;
+}
+
+/** Validates `addMessage` input. */
+export function validateNewMessage(input: unknown): ValidMessage {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new ValidationError('message', `expected an object, got ${describe(input)}`);
+  }
+  const { id, role, content, metadata = {} } = input as NewMessage;
+  if (id !== undefined) assertId('id', id);
+  assertText('role', role);
+  if (role.length === 0) throw new ValidationError('role', 'must not be empty');
+  if (role.length > LIMITS.roleLength) {
+    throw new ValidationError('role', `must be at most ${LIMITS.roleLength} characters, got ${role.length}`);
+  }
+  assertText('content', content);
+  assertMetadata('metadata', metadata);
+  return { id, role, content, metadata };
+}
+
+/** Validates `getHistory` options; `limit` is `undefined` for the whole history. */
+export function validateHistoryOptions(options: unknown): { limit: number | undefined } {
+  assertOptionsObject('options', options);
+  const { limit } = (options ?? {}) as HistoryOptions;
+  if (limit !== undefined) assertInteger('limit', limit, 1, LIMITS.historyLimit);
+  return { limit };
+}
+
+/** Validates `getSessions` options and applies their defaults. */
+export function validateListSessionsOptions(options: unknown): { limit: number; offset: number } {
+  assertOptionsObject('options', options);
+  const { limit = DEFAULTS.sessionsLimit, offset = 0 } = (options ?? {}) as ListSessionsOptions;
+  assertInteger('limit', limit, 1, LIMITS.sessionsLimit);
+  assertInteger('offset', offset, 0, LIMITS.offset);
+  return { limit, offset };
+}
