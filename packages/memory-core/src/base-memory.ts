@@ -3,6 +3,16 @@ import { type Clock, monotonic } from './clock.js';
 import type { ConversationMemory } from './conversation-memory.js';
 import { MemoryClosedError, MemoryError, SessionNotFoundError } from './errors.js';
 import { KeyedQueue } from './keyed-queue.js';
+import { maskSecrets } from './mask.js';
+import type {
+  ExportOptions,
+  ImportOptions,
+  ImportResult,
+  PortableMessage,
+  PortableRecord,
+  PortableSession,
+  StoreHealth,
+} from './portable.js';
 import type {
   HistoryOptions,
   ListSessionsOptions,
@@ -16,11 +26,17 @@ import type {
 import {
   assertId,
   assertTitle,
+  validateExportOptions,
   validateHistoryOptions,
+  validateImportOptions,
   validateListSessionsOptions,
   validateNewMessage,
   validateNewSession,
+  validatePortableRecord,
 } from './validation.js';
+
+/** Records read per page by `exportRecords`. */
+const EXPORT_PAGE = 500;
 
 /** A session as a backend must store it: validated, with its id and timestamp chosen. */
 export interface SessionRecord {
@@ -92,6 +108,31 @@ export abstract class BaseConversationMemory implements ConversationMemory {
   protected abstract _clearAll(): Promise<void>;
   /** Releases what the store opened itself. */
   protected abstract _close(): Promise<void>;
+  /** Sessions ordered by id, after `afterId` (exclusive), at most `limit`; only `sessionIds` when given. */
+  protected abstract _exportSessions(
+    afterId: string | null,
+    limit: number,
+    sessionIds: readonly string[] | undefined,
+  ): Promise<PortableSession[]>;
+  /** A session's messages in history order, skipping `offset`, at most `limit`. */
+  protected abstract _exportMessages(
+    sessionId: string,
+    offset: number,
+    limit: number,
+  ): Promise<PortableMessage[]>;
+  /**
+   * Writes validated records in one transaction, skipping ids already stored, then recomputes the counts of
+   * the sessions touched. Throws `SessionNotFoundError`, writing nothing, when a message's session is neither
+   * stored nor in `sessions`.
+   */
+  protected abstract _importBatch(
+    sessions: PortableSession[],
+    messages: PortableMessage[],
+  ): Promise<ImportResult>;
+  /** Backend name, location, version and counts; may throw when unreachable (the caller turns that into a report). */
+  protected abstract _check(): Promise<StoreHealth>;
+  /** Backend name and location for the report of an unreachable store. */
+  protected abstract describeLocation(): { backend: string; location: string };
 
   /**
    * Turns an error that is not a `MemoryError` into one. Backends override it to recognise their driver's
@@ -99,7 +140,7 @@ export abstract class BaseConversationMemory implements ConversationMemory {
    */
   protected mapError(error: unknown): MemoryError {
     const message = error instanceof Error ? error.message : String(error);
-    return new MemoryError('MEMORY_ERROR', `Backend error: ${message}`, { cause: error });
+    return new MemoryError('MEMORY_ERROR', `Backend error: ${maskSecrets(message)}`, { cause: error });
   }
 
   /** Runs the schema setup now instead of on first use; safe to call more than once. */
@@ -171,6 +212,75 @@ export abstract class BaseConversationMemory implements ConversationMemory {
     this.#assertOpen();
     await this.#writes.allSettled();
     await this.#call(() => this._clearAll());
+  }
+
+  async *exportRecords(options?: ExportOptions): AsyncIterable<PortableRecord> {
+    this.#assertOpen();
+    const { sessionIds } = validateExportOptions(options);
+    let afterId: string | null = null;
+    for (;;) {
+      const sessions: PortableSession[] = await this.#call(() =>
+        this._exportSessions(afterId, EXPORT_PAGE, sessionIds),
+      );
+      for (const session of sessions) {
+        yield session;
+        for (let offset = 0; ; offset += EXPORT_PAGE) {
+          this.#assertOpen();
+          const messages = await this.#call(() => this._exportMessages(session.id, offset, EXPORT_PAGE));
+          yield* messages;
+          if (messages.length < EXPORT_PAGE) break;
+        }
+      }
+      if (sessions.length < EXPORT_PAGE) return;
+      afterId = sessions[sessions.length - 1]!.id;
+      this.#assertOpen();
+    }
+  }
+
+  async importRecords(
+    records: Iterable<PortableRecord> | AsyncIterable<PortableRecord>,
+    options?: ImportOptions,
+  ): Promise<ImportResult> {
+    this.#assertOpen();
+    const { batchSize } = validateImportOptions(options);
+    const total: ImportResult = {
+      sessions: { written: 0, skipped: 0 },
+      messages: { written: 0, skipped: 0 },
+    };
+    let sessions: PortableSession[] = [];
+    let messages: PortableMessage[] = [];
+    const flush = async () => {
+      if (sessions.length + messages.length === 0) return;
+      const batch = { sessions, messages };
+      sessions = [];
+      messages = [];
+      await this.#writes.allSettled();
+      const result = await this.#call(() => this._importBatch(batch.sessions, batch.messages));
+      total.sessions.written += result.sessions.written;
+      total.sessions.skipped += result.sessions.skipped;
+      total.messages.written += result.messages.written;
+      total.messages.skipped += result.messages.skipped;
+    };
+    let index = 0;
+    for await (const raw of records) {
+      this.#assertOpen();
+      const record = validatePortableRecord(raw, index++);
+      if (record.type === 'session') sessions.push(record);
+      else messages.push(record);
+      if (sessions.length + messages.length >= batchSize) await flush();
+    }
+    await flush();
+    return total;
+  }
+
+  async check(): Promise<StoreHealth> {
+    this.#assertOpen();
+    try {
+      return await this.#call(() => this._check());
+    } catch (error) {
+      const cause = error instanceof Error ? error.message : String(error);
+      return { ...this.describeLocation(), reachable: false, error: maskSecrets(cause) };
+    }
   }
 
   close(): Promise<void> {

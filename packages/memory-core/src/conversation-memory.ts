@@ -1,3 +1,4 @@
+import type { ExportOptions, ImportOptions, ImportResult, PortableRecord, StoreHealth } from './portable.js';
 import type {
   HistoryOptions,
   ListSessionsOptions,
@@ -66,6 +67,33 @@ export interface ConversationMemory {
 
   /** Deletes every session and message of this store, in one transaction. */
   clearAll(): Promise<void>;
+
+  /**
+   * Streams the store's content as portable records: each session (ordered by id), then its messages in
+   * history order, timestamps at the precision the database keeps (microseconds on SQL backends). Reads page
+   * by page, so memory stays bounded whatever the store's size.
+   */
+  exportRecords(options?: ExportOptions): AsyncIterable<PortableRecord>;
+
+  /**
+   * Writes portable records exactly as given (ids, timestamps, metadata), in transactions of `batchSize`
+   * records. A record whose id is already stored is skipped, not overwritten, so importing the same file twice
+   * writes nothing the second time. Each record is validated first (`ValidationError` naming
+   * `records[i].field`). A message whose session is neither stored nor earlier in the input throws
+   * `SessionNotFoundError`, and nothing of its batch is written. Message counts are recomputed for every
+   * session touched.
+   */
+  importRecords(
+    records: Iterable<PortableRecord> | AsyncIterable<PortableRecord>,
+    options?: ImportOptions,
+  ): Promise<ImportResult>;
+
+  /**
+   * Reports whether the database answers, its version, the schema version and row counts. Never throws for
+   * an unreachable database (that is `reachable: false` with a masked `error`); throws `MemoryClosedError`
+   * after `close()`.
+   */
+  check(): Promise<StoreHealth>;
 
   /**
    * Waits for the writes already started, then releases the store's resources (connections, file handles)

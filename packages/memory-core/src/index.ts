@@ -30,6 +30,23 @@ export { compareSessionsByActivity } from './in-memory/ordering.js';
 export { KeyedQueue } from './keyed-queue.js';
 export { maskSecrets } from './mask.js';
 export {
+  type ExportOptions,
+  type ImportOptions,
+  type ImportResult,
+  PORTABLE_FORMAT_VERSION,
+  type PortableMessage,
+  type PortableRecord,
+  type PortableSession,
+  type StoreHealth,
+} from './portable.js';
+export {
+  dateToIsoMicros,
+  type IsoMicros,
+  isoMicrosToDate,
+  isoMicrosToNaive,
+  parseTimestamp,
+} from './timestamp.js';
+export {
   DEFAULTS,
   type HistoryOptions,
   type JsonValue,
@@ -48,8 +65,11 @@ export {
   assertMetadata,
   assertText,
   assertTitle,
+  validateExportOptions,
   validateHistoryOptions,
+  validateImportOptions,
   validateListSessionsOptions,
   validateNewMessage,
   validateNewSession,
+  validatePortableRecord,
 } from './validation.js';

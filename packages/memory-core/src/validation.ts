@@ -1,4 +1,6 @@
 import { ValidationError } from './errors.js';
+import type { ImportOptions, PortableMessage, PortableRecord, PortableSession } from './portable.js';
+import { parseTimestamp } from './timestamp.js';
 import {
   DEFAULTS,
   type HistoryOptions,
@@ -181,4 +183,67 @@ export function validateListSessionsOptions(options: unknown): { limit: number; 
   assertInteger('limit', limit, 1, LIMITS.sessionsLimit);
   assertInteger('offset', offset, 0, LIMITS.offset);
   return { limit, offset };
+}
+
+function assertTimestamp(field: string, value: unknown): string {
+  assertText(field, value);
+  const parsed = parseTimestamp(value);
+  if (parsed === null)
+    throw new ValidationError(field, `expected an ISO 8601 timestamp, got ${JSON.stringify(value)}`);
+  return parsed;
+}
+
+/**
+ * Validates one portable record (`records[index]`) and returns it normalised: timestamps in canonical UTC
+ * microsecond form (a value without a zone is UTC), metadata defaulting to `{}`.
+ */
+export function validatePortableRecord(record: unknown, index: number): PortableRecord {
+  const at = `records[${index}]`;
+  if (typeof record !== 'object' || record === null || Array.isArray(record)) {
+    throw new ValidationError(at, `expected an object, got ${describe(record)}`);
+  }
+  const r = record as Record<string, unknown>;
+  assertId(`${at}.id`, r.id);
+  const metadata = r.metadata ?? {};
+  assertMetadata(`${at}.metadata`, metadata);
+  const createdAt = assertTimestamp(`${at}.createdAt`, r.createdAt);
+  if (r.type === 'session') {
+    const title = r.title ?? null;
+    assertTitle(`${at}.title`, title);
+    const updatedAt = r.updatedAt === undefined ? createdAt : assertTimestamp(`${at}.updatedAt`, r.updatedAt);
+    return { type: 'session', id: r.id, title, createdAt, updatedAt, metadata } satisfies PortableSession;
+  }
+  if (r.type === 'message') {
+    assertId(`${at}.sessionId`, r.sessionId);
+    const { role, content } = validateNewMessage({ role: r.role, content: r.content });
+    return {
+      type: 'message',
+      id: r.id,
+      sessionId: r.sessionId,
+      role,
+      content,
+      createdAt,
+      metadata,
+    } satisfies PortableMessage;
+  }
+  throw new ValidationError(`${at}.type`, `expected "session" or "message", got ${JSON.stringify(r.type)}`);
+}
+
+/** Validates `importRecords` options and applies their defaults. */
+export function validateImportOptions(options: unknown): { batchSize: number } {
+  assertOptionsObject('options', options);
+  const { batchSize = 500 } = (options ?? {}) as ImportOptions;
+  assertInteger('batchSize', batchSize, 1, 10_000);
+  return { batchSize };
+}
+
+/** Validates `exportRecords` options. */
+export function validateExportOptions(options: unknown): { sessionIds: readonly string[] | undefined } {
+  assertOptionsObject('options', options);
+  const { sessionIds } = (options ?? {}) as { sessionIds?: unknown };
+  if (sessionIds === undefined) return { sessionIds };
+  if (!Array.isArray(sessionIds))
+    throw new ValidationError('sessionIds', `expected an array, got ${describe(sessionIds)}`);
+  for (const [i, id] of sessionIds.entries()) assertId(`sessionIds[${i}]`, id);
+  return { sessionIds: sessionIds as string[] };
 }

@@ -5,6 +5,8 @@ import {
   type SessionRecord,
 } from '../base-memory.js';
 import { ConflictError, SessionNotFoundError } from '../errors.js';
+import type { ImportResult, PortableMessage, PortableSession, StoreHealth } from '../portable.js';
+import { dateToIsoMicros, isoMicrosToDate } from '../timestamp.js';
 import type { Message, Session, SessionSummary } from '../types.js';
 import { compareSessionsByActivity } from './ordering.js';
 
@@ -89,6 +91,108 @@ export class InMemoryConversationMemory extends BaseConversationMemory {
   protected async _clearAll(): Promise<void> {
     this.#sessions.clear();
     this.#messageIds.clear();
+  }
+
+  protected async _exportSessions(
+    afterId: string | null,
+    limit: number,
+    sessionIds: readonly string[] | undefined,
+  ): Promise<PortableSession[]> {
+    const wanted = sessionIds ? new Set(sessionIds) : undefined;
+    return [...this.#sessions.keys()]
+      .filter((id) => (afterId === null || id > afterId) && (!wanted || wanted.has(id)))
+      .sort()
+      .slice(0, limit)
+      .map((id) => {
+        const { title, createdAt, updatedAt, metadata } = this.#sessions.get(id)!.session;
+        return {
+          type: 'session',
+          id,
+          title,
+          createdAt: dateToIsoMicros(createdAt),
+          updatedAt: dateToIsoMicros(updatedAt),
+          metadata: structuredClone(metadata),
+        };
+      });
+  }
+
+  protected async _exportMessages(
+    sessionId: string,
+    offset: number,
+    limit: number,
+  ): Promise<PortableMessage[]> {
+    const messages = this.#sessions.get(sessionId)?.messages ?? [];
+    return messages.slice(offset, offset + limit).map((m) => ({
+      type: 'message',
+      id: m.id,
+      sessionId: m.sessionId,
+      role: m.role,
+      content: m.content,
+      createdAt: dateToIsoMicros(m.createdAt),
+      metadata: structuredClone(m.metadata),
+    }));
+  }
+
+  protected async _importBatch(
+    sessions: PortableSession[],
+    messages: PortableMessage[],
+  ): Promise<ImportResult> {
+    const known = new Set(sessions.map((s) => s.id));
+    for (const message of messages) {
+      if (!known.has(message.sessionId) && !this.#sessions.has(message.sessionId)) {
+        throw new SessionNotFoundError(message.sessionId);
+      }
+    }
+    const result: ImportResult = {
+      sessions: { written: 0, skipped: 0 },
+      messages: { written: 0, skipped: 0 },
+    };
+    for (const s of sessions) {
+      if (this.#sessions.has(s.id)) {
+        result.sessions.skipped++;
+        continue;
+      }
+      const session = {
+        id: s.id,
+        title: s.title,
+        createdAt: isoMicrosToDate(s.createdAt),
+        updatedAt: isoMicrosToDate(s.updatedAt),
+        metadata: structuredClone(s.metadata),
+      };
+      this.#sessions.set(s.id, { session, messages: [] });
+      result.sessions.written++;
+    }
+    const touched = new Set<StoredSession>();
+    for (const m of messages) {
+      if (this.#messageIds.has(m.id)) {
+        result.messages.skipped++;
+        continue;
+      }
+      const stored = this.#sessions.get(m.sessionId)!;
+      this.#messageIds.add(m.id);
+      const { type: _, ...fields } = m;
+      stored.messages.push({
+        ...fields,
+        createdAt: isoMicrosToDate(m.createdAt),
+        metadata: structuredClone(m.metadata),
+      });
+      touched.add(stored);
+      result.messages.written++;
+    }
+    // Imported messages may arrive out of time order; keep each history sorted as the SQL backends read it.
+    for (const stored of touched)
+      stored.messages.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+    return result;
+  }
+
+  protected async _check(): Promise<StoreHealth> {
+    let messages = 0;
+    for (const stored of this.#sessions.values()) messages += stored.messages.length;
+    return { ...this.describeLocation(), reachable: true, sessions: this.#sessions.size, messages };
+  }
+
+  protected describeLocation() {
+    return { backend: 'memory', location: 'process memory' };
   }
 
   protected async _close(): Promise<void> {

@@ -1,12 +1,16 @@
+import type { IsoMicros } from '../timestamp.js';
 import type { Metadata } from '../types.js';
 import type { StoredJson, StoredTimestamp } from './database.js';
 
 /** How a dialect stores timestamps and metadata; the only per-dialect part of the shared query code. */
 export interface SqlCodecs {
-  /** Encodes a timestamp for a parameter. */
-  encodeTimestamp(value: Date): StoredTimestamp;
-  /** Decodes a stored timestamp; never throws (unreadable legacy values decode to the epoch, see backends). */
-  decodeTimestamp(value: unknown): Date;
+  /** Encodes a canonical UTC timestamp (microseconds kept) for a parameter. */
+  encodeTimestamp(value: IsoMicros): StoredTimestamp;
+  /**
+   * Decodes a stored timestamp to canonical text, microseconds kept; never throws (what an unreadable legacy
+   * value decodes to is the backend's documented choice).
+   */
+  decodeTimestamp(value: unknown): IsoMicros;
   /** Encodes metadata for a parameter. */
   encodeMetadata(value: Metadata): StoredJson;
   /** Decodes stored metadata; never throws (see {@link decodeMetadataText} for legacy values). */

@@ -7,5 +7,5 @@ export {
   migrateToLatest,
   schemaVersionOf,
 } from './migrate.js';
-export { toMessage, toSession, toSessionSummary } from './rows.js';
-export { SqlConversationMemory, type SqlMemoryOptions } from './sql-memory.js';
+export { toMessage, toPortableMessage, toPortableSession, toSession, toSessionSummary } from './rows.js';
+export { recountSessions, SqlConversationMemory, type SqlMemoryOptions } from './sql-memory.js';

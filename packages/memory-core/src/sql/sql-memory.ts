@@ -6,10 +6,15 @@ import {
   type SessionRecord,
 } from '../base-memory.js';
 import { ConflictError, SessionNotFoundError } from '../errors.js';
+import type { ImportResult, PortableMessage, PortableSession } from '../portable.js';
+import { dateToIsoMicros } from '../timestamp.js';
 import type { Message, Session, SessionSummary } from '../types.js';
 import type { SqlCodecs } from './codecs.js';
 import type { Database } from './database.js';
-import { toMessage, toSession, toSessionSummary } from './rows.js';
+import { toMessage, toPortableMessage, toPortableSession, toSession, toSessionSummary } from './rows.js';
+
+/** Rows per multi-row INSERT: 1000 x 6 parameters stays under SQLite's 32,766 and PostgreSQL's 65,535. */
+const ROWS_PER_INSERT = 1000;
 
 /** What a SQL backend hands to the shared query code. */
 export interface SqlMemoryOptions extends BaseMemoryOptions {
@@ -40,7 +45,7 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
   }
 
   protected async _createSession(record: SessionRecord): Promise<void> {
-    const at = this.codecs.encodeTimestamp(record.createdAt);
+    const at = this.codecs.encodeTimestamp(dateToIsoMicros(record.createdAt));
     const result = await this.db
       .insertInto('sessions')
       .values({
@@ -56,7 +61,7 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
   }
 
   protected async _addMessage(record: MessageRecord): Promise<void> {
-    const at = this.codecs.encodeTimestamp(record.createdAt);
+    const at = this.codecs.encodeTimestamp(dateToIsoMicros(record.createdAt));
     await this.writeTransaction(async (trx) => {
       // The session row is updated first: it proves the session exists and, on PostgreSQL, locks it so that
       // concurrent writers to one session commit in the order their sequence numbers were drawn.
@@ -120,7 +125,7 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
   ): Promise<boolean> {
     const result = await this.db
       .updateTable('sessions')
-      .set({ title, updated_at: this.codecs.encodeTimestamp(updatedAt) })
+      .set({ title, updated_at: this.codecs.encodeTimestamp(dateToIsoMicros(updatedAt)) })
       .where('id', '=', sessionId)
       .executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;
@@ -141,4 +146,144 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
       await trx.deleteFrom('sessions').execute();
     });
   }
+
+  protected async _exportSessions(
+    afterId: string | null,
+    limit: number,
+    sessionIds: readonly string[] | undefined,
+  ): Promise<PortableSession[]> {
+    let query = this.db.selectFrom('sessions').selectAll().orderBy('id', 'asc').limit(limit);
+    if (afterId !== null) query = query.where('id', '>', afterId);
+    if (sessionIds) {
+      if (sessionIds.length === 0) return [];
+      query = query.where('id', 'in', sessionIds);
+    }
+    const rows = await query.execute();
+    return rows.map((row) => toPortableSession(row, this.codecs));
+  }
+
+  protected async _exportMessages(
+    sessionId: string,
+    offset: number,
+    limit: number,
+  ): Promise<PortableMessage[]> {
+    const rows = await this.db
+      .selectFrom('messages')
+      .selectAll()
+      .where('session_id', '=', sessionId)
+      .orderBy('created_at', 'asc')
+      .orderBy('seq', 'asc')
+      .limit(limit)
+      .offset(offset)
+      .execute();
+    return rows.map((row) => toPortableMessage(row, this.codecs));
+  }
+
+  protected async _importBatch(
+    sessions: PortableSession[],
+    messages: PortableMessage[],
+  ): Promise<ImportResult> {
+    const { encodeTimestamp, encodeMetadata } = this.codecs;
+    return this.writeTransaction(async (trx) => {
+      const inBatch = new Set(sessions.map((s) => s.id));
+      const needed = [...new Set(messages.map((m) => m.sessionId))].filter((id) => !inBatch.has(id));
+      if (needed.length > 0) {
+        const found = new Set<string>();
+        for (const ids of chunks(needed, ROWS_PER_INSERT)) {
+          const rows = await trx.selectFrom('sessions').select('id').where('id', 'in', ids).execute();
+          for (const row of rows) found.add(row.id);
+        }
+        const missing = needed.find((id) => !found.has(id));
+        if (missing !== undefined) throw new SessionNotFoundError(missing);
+      }
+      let sessionsWritten = 0;
+      for (const part of chunks(sessions, ROWS_PER_INSERT)) {
+        const result = await trx
+          .insertInto('sessions')
+          .values(
+            part.map((s) => ({
+              id: s.id,
+              title: s.title,
+              created_at: encodeTimestamp(s.createdAt),
+              updated_at: encodeTimestamp(s.updatedAt),
+              metadata: encodeMetadata(s.metadata),
+            })),
+          )
+          .onConflict((conflict) => conflict.column('id').doNothing())
+          .executeTakeFirst();
+        sessionsWritten += Number(result.numInsertedOrUpdatedRows ?? 0);
+      }
+      let messagesWritten = 0;
+      for (const part of chunks(messages, ROWS_PER_INSERT)) {
+        const result = await trx
+          .insertInto('messages')
+          .values(
+            part.map((m) => ({
+              id: m.id,
+              session_id: m.sessionId,
+              role: m.role,
+              content: m.content,
+              created_at: encodeTimestamp(m.createdAt),
+              metadata: encodeMetadata(m.metadata),
+            })),
+          )
+          .onConflict((conflict) => conflict.column('id').doNothing())
+          .executeTakeFirst();
+        messagesWritten += Number(result.numInsertedOrUpdatedRows ?? 0);
+      }
+      if (messagesWritten > 0) {
+        for (const ids of chunks([...new Set(messages.map((m) => m.sessionId))], ROWS_PER_INSERT)) {
+          await recountSessions(trx, ids);
+        }
+      }
+      return {
+        sessions: { written: sessionsWritten, skipped: sessions.length - sessionsWritten },
+        messages: { written: messagesWritten, skipped: messages.length - messagesWritten },
+      };
+    });
+  }
+
+  /** Counts every session and message; for `check()`. */
+  protected async countRows(): Promise<{ sessions: number; messages: number }> {
+    const [sessions, messages] = await Promise.all([
+      this.db
+        .selectFrom('sessions')
+        .select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .executeTakeFirstOrThrow(),
+      this.db
+        .selectFrom('messages')
+        .select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .executeTakeFirstOrThrow(),
+    ]);
+    return { sessions: Number(sessions.n), messages: Number(messages.n) };
+  }
+}
+
+/**
+ * Recomputes `message_count` and `last_message_at` of the given sessions from their messages: after a bulk
+ * import, and after upgrading a legacy file, whose sessions had no such columns.
+ */
+export async function recountSessions(
+  db: Kysely<Database> | Transaction<Database>,
+  sessionIds: readonly string[],
+) {
+  if (sessionIds.length === 0) return;
+  await db
+    .updateTable('sessions')
+    .set((eb) => ({
+      message_count: eb
+        .selectFrom('messages')
+        .select((m) => m.fn.countAll<number>().as('n'))
+        .whereRef('messages.session_id', '=', 'sessions.id'),
+      last_message_at: eb
+        .selectFrom('messages')
+        .select((m) => m.fn.max('messages.created_at').as('t'))
+        .whereRef('messages.session_id', '=', 'sessions.id'),
+    }))
+    .where('id', 'in', sessionIds)
+    .execute();
+}
+
+function* chunks<T>(items: readonly T[], size: number): Generator<T[]> {
+  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
 }

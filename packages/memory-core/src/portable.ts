@@ -1,0 +1,69 @@
+import type { IsoMicros } from './timestamp.js';
+import type { Metadata } from './types.js';
+
+/**
+ * Version of the portable record format (`exportRecords`, `importRecords`, the CLI's JSON Lines files).
+ * A reader refuses a version it does not know.
+ */
+export const PORTABLE_FORMAT_VERSION = 1;
+
+/** A session as exported: every stored field, timestamps as UTC ISO text with microseconds. */
+export interface PortableSession {
+  readonly type: 'session';
+  readonly id: string;
+  readonly title: string | null;
+  readonly createdAt: IsoMicros;
+  readonly updatedAt: IsoMicros;
+  readonly metadata: Metadata;
+}
+
+/** A message as exported; in an export it follows its session, in history order. */
+export interface PortableMessage {
+  readonly type: 'message';
+  readonly id: string;
+  readonly sessionId: string;
+  readonly role: string;
+  readonly content: string;
+  readonly createdAt: IsoMicros;
+  readonly metadata: Metadata;
+}
+
+/** One record of an export. */
+export type PortableRecord = PortableSession | PortableMessage;
+
+/** Options of `exportRecords`. */
+export interface ExportOptions {
+  /** Export only these sessions (ids that do not exist are ignored); default every session. */
+  sessionIds?: readonly string[];
+}
+
+/** Options of `importRecords`. */
+export interface ImportOptions {
+  /** Records written per transaction, 1 to 10,000; default 500. */
+  batchSize?: number;
+}
+
+/** What `importRecords` did. Records whose id was already present are skipped, not overwritten. */
+export interface ImportResult {
+  sessions: { written: number; skipped: number };
+  messages: { written: number; skipped: number };
+}
+
+/** What `check()` found; never contains a password. */
+export interface StoreHealth {
+  /** `sqlite`, `postgres`, `memory`, or a third-party backend's name. */
+  backend: string;
+  /** Where the store points: a file path or a DSN with its password masked. */
+  location: string;
+  /** Whether the database answered. */
+  reachable: boolean;
+  /** The database server or library version, when reachable. */
+  serverVersion?: string;
+  /** The schema version the database is at, when it has one. */
+  schemaVersion?: number;
+  /** Row counts, when reachable. */
+  sessions?: number;
+  messages?: number;
+  /** Why it is not reachable or not healthy (masked). */
+  error?: string;
+}
