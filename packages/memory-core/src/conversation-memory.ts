@@ -1,12 +1,15 @@
 import type { ExportOptions, ImportOptions, ImportResult, PortableRecord, StoreHealth } from './portable.js';
 import type {
   HistoryOptions,
+  HistoryPageOptions,
   ListSessionsOptions,
   Message,
   NewMessage,
   NewSession,
+  Page,
   Session,
   SessionSummary,
+  SessionsPageOptions,
 } from './types.js';
 
 /** Version of the contract this package describes; a backend states the version it implements. */
@@ -44,11 +47,27 @@ export interface ConversationMemory {
   getHistory(sessionId: string, options?: HistoryOptions): Promise<Message[]>;
 
   /**
+   * The history read backwards one page at a time: the `limit` (default 50) messages just before `before`
+   * (or the latest ones), oldest first, with the cursor of the page before them (`null` at the start).
+   * Messages added meanwhile land after the first page and never shift later pages: no repeats, no skips.
+   * A session that does not exist has an empty last page. A cursor from another listing is a `ValidationError`.
+   */
+  getHistoryPage(sessionId: string, options?: HistoryPageOptions): Promise<Page<Message>>;
+
+  /**
    * A page of sessions, most recent activity (`updatedAt`) first, ties broken by id (descending), each with its
    * exact `messageCount`. `limit` defaults to 50 (1 to 1000), `offset` to 0. Consecutive pages neither overlap
    * nor skip while nothing is written in between.
    */
   getSessions(options?: ListSessionsOptions): Promise<SessionSummary[]>;
+
+  /**
+   * Sessions a page at a time by keyset: newest `createdAt` first, ties by id descending, with the cursor of the
+   * next page (`null` after the last). Creation order is used, not activity, because it never changes: paging
+   * while others write never repeats or skips a session (sessions created after the first page are not in it).
+   * `limit` defaults to 50 (1 to 1000).
+   */
+  getSessionsPage(options?: SessionsPageOptions): Promise<Page<SessionSummary>>;
 
   /** The session with this id, or `null` when there is none. */
   getSession(sessionId: string): Promise<Session | null>;
@@ -94,6 +113,14 @@ export interface ConversationMemory {
    * after `close()`.
    */
   check(): Promise<StoreHealth>;
+
+  /**
+   * A view of this store restricted to one owner (a user or tenant id), sharing its connections. Sessions it
+   * creates belong to that owner; every method sees only that owner's sessions and messages, and another
+   * owner's behave exactly as if they did not exist (not found, empty, `false`). Closing the view does not close
+   * the store. The unscoped store itself sees every session.
+   */
+  forOwner(ownerId: string): ConversationMemory;
 
   /**
    * Waits for the writes already started, then releases the store's resources (connections, file handles)

@@ -26,7 +26,7 @@ export {
   ValidationError,
 } from './errors.js';
 export { InMemoryConversationMemory, type InMemoryMemoryOptions } from './in-memory/in-memory-memory.js';
-export { compareSessionsByActivity } from './in-memory/ordering.js';
+export { compareSessionsByActivity, compareSessionsByCreation } from './in-memory/ordering.js';
 export { KeyedQueue } from './keyed-queue.js';
 export { maskSecrets } from './mask.js';
 export {
@@ -49,6 +49,7 @@ export {
 export {
   DEFAULTS,
   type HistoryOptions,
+  type HistoryPageOptions,
   type JsonValue,
   LIMITS,
   type ListSessionsOptions,
@@ -56,9 +57,11 @@ export {
   type Metadata,
   type NewMessage,
   type NewSession,
+  type Page,
   type Role,
   type Session,
   type SessionSummary,
+  type SessionsPageOptions,
 } from './types.js';
 export {
   assertId,
@@ -67,9 +70,11 @@ export {
   assertTitle,
   validateExportOptions,
   validateHistoryOptions,
+  validateHistoryPageOptions,
   validateImportOptions,
   validateListSessionsOptions,
   validateNewMessage,
   validateNewSession,
   validatePortableRecord,
+  validateSessionsPageOptions,
 } from './validation.js';

@@ -15,6 +15,8 @@ export interface PortableSession {
   readonly createdAt: IsoMicros;
   readonly updatedAt: IsoMicros;
   readonly metadata: Metadata;
+  /** The owner, or `null`; absent in files written before owners existed (read as `null`). */
+  readonly ownerId: string | null;
 }
 
 /** A message as exported; in an export it follows its session, in history order. */

@@ -27,6 +27,8 @@ export interface Session {
   readonly updatedAt: Date;
   /** The session's metadata; `{}` when none was given. */
   readonly metadata: Metadata;
+  /** The user or tenant the session belongs to, or `null` for a session created without an owner. */
+  readonly ownerId: string | null;
 }
 
 /** A session as listed by `getSessions`: the session plus facts about its messages. */
@@ -61,6 +63,11 @@ export interface NewSession {
   metadata?: Metadata;
   /** Caller-chosen id (1 to 36 characters); default a random UUID v4. An id already used is a `ConflictError`. */
   id?: string;
+  /**
+   * The owner (user or tenant id, 1 to 36 characters); default `null`. A store opened with `forOwner(id)` sets
+   * it itself and refuses any other value.
+   */
+  ownerId?: string | null;
 }
 
 /** Input of `addMessage`. */
@@ -92,6 +99,30 @@ export interface ListSessionsOptions {
   offset?: number;
 }
 
+/** Options of `getHistoryPage`. */
+export interface HistoryPageOptions {
+  /** Messages per page, 1 to {@link LIMITS.historyLimit}; default {@link DEFAULTS.pageLimit}. */
+  limit?: number;
+  /** The `nextCursor` of the previous page; omitted or `null` for the latest messages. */
+  before?: string | null;
+}
+
+/** Options of `getSessionsPage`. */
+export interface SessionsPageOptions {
+  /** Sessions per page, 1 to {@link LIMITS.sessionsLimit}; default {@link DEFAULTS.sessionsLimit}. */
+  limit?: number;
+  /** The `nextCursor` of the previous page; omitted or `null` for the first page. */
+  cursor?: string | null;
+}
+
+/** One page of a cursor listing. */
+export interface Page<T> {
+  /** The page's items, in the listing's order. */
+  readonly items: T[];
+  /** Opaque cursor of the next page, or `null` when this page is the last. Valid for the same store only. */
+  readonly nextCursor: string | null;
+}
+
 /** Bounds enforced by validation, the same on every backend. */
 export const LIMITS = {
   /** Longest id, in UTF-16 code units: a UUID's 36 characters, as the original `VARCHAR(36)`. */
@@ -114,4 +145,6 @@ export const LIMITS = {
 export const DEFAULTS = {
   /** `getSessions` page size, as the original's `get_sessions(limit=50)`. */
   sessionsLimit: 50,
+  /** `getHistoryPage` page size. */
+  pageLimit: 50,
 } as const;

@@ -1,14 +1,22 @@
+import {
+  decodeHistoryCursor,
+  decodeSessionCursor,
+  type HistoryPosition,
+  type SessionPosition,
+} from './cursor.js';
 import { ValidationError } from './errors.js';
 import type { ImportOptions, PortableMessage, PortableRecord, PortableSession } from './portable.js';
 import { parseTimestamp } from './timestamp.js';
 import {
   DEFAULTS,
   type HistoryOptions,
+  type HistoryPageOptions,
   LIMITS,
   type ListSessionsOptions,
   type Metadata,
   type NewMessage,
   type NewSession,
+  type SessionsPageOptions,
 } from './types.js';
 
 // U+0000 cannot be stored by PostgreSQL; a lone surrogate would be replaced by U+FFFD on the way to UTF-8.
@@ -131,16 +139,18 @@ export interface ValidSession {
   id: string | undefined;
   title: string | null;
   metadata: Metadata;
+  ownerId: string | null;
 }
 
 /** Validates `createSession` input. */
 export function validateNewSession(input: unknown): ValidSession {
   assertOptionsObject('session', input);
-  const { id, title = null, metadata = {} } = (input ?? {}) as NewSession;
+  const { id, title = null, metadata = {}, ownerId = null } = (input ?? {}) as NewSession;
   if (id !== undefined) assertId('id', id);
   assertTitle('title', title);
   assertMetadata('metadata', metadata);
-  return { id, title, metadata };
+  if (ownerId !== null) assertId('ownerId', ownerId);
+  return { id, title, metadata, ownerId };
 }
 
 /** `addMessage` input after validation, with its defaults applied. */
@@ -174,6 +184,30 @@ export function validateHistoryOptions(options: unknown): { limit: number | unde
   const { limit } = (options ?? {}) as HistoryOptions;
   if (limit !== undefined) assertInteger('limit', limit, 1, LIMITS.historyLimit);
   return { limit };
+}
+
+/** Validates `getHistoryPage` options and applies their defaults. */
+export function validateHistoryPageOptions(options: unknown): {
+  limit: number;
+  before: HistoryPosition | null;
+} {
+  assertOptionsObject('options', options);
+  const { limit = DEFAULTS.pageLimit, before = null } = (options ?? {}) as HistoryPageOptions;
+  assertInteger('limit', limit, 1, LIMITS.historyLimit);
+  if (before !== null) assertText('before', before);
+  return { limit, before: before === null ? null : decodeHistoryCursor('before', before) };
+}
+
+/** Validates `getSessionsPage` options and applies their defaults. */
+export function validateSessionsPageOptions(options: unknown): {
+  limit: number;
+  cursor: SessionPosition | null;
+} {
+  assertOptionsObject('options', options);
+  const { limit = DEFAULTS.sessionsLimit, cursor = null } = (options ?? {}) as SessionsPageOptions;
+  assertInteger('limit', limit, 1, LIMITS.sessionsLimit);
+  if (cursor !== null) assertText('cursor', cursor);
+  return { limit, cursor: cursor === null ? null : decodeSessionCursor('cursor', cursor) };
 }
 
 /** Validates `getSessions` options and applies their defaults. */
@@ -211,7 +245,17 @@ export function validatePortableRecord(record: unknown, index: number): Portable
     const title = r.title ?? null;
     assertTitle(`${at}.title`, title);
     const updatedAt = r.updatedAt === undefined ? createdAt : assertTimestamp(`${at}.updatedAt`, r.updatedAt);
-    return { type: 'session', id: r.id, title, createdAt, updatedAt, metadata } satisfies PortableSession;
+    const ownerId = r.ownerId ?? null;
+    if (ownerId !== null) assertId(`${at}.ownerId`, ownerId);
+    return {
+      type: 'session',
+      id: r.id,
+      title,
+      createdAt,
+      updatedAt,
+      metadata,
+      ownerId,
+    } satisfies PortableSession;
   }
   if (r.type === 'message') {
     assertId(`${at}.sessionId`, r.sessionId);

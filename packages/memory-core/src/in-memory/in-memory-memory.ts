@@ -2,17 +2,26 @@ import {
   BaseConversationMemory,
   type BaseMemoryOptions,
   type MessageRecord,
+  type PageRows,
+  type Scope,
   type SessionRecord,
 } from '../base-memory.js';
+import type { HistoryPosition, SessionPosition } from '../cursor.js';
 import { ConflictError, SessionNotFoundError } from '../errors.js';
 import type { ImportResult, PortableMessage, PortableSession, StoreHealth } from '../portable.js';
 import { dateToIsoMicros, isoMicrosToDate } from '../timestamp.js';
 import type { Message, Session, SessionSummary } from '../types.js';
-import { compareSessionsByActivity } from './ordering.js';
+import { compareSessionsByActivity, compareSessionsByCreation } from './ordering.js';
+
+interface StoredMessage {
+  message: Message;
+  /** Insertion sequence, as SQL backends keep in `messages.seq`. */
+  seq: number;
+}
 
 interface StoredSession {
   session: Session;
-  messages: Message[];
+  messages: StoredMessage[];
 }
 
 /** Options of {@link InMemoryConversationMemory}. */
@@ -26,46 +35,101 @@ export interface InMemoryMemoryOptions extends BaseMemoryOptions {}
 export class InMemoryConversationMemory extends BaseConversationMemory {
   readonly #sessions = new Map<string, StoredSession>();
   readonly #messageIds = new Set<string>();
+  #seq = 0;
 
   constructor(options: InMemoryMemoryOptions = {}) {
     super(options);
   }
 
+  #visible(sessionId: string, scope: Scope): StoredSession | undefined {
+    const stored = this.#sessions.get(sessionId);
+    return stored && inScope(stored.session, scope) ? stored : undefined;
+  }
+
   protected async _createSession(record: SessionRecord): Promise<void> {
     if (this.#sessions.has(record.id)) throw new ConflictError('session', record.id);
-    const { id, title, metadata, createdAt } = record;
-    const session = { id, title, createdAt, updatedAt: createdAt, metadata: structuredClone(metadata) };
+    const { id, title, metadata, createdAt, ownerId } = record;
+    const session = {
+      id,
+      title,
+      createdAt,
+      updatedAt: createdAt,
+      metadata: structuredClone(metadata),
+      ownerId,
+    };
     this.#sessions.set(id, { session, messages: [] });
   }
 
-  protected async _addMessage(record: MessageRecord): Promise<void> {
-    const stored = this.#sessions.get(record.sessionId);
+  protected async _addMessage(record: MessageRecord, scope: Scope): Promise<void> {
+    const stored = this.#visible(record.sessionId, scope);
     if (!stored) throw new SessionNotFoundError(record.sessionId);
     if (this.#messageIds.has(record.id)) throw new ConflictError('message', record.id);
     this.#messageIds.add(record.id);
-    stored.messages.push({ ...record, metadata: structuredClone(record.metadata) });
+    stored.messages.push({
+      message: { ...record, metadata: structuredClone(record.metadata) },
+      seq: ++this.#seq,
+    });
     stored.session = { ...stored.session, updatedAt: record.createdAt };
   }
 
-  protected async _getHistory(sessionId: string, limit: number | undefined): Promise<Message[]> {
-    const messages = this.#sessions.get(sessionId)?.messages ?? [];
+  protected async _getHistory(
+    sessionId: string,
+    limit: number | undefined,
+    scope: Scope,
+  ): Promise<Message[]> {
+    const messages = this.#visible(sessionId, scope)?.messages ?? [];
     const page = limit === undefined ? messages : messages.slice(-limit);
-    return page.map(copyMessage);
+    return page.map((m) => copyMessage(m.message));
   }
 
-  protected async _getSessions(limit: number, offset: number): Promise<SessionSummary[]> {
-    return [...this.#sessions.values()]
+  protected async _getHistoryPage(
+    sessionId: string,
+    limit: number,
+    before: HistoryPosition | null,
+    scope: Scope,
+  ): Promise<PageRows<Message, HistoryPosition>> {
+    const messages = this.#visible(sessionId, scope)?.messages ?? [];
+    const end = before === null ? messages.length : messages.filter((m) => isBefore(m, before)).length;
+    const start = Math.max(0, end - limit);
+    const oldest = messages[start];
+    return {
+      items: messages.slice(start, end).map((m) => copyMessage(m.message)),
+      next:
+        start > 0 && oldest
+          ? { createdAt: dateToIsoMicros(oldest.message.createdAt), seq: oldest.seq }
+          : null,
+    };
+  }
+
+  protected async _getSessions(limit: number, offset: number, scope: Scope): Promise<SessionSummary[]> {
+    return this.#inScope(scope)
       .sort((a, b) => compareSessionsByActivity(a.session, b.session))
       .slice(offset, offset + limit)
-      .map(({ session, messages }) => ({
-        ...copySession(session),
-        messageCount: messages.length,
-        lastMessageAt: messages.length > 0 ? new Date(messages[messages.length - 1]!.createdAt) : null,
-      }));
+      .map(summarise);
   }
 
-  protected async _getSession(sessionId: string): Promise<Session | null> {
-    const stored = this.#sessions.get(sessionId);
+  protected async _getSessionsPage(
+    limit: number,
+    cursor: SessionPosition | null,
+    scope: Scope,
+  ): Promise<PageRows<SessionSummary, SessionPosition>> {
+    const after = cursor && { id: cursor.id, createdAt: isoMicrosToDate(cursor.createdAt) };
+    const rest = this.#inScope(scope)
+      .filter((s) => !after || compareSessionsByCreation(s.session, after) > 0)
+      .sort((a, b) => compareSessionsByCreation(a.session, b.session));
+    const items = rest.slice(0, limit);
+    const last = items[items.length - 1];
+    return {
+      items: items.map(summarise),
+      next:
+        rest.length > limit && last
+          ? { createdAt: dateToIsoMicros(last.session.createdAt), id: last.session.id }
+          : null,
+    };
+  }
+
+  protected async _getSession(sessionId: string, scope: Scope): Promise<Session | null> {
+    const stored = this.#visible(sessionId, scope);
     return stored ? copySession(stored.session) : null;
   }
 
@@ -73,47 +137,47 @@ export class InMemoryConversationMemory extends BaseConversationMemory {
     sessionId: string,
     title: string | null,
     updatedAt: Date,
+    scope: Scope,
   ): Promise<boolean> {
-    const stored = this.#sessions.get(sessionId);
+    const stored = this.#visible(sessionId, scope);
     if (!stored) return false;
     stored.session = { ...stored.session, title, updatedAt };
     return true;
   }
 
-  protected async _deleteSession(sessionId: string): Promise<boolean> {
-    const stored = this.#sessions.get(sessionId);
+  protected async _deleteSession(sessionId: string, scope: Scope): Promise<boolean> {
+    const stored = this.#visible(sessionId, scope);
     if (!stored) return false;
-    for (const message of stored.messages) this.#messageIds.delete(message.id);
+    for (const { message } of stored.messages) this.#messageIds.delete(message.id);
     this.#sessions.delete(sessionId);
     return true;
   }
 
-  protected async _clearAll(): Promise<void> {
-    this.#sessions.clear();
-    this.#messageIds.clear();
+  protected async _clearAll(scope: Scope): Promise<void> {
+    for (const stored of this.#inScope(scope)) await this._deleteSession(stored.session.id, scope);
   }
 
   protected async _exportSessions(
     afterId: string | null,
     limit: number,
     sessionIds: readonly string[] | undefined,
+    scope: Scope,
   ): Promise<PortableSession[]> {
     const wanted = sessionIds ? new Set(sessionIds) : undefined;
-    return [...this.#sessions.keys()]
-      .filter((id) => (afterId === null || id > afterId) && (!wanted || wanted.has(id)))
-      .sort()
+    return this.#inScope(scope)
+      .map((stored) => stored.session)
+      .filter(({ id }) => (afterId === null || id > afterId) && (!wanted || wanted.has(id)))
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
       .slice(0, limit)
-      .map((id) => {
-        const { title, createdAt, updatedAt, metadata } = this.#sessions.get(id)!.session;
-        return {
-          type: 'session',
-          id,
-          title,
-          createdAt: dateToIsoMicros(createdAt),
-          updatedAt: dateToIsoMicros(updatedAt),
-          metadata: structuredClone(metadata),
-        };
-      });
+      .map(({ id, title, createdAt, updatedAt, metadata, ownerId }) => ({
+        type: 'session',
+        id,
+        title,
+        createdAt: dateToIsoMicros(createdAt),
+        updatedAt: dateToIsoMicros(updatedAt),
+        metadata: structuredClone(metadata),
+        ownerId,
+      }));
   }
 
   protected async _exportMessages(
@@ -122,7 +186,7 @@ export class InMemoryConversationMemory extends BaseConversationMemory {
     limit: number,
   ): Promise<PortableMessage[]> {
     const messages = this.#sessions.get(sessionId)?.messages ?? [];
-    return messages.slice(offset, offset + limit).map((m) => ({
+    return messages.slice(offset, offset + limit).map(({ message: m }) => ({
       type: 'message',
       id: m.id,
       sessionId: m.sessionId,
@@ -136,11 +200,15 @@ export class InMemoryConversationMemory extends BaseConversationMemory {
   protected async _importBatch(
     sessions: PortableSession[],
     messages: PortableMessage[],
+    scope: Scope,
   ): Promise<ImportResult> {
-    const known = new Set(sessions.map((s) => s.id));
+    // Checked before anything is written, as the SQL backends' transaction would roll back: a message may name
+    // a session of this batch, unless that id is already taken by a session outside the scope.
+    const arriving = new Set(sessions.map((s) => s.id));
     for (const message of messages) {
-      if (!known.has(message.sessionId) && !this.#sessions.has(message.sessionId)) {
-        throw new SessionNotFoundError(message.sessionId);
+      const id = message.sessionId;
+      if (!this.#visible(id, scope) && !(arriving.has(id) && !this.#sessions.has(id))) {
+        throw new SessionNotFoundError(id);
       }
     }
     const result: ImportResult = {
@@ -158,30 +226,34 @@ export class InMemoryConversationMemory extends BaseConversationMemory {
         createdAt: isoMicrosToDate(s.createdAt),
         updatedAt: isoMicrosToDate(s.updatedAt),
         metadata: structuredClone(s.metadata),
+        ownerId: s.ownerId,
       };
       this.#sessions.set(s.id, { session, messages: [] });
       result.sessions.written++;
     }
     const touched = new Set<StoredSession>();
-    for (const m of messages) {
+    for (const { type: _, ...m } of messages) {
+      const stored = this.#visible(m.sessionId, scope)!;
       if (this.#messageIds.has(m.id)) {
         result.messages.skipped++;
         continue;
       }
-      const stored = this.#sessions.get(m.sessionId)!;
       this.#messageIds.add(m.id);
-      const { type: _, ...fields } = m;
-      stored.messages.push({
-        ...fields,
+      const message = {
+        ...m,
         createdAt: isoMicrosToDate(m.createdAt),
         metadata: structuredClone(m.metadata),
-      });
+      };
+      stored.messages.push({ message, seq: ++this.#seq });
       touched.add(stored);
       result.messages.written++;
     }
-    // Imported messages may arrive out of time order; keep each history sorted as the SQL backends read it.
-    for (const stored of touched)
-      stored.messages.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+    // Imported messages may arrive out of time order; keep each history in the SQL backends' read order.
+    for (const stored of touched) {
+      stored.messages.sort(
+        (a, b) => a.message.createdAt.getTime() - b.message.createdAt.getTime() || a.seq - b.seq,
+      );
+    }
     return result;
   }
 
@@ -199,6 +271,28 @@ export class InMemoryConversationMemory extends BaseConversationMemory {
     this.#sessions.clear();
     this.#messageIds.clear();
   }
+
+  #inScope(scope: Scope): StoredSession[] {
+    return [...this.#sessions.values()].filter((stored) => inScope(stored.session, scope));
+  }
+}
+
+function inScope(session: Session, scope: Scope): boolean {
+  return scope.ownerId === null || session.ownerId === scope.ownerId;
+}
+
+function isBefore(m: StoredMessage, position: HistoryPosition): boolean {
+  const at = dateToIsoMicros(m.message.createdAt);
+  return at < position.createdAt || (at === position.createdAt && m.seq < position.seq);
+}
+
+function summarise({ session, messages }: StoredSession): SessionSummary {
+  const last = messages[messages.length - 1];
+  return {
+    ...copySession(session),
+    messageCount: messages.length,
+    lastMessageAt: last ? new Date(last.message.createdAt) : null,
+  };
 }
 
 function copySession(session: Session): Session {

@@ -9,3 +9,15 @@ export function compareSessionsByActivity(a: Session, b: Session): number {
   if (byTime !== 0) return byTime;
   return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
 }
+
+/**
+ * The order of `getSessionsPage`: newest `createdAt` first, then id descending; positive when `a` comes after `b`.
+ */
+export function compareSessionsByCreation(
+  a: Pick<Session, 'createdAt' | 'id'>,
+  b: Pick<Session, 'createdAt' | 'id'>,
+): number {
+  const byTime = b.createdAt.getTime() - a.createdAt.getTime();
+  if (byTime !== 0) return byTime;
+  return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+}

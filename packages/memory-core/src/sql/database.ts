@@ -20,6 +20,8 @@ export interface SessionsTable {
   message_count: Generated<number>;
   /** `created_at` of the latest message, or null (schema version 2). */
   last_message_at: StoredTimestamp | null;
+  /** The owner (user or tenant), or null (schema version 3). */
+  owner_id: string | null;
 }
 
 /** The `messages` table, with the original column names plus `seq`. */

@@ -13,6 +13,7 @@ export function toSession(row: Selectable<SessionsTable>, codecs: SqlCodecs): Se
     createdAt: isoMicrosToDate(codecs.decodeTimestamp(row.created_at)),
     updatedAt: isoMicrosToDate(codecs.decodeTimestamp(row.updated_at ?? row.created_at)),
     metadata: codecs.decodeMetadata(row.metadata),
+    ownerId: row.owner_id ?? null,
   };
 }
 
@@ -47,6 +48,7 @@ export function toPortableSession(row: Selectable<SessionsTable>, codecs: SqlCod
     createdAt: codecs.decodeTimestamp(row.created_at),
     updatedAt: codecs.decodeTimestamp(row.updated_at ?? row.created_at),
     metadata: codecs.decodeMetadata(row.metadata),
+    ownerId: row.owner_id ?? null,
   };
 }
 

@@ -1,10 +1,13 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely, SelectQueryBuilder, Transaction } from 'kysely';
 import {
   BaseConversationMemory,
   type BaseMemoryOptions,
   type MessageRecord,
+  type PageRows,
+  type Scope,
   type SessionRecord,
 } from '../base-memory.js';
+import type { HistoryPosition, SessionPosition } from '../cursor.js';
 import { ConflictError, SessionNotFoundError } from '../errors.js';
 import type { ImportResult, PortableMessage, PortableSession } from '../portable.js';
 import { dateToIsoMicros } from '../timestamp.js';
@@ -13,7 +16,7 @@ import type { SqlCodecs } from './codecs.js';
 import type { Database } from './database.js';
 import { toMessage, toPortableMessage, toPortableSession, toSession, toSessionSummary } from './rows.js';
 
-/** Rows per multi-row INSERT: 1000 x 6 parameters stays under SQLite's 32,766 and PostgreSQL's 65,535. */
+/** Rows per multi-row INSERT: 1000 x 7 parameters stays under SQLite's 32,766 and PostgreSQL's 65,535. */
 const ROWS_PER_INSERT = 1000;
 
 /** What a SQL backend hands to the shared query code. */
@@ -21,6 +24,8 @@ export interface SqlMemoryOptions extends BaseMemoryOptions {
   /** The dialect's timestamp and metadata codecs. */
   codecs: SqlCodecs;
 }
+
+type Db = Kysely<Database> | Transaction<Database>;
 
 /**
  * The contract written once for every SQL backend, against the shared {@link Database} type. A backend
@@ -54,22 +59,25 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
         created_at: at,
         updated_at: at,
         metadata: this.codecs.encodeMetadata(record.metadata),
+        // Only named when set, so the statement stays the same as the original schema's for unowned sessions.
+        ...(record.ownerId === null ? {} : { owner_id: record.ownerId }),
       })
       .onConflict((conflict) => conflict.column('id').doNothing())
       .executeTakeFirst();
     if (Number(result.numInsertedOrUpdatedRows ?? 0) === 0) throw new ConflictError('session', record.id);
   }
 
-  protected async _addMessage(record: MessageRecord): Promise<void> {
+  protected async _addMessage(record: MessageRecord, scope: Scope): Promise<void> {
     const at = this.codecs.encodeTimestamp(dateToIsoMicros(record.createdAt));
     await this.writeTransaction(async (trx) => {
-      // The session row is updated first: it proves the session exists and, on PostgreSQL, locks it so that
-      // concurrent writers to one session commit in the order their sequence numbers were drawn.
-      const updated = await trx
+      // The session row is updated first: it proves the session exists in scope and, on PostgreSQL, locks it so
+      // that concurrent writers to one session commit in the order their sequence numbers were drawn.
+      let update = trx
         .updateTable('sessions')
         .set((eb) => ({ updated_at: at, last_message_at: at, message_count: eb('message_count', '+', 1) }))
-        .where('id', '=', record.sessionId)
-        .executeTakeFirst();
+        .where('id', '=', record.sessionId);
+      if (scope.ownerId !== null) update = update.where('owner_id', '=', scope.ownerId);
+      const updated = await update.executeTakeFirst();
       if (Number(updated.numUpdatedRows) === 0) throw new SessionNotFoundError(record.sessionId);
       const inserted = await trx
         .insertInto('messages')
@@ -87,8 +95,12 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
     });
   }
 
-  protected async _getHistory(sessionId: string, limit: number | undefined): Promise<Message[]> {
-    const query = this.db.selectFrom('messages').selectAll().where('session_id', '=', sessionId);
+  protected async _getHistory(
+    sessionId: string,
+    limit: number | undefined,
+    scope: Scope,
+  ): Promise<Message[]> {
+    const query = this.#messagesOf(sessionId, scope);
     if (limit === undefined) {
       const rows = await query.orderBy('created_at', 'asc').orderBy('seq', 'asc').execute();
       return rows.map((row) => toMessage(row, this.codecs));
@@ -97,9 +109,37 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
     return rows.reverse().map((row) => toMessage(row, this.codecs));
   }
 
-  protected async _getSessions(limit: number, offset: number): Promise<SessionSummary[]> {
-    const rows = await this.db
-      .selectFrom('sessions')
+  protected async _getHistoryPage(
+    sessionId: string,
+    limit: number,
+    before: HistoryPosition | null,
+    scope: Scope,
+  ): Promise<PageRows<Message, HistoryPosition>> {
+    let query = this.#messagesOf(sessionId, scope);
+    if (before !== null) {
+      const at = this.codecs.encodeTimestamp(before.createdAt);
+      query = query.where((eb) =>
+        eb.or([eb('created_at', '<', at), eb.and([eb('created_at', '=', at), eb('seq', '<', before.seq)])]),
+      );
+    }
+    const rows = await query
+      .orderBy('created_at', 'desc')
+      .orderBy('seq', 'desc')
+      .limit(limit + 1)
+      .execute();
+    const page = rows.slice(0, limit);
+    const oldest = page[page.length - 1];
+    return {
+      items: page.reverse().map((row) => toMessage(row, this.codecs)),
+      next:
+        rows.length > limit && oldest
+          ? { createdAt: this.codecs.decodeTimestamp(oldest.created_at), seq: Number(oldest.seq) }
+          : null,
+    };
+  }
+
+  protected async _getSessions(limit: number, offset: number, scope: Scope): Promise<SessionSummary[]> {
+    const rows = await this.#sessionsIn(this.db, scope)
       .selectAll()
       .orderBy('updated_at', 'desc')
       .orderBy('id', 'desc')
@@ -109,9 +149,36 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
     return rows.map((row) => toSessionSummary(row, this.codecs));
   }
 
-  protected async _getSession(sessionId: string): Promise<Session | null> {
-    const row = await this.db
-      .selectFrom('sessions')
+  protected async _getSessionsPage(
+    limit: number,
+    cursor: SessionPosition | null,
+    scope: Scope,
+  ): Promise<PageRows<SessionSummary, SessionPosition>> {
+    let query = this.#sessionsIn(this.db, scope).selectAll();
+    if (cursor !== null) {
+      const at = this.codecs.encodeTimestamp(cursor.createdAt);
+      query = query.where((eb) =>
+        eb.or([eb('created_at', '<', at), eb.and([eb('created_at', '=', at), eb('id', '<', cursor.id)])]),
+      );
+    }
+    const rows = await query
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit + 1)
+      .execute();
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      items: page.map((row) => toSessionSummary(row, this.codecs)),
+      next:
+        rows.length > limit && last
+          ? { createdAt: this.codecs.decodeTimestamp(last.created_at), id: last.id }
+          : null,
+    };
+  }
+
+  protected async _getSession(sessionId: string, scope: Scope): Promise<Session | null> {
+    const row = await this.#sessionsIn(this.db, scope)
       .selectAll()
       .where('id', '=', sessionId)
       .executeTakeFirst();
@@ -122,28 +189,42 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
     sessionId: string,
     title: string | null,
     updatedAt: Date,
+    scope: Scope,
   ): Promise<boolean> {
-    const result = await this.db
+    let update = this.db
       .updateTable('sessions')
       .set({ title, updated_at: this.codecs.encodeTimestamp(dateToIsoMicros(updatedAt)) })
-      .where('id', '=', sessionId)
-      .executeTakeFirst();
+      .where('id', '=', sessionId);
+    if (scope.ownerId !== null) update = update.where('owner_id', '=', scope.ownerId);
+    const result = await update.executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;
   }
 
-  protected async _deleteSession(sessionId: string): Promise<boolean> {
+  protected async _deleteSession(sessionId: string, scope: Scope): Promise<boolean> {
     return this.writeTransaction(async (trx) => {
-      // Explicit, not left to ON DELETE CASCADE: legacy SQLite files may not enforce the foreign key.
-      await trx.deleteFrom('messages').where('session_id', '=', sessionId).execute();
-      const result = await trx.deleteFrom('sessions').where('id', '=', sessionId).executeTakeFirst();
-      return Number(result.numDeletedRows) > 0;
+      let remove = trx.deleteFrom('sessions').where('id', '=', sessionId);
+      if (scope.ownerId !== null) remove = remove.where('owner_id', '=', scope.ownerId);
+      const result = await remove.executeTakeFirst();
+      const existed = Number(result.numDeletedRows) > 0;
+      // Explicit, not left to ON DELETE CASCADE: legacy SQLite files may not enforce the foreign key. A scoped
+      // store only reaches messages of a session it owned; the unscoped one also removes orphans of that id.
+      if (existed || scope.ownerId === null) {
+        await trx.deleteFrom('messages').where('session_id', '=', sessionId).execute();
+      }
+      return existed;
     });
   }
 
-  protected async _clearAll(): Promise<void> {
+  protected async _clearAll(scope: Scope): Promise<void> {
     await this.writeTransaction(async (trx) => {
-      await trx.deleteFrom('messages').execute();
-      await trx.deleteFrom('sessions').execute();
+      if (scope.ownerId === null) {
+        await trx.deleteFrom('messages').execute();
+        await trx.deleteFrom('sessions').execute();
+        return;
+      }
+      const owned = this.#sessionsIn(trx, scope).select('id');
+      await trx.deleteFrom('messages').where('session_id', 'in', owned).execute();
+      await trx.deleteFrom('sessions').where('owner_id', '=', scope.ownerId).execute();
     });
   }
 
@@ -151,8 +232,9 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
     afterId: string | null,
     limit: number,
     sessionIds: readonly string[] | undefined,
+    scope: Scope,
   ): Promise<PortableSession[]> {
-    let query = this.db.selectFrom('sessions').selectAll().orderBy('id', 'asc').limit(limit);
+    let query = this.#sessionsIn(this.db, scope).selectAll().orderBy('id', 'asc').limit(limit);
     if (afterId !== null) query = query.where('id', '>', afterId);
     if (sessionIds) {
       if (sessionIds.length === 0) return [];
@@ -182,20 +264,10 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
   protected async _importBatch(
     sessions: PortableSession[],
     messages: PortableMessage[],
+    scope: Scope,
   ): Promise<ImportResult> {
     const { encodeTimestamp, encodeMetadata } = this.codecs;
     return this.writeTransaction(async (trx) => {
-      const inBatch = new Set(sessions.map((s) => s.id));
-      const needed = [...new Set(messages.map((m) => m.sessionId))].filter((id) => !inBatch.has(id));
-      if (needed.length > 0) {
-        const found = new Set<string>();
-        for (const ids of chunks(needed, ROWS_PER_INSERT)) {
-          const rows = await trx.selectFrom('sessions').select('id').where('id', 'in', ids).execute();
-          for (const row of rows) found.add(row.id);
-        }
-        const missing = needed.find((id) => !found.has(id));
-        if (missing !== undefined) throw new SessionNotFoundError(missing);
-      }
       let sessionsWritten = 0;
       for (const part of chunks(sessions, ROWS_PER_INSERT)) {
         const result = await trx
@@ -207,12 +279,23 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
               created_at: encodeTimestamp(s.createdAt),
               updated_at: encodeTimestamp(s.updatedAt),
               metadata: encodeMetadata(s.metadata),
+              ...(s.ownerId === null ? {} : { owner_id: s.ownerId }),
             })),
           )
           .onConflict((conflict) => conflict.column('id').doNothing())
           .executeTakeFirst();
         sessionsWritten += Number(result.numInsertedOrUpdatedRows ?? 0);
       }
+      // Checked after the sessions are written, so a message may name a session of the same batch; a session of
+      // another owner is invisible here, so its messages are refused rather than slipped in.
+      const targets = [...new Set(messages.map((m) => m.sessionId))];
+      const found = new Set<string>();
+      for (const ids of chunks(targets, ROWS_PER_INSERT)) {
+        const rows = await this.#sessionsIn(trx, scope).select('id').where('id', 'in', ids).execute();
+        for (const row of rows) found.add(row.id);
+      }
+      const missing = targets.find((id) => !found.has(id));
+      if (missing !== undefined) throw new SessionNotFoundError(missing);
       let messagesWritten = 0;
       for (const part of chunks(messages, ROWS_PER_INSERT)) {
         const result = await trx
@@ -232,9 +315,7 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
         messagesWritten += Number(result.numInsertedOrUpdatedRows ?? 0);
       }
       if (messagesWritten > 0) {
-        for (const ids of chunks([...new Set(messages.map((m) => m.sessionId))], ROWS_PER_INSERT)) {
-          await recountSessions(trx, ids);
-        }
+        for (const ids of chunks(targets, ROWS_PER_INSERT)) await recountSessions(trx, ids);
       }
       return {
         sessions: { written: sessionsWritten, skipped: sessions.length - sessionsWritten },
@@ -257,16 +338,30 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
     ]);
     return { sessions: Number(sessions.n), messages: Number(messages.n) };
   }
+
+  #sessionsIn(db: Db, scope: Scope): SelectQueryBuilder<Database, 'sessions', {}> {
+    const query = db.selectFrom('sessions');
+    return scope.ownerId === null ? query : query.where('owner_id', '=', scope.ownerId);
+  }
+
+  #messagesOf(sessionId: string, scope: Scope) {
+    let query = this.db.selectFrom('messages').selectAll().where('session_id', '=', sessionId);
+    if (scope.ownerId !== null) {
+      query = query.where(
+        'session_id',
+        'in',
+        this.#sessionsIn(this.db, scope).select('id').where('id', '=', sessionId),
+      );
+    }
+    return query;
+  }
 }
 
 /**
  * Recomputes `message_count` and `last_message_at` of the given sessions from their messages: after a bulk
  * import, and after upgrading a legacy file, whose sessions had no such columns.
  */
-export async function recountSessions(
-  db: Kysely<Database> | Transaction<Database>,
-  sessionIds: readonly string[],
-) {
+export async function recountSessions(db: Db, sessionIds: readonly string[]): Promise<void> {
   if (sessionIds.length === 0) return;
   await db
     .updateTable('sessions')
