@@ -1,0 +1,10 @@
+export { postgresCodecs } from './postgres-codecs.js';
+export { isUnavailable, mapPostgresError } from './postgres-errors.js';
+export { PostgresConversationMemory, type PostgresMemoryOptions } from './postgres-memory.js';
+export {
+  type MigratePostgresOptions,
+  migratePostgres,
+  postgresMigrations,
+  readSchemaVersion,
+} from './postgres-migrations.js';
+export { POOL_DEFAULTS, type PostgresConnectionOptions } from './postgres-pool.js';

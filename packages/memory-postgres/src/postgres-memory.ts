@@ -1,0 +1,90 @@
+import type { BaseMemoryOptions } from '@flux-rag/memory-core';
+import { type MemoryError, type StoreHealth, ValidationError } from '@flux-rag/memory-core';
+import { type Database, SqlConversationMemory } from '@flux-rag/memory-core/sql';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import type pg from 'pg';
+import { postgresCodecs } from './postgres-codecs.js';
+import { mapPostgresError } from './postgres-errors.js';
+import { migratePostgres, readSchemaVersion } from './postgres-migrations.js';
+import { openPool, type PostgresConnectionOptions } from './postgres-pool.js';
+
+/** Options of {@link PostgresConversationMemory}. */
+export interface PostgresMemoryOptions extends BaseMemoryOptions, PostgresConnectionOptions {
+  /**
+   * Schema holding the store's tables (and its migration bookkeeping), created when missing; default
+   * `public`. Stores with different schemas in one database are fully separate. Letters, digits and `_`,
+   * not starting with a digit or `pg_`, at most 63 characters.
+   */
+  schema?: string;
+}
+
+/** Schema names the store accepts: safe to quote, and not reserved by PostgreSQL (`pg_`). */
+const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+/**
+ * Conversation memory in PostgreSQL, through pg and Kysely. The schema (tables `sessions` and `messages`) is
+ * created or upgraded on first use, safely when several processes start at once. A server that cannot be
+ * reached makes calls reject with `BackendUnavailableError` (bounded by the pool's connect and query
+ * timeouts); the same instance works again once the server is back.
+ */
+export class PostgresConversationMemory extends SqlConversationMemory {
+  protected readonly db: Kysely<Database>;
+  /** The schema the store's tables live in. */
+  readonly schema: string;
+  /** The pg pool the store runs on (its own, or the one passed in). */
+  readonly pool: pg.Pool;
+  // biome-ignore lint/suspicious/noExplicitAny: schema setup and check() query tables outside Database
+  readonly #root: Kysely<any>;
+  readonly #location: string;
+
+  /** Validates the options (`ValidationError` naming the field) and prepares the pool; connects on first use. */
+  constructor(options: PostgresMemoryOptions) {
+    if (typeof options !== 'object' || options === null) {
+      throw new ValidationError('options', 'expected an object with connectionString or pool');
+    }
+    super({ codecs: postgresCodecs, ...(options.clock ? { clock: options.clock } : {}) });
+    const schema: unknown = options.schema === undefined ? 'public' : options.schema;
+    if (typeof schema !== 'string' || !SCHEMA_NAME.test(schema) || schema.startsWith('pg_')) {
+      throw new ValidationError(
+        'schema',
+        'expected 1 to 63 letters, digits or _, not starting with a digit or pg_',
+      );
+    }
+    const opened = openPool(options);
+    this.schema = schema;
+    this.pool = opened.pool;
+    this.#location = opened.location;
+    this.#root = new Kysely({ dialect: new PostgresDialect({ pool: opened.dialectPool }) });
+    this.db = this.#root.withSchema(schema);
+  }
+
+  protected override async _init(): Promise<void> {
+    await migratePostgres(this.#root, { schema: this.schema, location: this.#location });
+  }
+
+  protected override mapError(error: unknown): MemoryError {
+    return mapPostgresError(error, this.#location);
+  }
+
+  protected async _check(): Promise<StoreHealth> {
+    const version = await sql<{ server_version: string }>`SHOW server_version`.execute(this.#root);
+    const schemaVersion = await readSchemaVersion(this.#root, this.schema);
+    const counts = await this.countRows();
+    return {
+      ...this.describeLocation(),
+      reachable: true,
+      serverVersion: version.rows[0]?.server_version ?? 'unknown',
+      schemaVersion,
+      ...counts,
+    };
+  }
+
+  protected describeLocation(): { backend: string; location: string } {
+    return { backend: 'postgres', location: `${this.#location} (schema ${this.schema})` };
+  }
+
+  protected async _close(): Promise<void> {
+    // Ends the pool only when the store created it (see openPool).
+    await this.#root.destroy();
+  }
+}

@@ -1,0 +1,21 @@
+export {
+  type EmbeddedPostgresOptions,
+  type EmbeddedPostgresServer,
+  freePort,
+  startEmbeddedPostgres,
+} from './embedded-server.js';
+export {
+  createTestDatabase,
+  createTestSchema,
+  type TestDatabase,
+  type TestNameOptions,
+  type TestSchema,
+  uniqueName,
+} from './test-schema.js';
+export {
+  maskPassword,
+  startTestPostgres,
+  TEST_URL_VARIABLE,
+  type TestPostgres,
+  withClient,
+} from './test-server.js';
