@@ -1,0 +1,89 @@
+import { MemoryError, maskSecrets } from '@flux-rag/memory-core';
+
+/** Exit codes of `flux-memory`; documented in the README, stable across versions. */
+export const EXIT = {
+  /** The command did what it was asked. */
+  ok: 0,
+  /** It failed: a contract error, an unreachable or unhealthy database, a bad import file, a missing session. */
+  failure: 1,
+  /** It was called wrongly: unknown command or option, bad option value, contradictory configuration. */
+  usage: 2,
+} as const;
+
+/** Codes the CLI adds to the contract's `MemoryErrorCode`s; shown in the error line like them. */
+export type CliErrorCode =
+  | 'USAGE'
+  | 'CONFIG_INVALID'
+  | 'DATABASE_NOT_FOUND'
+  | 'FILE_ERROR'
+  | 'IMPORT_FORMAT_INVALID'
+  | 'IMPORT_FORMAT_UNSUPPORTED'
+  | 'UNHEALTHY'
+  | 'NOT_IMPLEMENTED';
+
+/** An error the CLI reports as one line `error: CODE: message` and turns into its exit code. */
+export class CliError extends Error {
+  /** Shown before the message; stable like the contract's codes. */
+  readonly code: CliErrorCode | string;
+  /** The process exit code this error ends with. */
+  readonly exitCode: number;
+
+  constructor(
+    code: CliErrorCode | string,
+    message: string,
+    options?: { exitCode?: number; cause?: unknown },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'CliError';
+    this.code = code;
+    this.exitCode = options?.exitCode ?? EXIT.failure;
+  }
+}
+
+/** A mistake in how the command was called (exit code 2). */
+export class UsageError extends CliError {
+  constructor(message: string, code: CliErrorCode = 'USAGE') {
+    super(code, message, { exitCode: EXIT.usage });
+    this.name = 'UsageError';
+  }
+}
+
+/**
+ * The one line printed for an error, without the `error: ` prefix: `CODE: message`, credentials masked and
+ * line breaks folded so that the line stays one line whatever the driver said.
+ */
+export function describeError(error: unknown): string {
+  let code: string | undefined;
+  let message: string;
+  if (error instanceof CliError || MemoryError.isInstance(error)) {
+    code = error.code;
+    message = error.message;
+  } else if (error instanceof Error) {
+    const sys = (error as NodeJS.ErrnoException).code;
+    code = typeof sys === 'string' ? sys : undefined;
+    message = error.message;
+  } else {
+    message = String(error);
+  }
+  const text = maskSecrets(message)
+    .replace(/\s*[\r\n]+\s*/g, ' ')
+    .trim();
+  return code && !text.startsWith(`${code}:`) ? `${code}: ${text}` : text;
+}
+
+/** The exit code an error ends the process with. */
+export function exitCodeOf(error: unknown): number {
+  return error instanceof CliError ? error.exitCode : EXIT.failure;
+}
+
+/** The stack and `cause` chain, for `--verbose`; masked like the error line. */
+export function describeErrorVerbose(error: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current !== undefined && current !== null && depth < 8; depth++) {
+    const text = current instanceof Error ? (current.stack ?? current.message) : String(current);
+    parts.push(depth === 0 ? text : `Caused by: ${text}`);
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return maskSecrets(parts.join('\n'));
+}

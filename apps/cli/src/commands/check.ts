@@ -1,0 +1,65 @@
+import { maskSecrets, type StoreHealth } from '@flux-rag/memory-core';
+import type { Command } from 'commander';
+import { CliError } from '../cli-error.js';
+import { describeConnection } from '../config.js';
+import { paint, printJson, println, table } from '../output.js';
+import { connectionFrom, isMissingSqliteFile, openStore } from '../store.js';
+import { addConnectionOptions, addJsonOption, type DataCommandOptions } from './options.js';
+
+/** What `check --json` prints: the store's report plus the verdict. */
+export type CheckReport = StoreHealth & { healthy: boolean };
+
+/** `flux-memory check`: is the configured database reachable, and what is in it. */
+export function registerCheckCommand(program: Command): void {
+  const command = program
+    .command('check')
+    .description('check the configured database: reachable, versions, row counts (exit 1 when unhealthy)');
+  addJsonOption(addConnectionOptions(command)).action(async (options: DataCommandOptions) => {
+    const config = connectionFrom(options);
+    let health: StoreHealth;
+    if (isMissingSqliteFile(config)) {
+      // Checking must not create the database it checks.
+      health = {
+        backend: 'sqlite',
+        location: config.backend === 'sqlite' ? config.filename : '',
+        reachable: false,
+        error: 'no database file (the first write creates it: flux-memory demo or import)',
+      };
+    } else {
+      const store = await openStore(config, 'read');
+      try {
+        health = await store.check();
+      } finally {
+        await store.close();
+      }
+    }
+    const report: CheckReport = {
+      ...health,
+      location: maskSecrets(health.location),
+      ...(health.error === undefined ? {} : { error: maskSecrets(health.error) }),
+      healthy: health.reachable && health.error === undefined,
+    };
+    if (options.json) printJson(report);
+    // Unhealthy on a terminal is one line on stderr, nothing else: the reason is what matters.
+    else if (report.healthy) printReport(report);
+    if (!report.healthy) {
+      const why = report.error ?? 'not reachable';
+      throw new CliError('UNHEALTHY', `${describeConnection(config)}: ${why}`);
+    }
+  });
+}
+
+function printReport(report: CheckReport): void {
+  const out = process.stdout;
+  const rows: [string, string][] = [
+    ['backend', report.backend],
+    ['location', report.location],
+    ['reachable', paint(out, 'green', 'yes')],
+  ];
+  if (report.serverVersion !== undefined) rows.push(['server version', report.serverVersion]);
+  if (report.schemaVersion !== undefined) rows.push(['schema version', String(report.schemaVersion)]);
+  if (report.sessions !== undefined) rows.push(['sessions', report.sessions.toLocaleString('en-US')]);
+  if (report.messages !== undefined) rows.push(['messages', report.messages.toLocaleString('en-US')]);
+  for (const row of table(rows)) println(row);
+  println(paint(out, ['bold', 'green'], 'healthy'));
+}

@@ -1,0 +1,76 @@
+import { LIMITS, type Message, SessionNotFoundError } from '@flux-rag/memory-core';
+import type { Command } from 'commander';
+import { formatTime, paint, printJson, println, sortKeys } from '../output.js';
+import { withStore } from '../store.js';
+import { addConnectionOptions, addJsonOption, type DataCommandOptions, integer } from './options.js';
+
+interface HistoryOptions extends DataCommandOptions {
+  limit?: number;
+}
+
+/** A message as `--json` prints it: ISO timestamp, metadata keys sorted. */
+export function messageJson(m: Message) {
+  return {
+    id: m.id,
+    sessionId: m.sessionId,
+    role: m.role,
+    content: m.content,
+    createdAt: m.createdAt.toISOString(),
+    metadata: sortKeys(m.metadata),
+  };
+}
+
+/** A message for people: time and role, the content indented, metadata dimmed. */
+export function messageLines(m: Message): string[] {
+  const out = process.stdout;
+  const lines = [
+    `${paint(out, 'dim', `[${formatTime(m.createdAt)}]`)} ${paint(out, roleColour(m.role), m.role)}`,
+  ];
+  for (const line of m.content.split('\n')) lines.push(`  ${line}`);
+  if (Object.keys(m.metadata).length > 0) {
+    lines.push(paint(out, 'dim', `  ${JSON.stringify(sortKeys(m.metadata))}`));
+  }
+  return lines;
+}
+
+function roleColour(role: string) {
+  switch (role) {
+    case 'user':
+      return 'cyan' as const;
+    case 'assistant':
+      return 'green' as const;
+    case 'system':
+      return 'magenta' as const;
+    default:
+      return 'yellow' as const;
+  }
+}
+
+/** `flux-memory history <session-id>`: a session's messages, oldest first. */
+export function registerHistoryCommand(program: Command): void {
+  const command = program
+    .command('history')
+    .description("print a session's messages, oldest first")
+    .argument('<session-id>', 'the session to read')
+    .option(
+      '--limit <n>',
+      `only the last n messages (still oldest first), 1 to ${LIMITS.historyLimit}`,
+      integer(1, LIMITS.historyLimit),
+    );
+  addJsonOption(addConnectionOptions(command)).action(async (sessionId: string, options: HistoryOptions) => {
+    await withStore(options, 'read', async ({ store }) => {
+      const session = await store.getSession(sessionId);
+      // The contract reads an unknown session as empty; on the command line that is almost always a typo.
+      if (!session) throw new SessionNotFoundError(sessionId);
+      const messages = await store.getHistory(
+        sessionId,
+        options.limit === undefined ? undefined : { limit: options.limit },
+      );
+      if (options.json) return printJson(messages.map(messageJson));
+      const title = session.title === null ? '' : ` ${JSON.stringify(session.title)}`;
+      println(paint(process.stdout, 'bold', `Session ${session.id}${title}`));
+      if (messages.length === 0) println('  (no messages)');
+      for (const message of messages) for (const line of messageLines(message)) println(line);
+    });
+  });
+}

@@ -1,0 +1,105 @@
+import { styleText } from 'node:util';
+
+type Format = Parameters<typeof styleText>[0];
+
+/** A stream the CLI writes to; `isTTY` decides colours and progress. */
+export interface OutStream {
+  write(chunk: string): boolean;
+  isTTY?: boolean;
+  hasColors?: () => boolean;
+}
+
+/**
+ * Whether `stream` takes colours: a terminal whose `hasColors()` says so (Node reads `NO_COLOR`,
+ * `NODE_DISABLE_COLORS`, `FORCE_COLOR` and `TERM` there), or any stream when `FORCE_COLOR` asks for it. Node 20's
+ * `styleText` checks the stream for a single format but not for a list of them, so the check is made here.
+ */
+export function colours(stream: OutStream): boolean {
+  if (stream.isTTY && typeof stream.hasColors === 'function') return stream.hasColors();
+  const force = process.env.FORCE_COLOR;
+  return force !== undefined && force !== '' && force !== '0' && force !== 'false';
+}
+
+/** `text` in `format` when `stream` takes colours, else unchanged: piped output never carries escape codes. */
+export function paint(stream: OutStream, format: Format, text: string): string {
+  return colours(stream) ? styleText(format, text, { validateStream: false }) : text;
+}
+
+/** Progress and other chatter belong on a terminal only: stdout and stderr both interactive. */
+export function interactive(): boolean {
+  return Boolean(process.stdout.isTTY && process.stderr.isTTY);
+}
+
+/** Writes `text` and a line break to stdout. */
+export function println(text = ''): void {
+  process.stdout.write(`${text}\n`);
+}
+
+/** Writes machine-readable output: pretty on a terminal, one compact line when piped. */
+export function printJson(value: unknown): void {
+  const text = process.stdout.isTTY ? JSON.stringify(value, null, 2) : JSON.stringify(value);
+  process.stdout.write(`${text}\n`);
+}
+
+/**
+ * `value` with the keys of every plain object sorted, so JSON output is byte-identical whichever backend stored
+ * it (PostgreSQL's `jsonb` reorders keys, SQLite keeps them as written). `Object.fromEntries` defines keys as own
+ * data properties, so a `"__proto__"` key stays data.
+ */
+export function sortKeys<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(sortKeys) as T;
+  if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) =>
+      a < b ? -1 : a > b ? 1 : 0,
+    );
+    return Object.fromEntries(entries.map(([k, v]) => [k, sortKeys(v)])) as T;
+  }
+  return value;
+}
+
+/** A `Date` as `2025-03-01 14:32:01` (UTC), for people; JSON output keeps full ISO text. */
+export function formatTime(date: Date | null): string {
+  return date ? date.toISOString().slice(0, 19).replace('T', ' ') : '-';
+}
+
+/** Cuts `text` to one line of at most `width` characters. */
+export function truncate(text: string, width: number): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length <= width ? line : `${line.slice(0, Math.max(0, width - 1))}…`;
+}
+
+/** Left-aligned columns; the last column is not padded. */
+export function table(rows: readonly (readonly string[])[]): string[] {
+  const widths: number[] = [];
+  for (const row of rows) {
+    for (const [i, cell] of row.entries()) widths[i] = Math.max(widths[i] ?? 0, cell.length);
+  }
+  return rows.map((row) =>
+    row
+      .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
+/**
+ * A counter on stderr (`label 1,500`), redrawn at most ten times a second, only when {@link interactive}.
+ * `done()` erases it so that the final report starts on a clean line.
+ */
+export function progress(label: string): { tick(count: number): void; done(): void } {
+  if (!interactive()) return { tick() {}, done() {} };
+  let last = 0;
+  let shown = false;
+  return {
+    tick(count) {
+      const now = Date.now();
+      if (now - last < 100) return;
+      last = now;
+      shown = true;
+      process.stderr.write(`\r${label} ${count.toLocaleString('en-US')}`);
+    },
+    done() {
+      if (shown) process.stderr.write('\r\x1b[2K');
+    },
+  };
+}

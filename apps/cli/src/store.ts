@@ -1,0 +1,78 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import {
+  type ConversationMemory,
+  InMemoryConversationMemory,
+  type ResolvedMemoryConfig,
+} from '@flux-rag/memory-core';
+import { CliError } from './cli-error.js';
+import { type ConnectionFlags, loadDotenv, resolveConnection } from './config.js';
+
+/** Whether a command may create the database: writers do, readers refuse a SQLite file that is not there. */
+export type OpenMode = 'read' | 'write';
+
+/** An open store and the configuration it came from. */
+export interface OpenedStore {
+  store: ConversationMemory;
+  config: ResolvedMemoryConfig;
+}
+
+/** Loads `.env`, resolves the flags and opens the store: what every data command does first. */
+export function connectionFrom(flags: ConnectionFlags): ResolvedMemoryConfig {
+  loadDotenv(flags, process.cwd(), process.env);
+  return resolveConnection(flags, process.env);
+}
+
+/** True for a SQLite configuration whose file does not exist yet. */
+export function isMissingSqliteFile(config: ResolvedMemoryConfig): boolean {
+  return config.backend === 'sqlite' && config.filename !== ':memory:' && !existsSync(config.filename);
+}
+
+/**
+ * Opens the configured store. A reader on a SQLite file that does not exist fails with `DATABASE_NOT_FOUND`
+ * instead of creating an empty database at a mistyped path; a writer creates the file's folder.
+ *
+ * The backend packages are imported here, from the CLI's own dependencies, and only the one chosen: `--help`
+ * and the PostgreSQL commands never load the SQLite native module, and the reverse.
+ */
+export async function openStore(config: ResolvedMemoryConfig, mode: OpenMode): Promise<ConversationMemory> {
+  switch (config.backend) {
+    case 'memory':
+      return new InMemoryConversationMemory();
+    case 'sqlite': {
+      if (isMissingSqliteFile(config)) {
+        if (mode === 'read') {
+          throw new CliError(
+            'DATABASE_NOT_FOUND',
+            `no SQLite database at ${config.filename} (the first write creates it: flux-memory demo or import)`,
+          );
+        }
+        mkdirSync(dirname(config.filename), { recursive: true });
+      }
+      const { SqliteConversationMemory } = await import('@flux-rag/memory-sqlite');
+      return new SqliteConversationMemory({ filename: config.filename });
+    }
+    case 'postgres': {
+      const { PostgresConversationMemory } = await import('@flux-rag/memory-postgres');
+      return new PostgresConversationMemory({
+        connectionString: config.connectionString,
+        schema: config.schema,
+      });
+    }
+  }
+}
+
+/** Opens the store, runs `task`, and closes the store whatever happened. */
+export async function withStore<T>(
+  flags: ConnectionFlags,
+  mode: OpenMode,
+  task: (opened: OpenedStore) => Promise<T>,
+): Promise<T> {
+  const config = connectionFrom(flags);
+  const store = await openStore(config, mode);
+  try {
+    return await task({ store, config });
+  } finally {
+    await store.close();
+  }
+}

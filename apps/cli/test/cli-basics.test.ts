@@ -1,0 +1,116 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, fails, ok, okJson, runCli, tempDir } from './run-cli.js';
+
+let cwd: string;
+let remove: () => Promise<void>;
+beforeAll(async () => {
+  ({ dir: cwd, remove } = await tempDir());
+});
+afterAll(() => remove());
+
+const COMMANDS = ['demo', 'check', 'sessions', 'history', 'delete', 'export', 'import'];
+
+describe('flux-memory as a process', () => {
+  it('binary - starts with a shebang and is declared as flux-memory', () => {
+    expect(readFileSync(BIN, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    expect(pkg.bin).toEqual({ 'flux-memory': './dist/bin.js' });
+  });
+
+  it('--help - lists every command, the configuration order and the exit codes', async () => {
+    const help = await ok(['--help'], { cwd });
+    for (const command of COMMANDS) expect(help).toMatch(new RegExp(`^  ${command} `, 'm'));
+    expect(help).toContain('DATABASE_BACKEND, DATABASE_URL, POSTGRES_DSN');
+    expect(help).toContain('Exit codes: 0 success, 1 failure');
+    expect(help).not.toMatch(/^ {2}migrate/m);
+  });
+
+  it.each(COMMANDS)('%s --help - shows usage, the connection flags and exits 0', async (command) => {
+    const help = await ok([command, '--help'], { cwd });
+    expect(help).toMatch(new RegExp(`^Usage: flux-memory ${command} `));
+    for (const flag of [
+      '--backend <name>',
+      '--url <url>',
+      '--schema <name>',
+      '--env-file <path>',
+      '--verbose',
+    ]) {
+      expect(help).toContain(flag);
+    }
+  });
+
+  it('read commands - offer --json', async () => {
+    for (const command of ['check', 'sessions', 'history']) {
+      expect(await ok([command, '--help'], { cwd })).toContain('--json');
+    }
+  });
+
+  it('--version - prints the package version', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    expect((await ok(['--version'], { cwd })).trim()).toBe(version);
+  });
+
+  it('usage errors - one line on stderr and exit code 2', async () => {
+    expect((await fails(['bogus'], { cwd }, 2)).line).toBe("error: unknown command 'bogus'");
+    expect((await fails(['sessions', '--bogus'], { cwd }, 2)).line).toBe("error: unknown option '--bogus'");
+    expect((await fails(['history'], { cwd }, 2)).line).toBe("error: missing required argument 'session-id'");
+    expect((await fails(['sessions', '--limit', '0'], { cwd }, 2)).line).toMatch(
+      /'--limit <n>' argument '0' is invalid\. expected an integer from 1 to 1000/,
+    );
+    expect((await fails(['history', 'x', '--limit', 'ten'], { cwd }, 2)).line).toMatch(/--limit/);
+    expect((await fails(['sessions', '--backend', 'mysql'], { cwd }, 2)).line).toMatch(
+      /Allowed choices are sqlite, postgres, postgresql, memory/,
+    );
+  });
+
+  it('no command - prints help on stderr and exits 2', async () => {
+    const result = await runCli([], { cwd });
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/^Usage: flux-memory/);
+  });
+
+  it('migrate - is hidden until @flux-rag/migrator exists and says so', async () => {
+    const { line } = await fails(['migrate', '--from', 'x'], { cwd });
+    expect(line).toBe(
+      'error: NOT_IMPLEMENTED: flux-memory migrate is not available yet: it arrives with @flux-rag/migrator',
+    );
+  });
+
+  it('demo --backend memory - runs without touching the disk', async () => {
+    const out = await ok(['demo', '--backend', 'memory'], { cwd });
+    expect(out).toContain('flux-memory demo on memory (not persisted)');
+    expect(out).toContain('5 messages, oldest first, content and metadata unchanged');
+    expect(existsSync(join(cwd, 'data'))).toBe(false);
+  });
+
+  it('check --backend memory --json - reports a healthy store', async () => {
+    expect(await okJson(['check', '--backend', 'memory', '--json'], { cwd })).toEqual({
+      backend: 'memory',
+      location: 'process memory',
+      reachable: true,
+      sessions: 0,
+      messages: 0,
+      healthy: true,
+    });
+  });
+
+  it('--verbose - adds the stack trace after the error line', async () => {
+    const result = await runCli(['history', 'nope', '--backend', 'memory', '--verbose'], { cwd });
+    expect(result.code).toBe(1);
+    const [line, ...rest] = result.stderr.trimEnd().split('\n');
+    expect(line).toBe('error: SESSION_NOT_FOUND: Session not found: "nope"');
+    expect(rest.join('\n')).toMatch(/SessionNotFoundError[\s\S]* at /);
+  });
+
+  it('colours - never when piped, even with TERM set; on request with FORCE_COLOR; never with NO_COLOR piped', async () => {
+    const plain = await runCli(['check', '--backend', 'memory'], { cwd, env: { TERM: 'xterm-256color' } });
+    expect(plain.stdout).not.toContain('\x1b[');
+    const forced = await runCli(['check', '--backend', 'memory'], { cwd, env: { FORCE_COLOR: '1' } });
+    expect(forced.stdout).toContain('\x1b[');
+    const noColor = await runCli(['history', 'x', '--backend', 'memory'], { cwd, env: { NO_COLOR: '1' } });
+    expect(noColor.stderr).not.toContain('\x1b[');
+  });
+});
