@@ -1,0 +1,79 @@
+import { dateToIsoMicros } from '@flux-rag/memory-core';
+import { describe, expect, it } from 'vitest';
+import { sqliteCodecs, UNREADABLE_TIMESTAMP } from './sqlite-codecs.js';
+
+const { encodeTimestamp, decodeTimestamp, encodeMetadata, decodeMetadata } = sqliteCodecs;
+
+describe('sqliteCodecs timestamps', () => {
+  it('encodeTimestamp - writes the Python format: naive UTC, microseconds, 26 characters', () => {
+    expect(encodeTimestamp('2025-03-01T14:32:01.117364Z')).toBe('2025-03-01T14:32:01.117364');
+    expect(encodeTimestamp(dateToIsoMicros(new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 6))))).toBe(
+      '2024-01-02T03:04:05.006000',
+    );
+  });
+
+  it('encodeTimestamp - sorts as text in time order, like the legacy values', () => {
+    const times = [
+      '2025-03-01T14:32:01.117364Z',
+      '2025-03-01T14:32:01.117365Z',
+      '2025-03-01T14:32:10.000000Z',
+      '2025-12-31T23:59:59.999999Z',
+    ];
+    const encoded = times.map(encodeTimestamp);
+    expect([...encoded].sort()).toEqual(encoded);
+  });
+
+  it('decodeTimestamp - reads naive text as UTC and keeps microseconds', () => {
+    expect(decodeTimestamp('2025-03-01T14:32:01.117364')).toBe('2025-03-01T14:32:01.117364Z');
+  });
+
+  it('decodeTimestamp - round-trips what encodeTimestamp wrote', () => {
+    const value = '1999-12-31T23:59:59.000001Z';
+    expect(decodeTimestamp(encodeTimestamp(value))).toBe(value);
+  });
+
+  it('decodeTimestamp - reads the other ISO 8601 forms found in legacy files', () => {
+    expect(decodeTimestamp('2025-03-01 14:32:01')).toBe('2025-03-01T14:32:01.000000Z');
+    expect(decodeTimestamp('2025-03-01T14:32:01Z')).toBe('2025-03-01T14:32:01.000000Z');
+    expect(decodeTimestamp('2025-03-01T16:32:01.5+02:00')).toBe('2025-03-01T14:32:01.500000Z');
+    expect(decodeTimestamp('2025-03-01')).toBe('2025-03-01T00:00:00.000000Z');
+    expect(decodeTimestamp(Buffer.from('2025-03-01T14:32:01.117364'))).toBe('2025-03-01T14:32:01.117364Z');
+  });
+
+  it('decodeTimestamp - reads missing or unparseable values as the Unix epoch, never throwing', () => {
+    expect(UNREADABLE_TIMESTAMP).toBe('1970-01-01T00:00:00.000000Z');
+    for (const value of [null, undefined, '', 'yesterday', '2025-02-30T10:00:00', 1740839521, {}]) {
+      expect(decodeTimestamp(value)).toBe(UNREADABLE_TIMESTAMP);
+    }
+  });
+});
+
+describe('sqliteCodecs metadata', () => {
+  it('encodeMetadata - writes JSON text that decodes to an equal object', () => {
+    const metadata = { a: 1, nested: { list: [1, 'two', null, true] }, text: 'naïve 中文 🙂' };
+    const text = encodeMetadata(metadata);
+    expect(typeof text).toBe('string');
+    expect(decodeMetadata(text)).toEqual(metadata);
+  });
+
+  it('decodeMetadata - reads the ASCII-escaped JSON Python wrote', () => {
+    expect(decodeMetadata('{"title": "na\\u00efve", "emoji": "\\ud83d\\ude42"}')).toEqual({
+      title: 'naïve',
+      emoji: '🙂',
+    });
+  });
+
+  it('decodeMetadata - NULL and empty text are {}', () => {
+    expect(decodeMetadata(null)).toEqual({});
+    expect(decodeMetadata('')).toEqual({});
+    expect(decodeMetadata('   ')).toEqual({});
+  });
+
+  it('decodeMetadata - text that is not a JSON object is kept whole under _raw', () => {
+    expect(decodeMetadata('not json')).toEqual({ _raw: 'not json' });
+    expect(decodeMetadata('[1,2]')).toEqual({ _raw: '[1,2]' });
+    expect(decodeMetadata('42')).toEqual({ _raw: '42' });
+    expect(decodeMetadata('"text"')).toEqual({ _raw: '"text"' });
+    expect(decodeMetadata('null')).toEqual({ _raw: 'null' });
+  });
+});

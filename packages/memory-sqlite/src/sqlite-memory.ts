@@ -1,0 +1,167 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import {
+  type BaseMemoryOptions,
+  CONFIG_DEFAULTS,
+  type MemoryError,
+  type StoreHealth,
+  ValidationError,
+} from '@flux-rag/memory-core';
+import { type Database, SqlConversationMemory } from '@flux-rag/memory-core/sql';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely } from 'kysely';
+import { sqliteCodecs } from './sqlite-codecs.js';
+import { SqliteMemoryDialect } from './sqlite-dialect.js';
+import { retryWhileBusy } from './sqlite-driver.js';
+import { mapSqliteError } from './sqlite-errors.js';
+import { migrateSqlite, readSchemaVersion } from './sqlite-migrations.js';
+
+/** Default of {@link SqliteMemoryOptions.busyTimeoutMs}. */
+export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
+
+/** Options of {@link SqliteConversationMemory}. Give `filename` or `database`, not both. */
+export interface SqliteMemoryOptions extends BaseMemoryOptions {
+  /**
+   * Path of the database file; it and its folder are created when missing. `':memory:'` is a private
+   * in-memory database (tests). Default `./data/memory.db`, the original's default.
+   */
+  filename?: string;
+  /**
+   * An open better-sqlite3 `Database` to use instead of opening `filename`. The store sets its PRAGMAs (see
+   * the README) and `close()` leaves it open: its owner closes it.
+   */
+  database?: BetterSqlite3.Database;
+  /**
+   * How long, in ms, an operation waits for a write lock held by another connection (another process or
+   * store) before failing with `BackendUnavailableError`; default 5000. The wait is asynchronous: the event
+   * loop keeps running.
+   */
+  busyTimeoutMs?: number;
+}
+
+/**
+ * Conversation memory in a SQLite file, through better-sqlite3 and Kysely. It opens files written by the
+ * original Python backend in place and upgrades their schema on first use (transactionally, keeping every
+ * row). The file is put in WAL mode; writes take the write lock up front (`BEGIN IMMEDIATE`), so several
+ * processes can write one file at once. Implements contract version 1.0 of `@flux-rag/memory-core`.
+ */
+export class SqliteConversationMemory extends SqlConversationMemory {
+  protected readonly db: Kysely<Database>;
+  readonly #filename: string | undefined;
+  readonly #given: BetterSqlite3.Database | undefined;
+  readonly #busyTimeoutMs: number;
+  readonly #location: string;
+  #raw: BetterSqlite3.Database | undefined;
+
+  constructor(options: SqliteMemoryOptions = {}) {
+    super({ clock: options.clock, codecs: sqliteCodecs });
+    const { filename, database, busyTimeoutMs = DEFAULT_BUSY_TIMEOUT_MS } = checkOptions(options);
+    this.#given = database;
+    this.#filename = database ? undefined : (filename ?? CONFIG_DEFAULTS.sqlitePath);
+    this.#busyTimeoutMs = busyTimeoutMs;
+    this.#location = database ? database.name : this.#filename!;
+    this.db = new Kysely<Database>({
+      dialect: new SqliteMemoryDialect({ database: () => this.#open(), busyTimeoutMs }),
+    });
+  }
+
+  /** The file (or `:memory:`) this store uses, as given. */
+  get location(): string {
+    return this.#location;
+  }
+
+  protected override async _init(): Promise<void> {
+    const raw = this.#open();
+    // SQLite's own busy handler would sleep on the thread; the driver waits asynchronously instead.
+    raw.pragma('busy_timeout = 0');
+    // WAL: readers never wait for the writer, and a commit appends to the log instead of rewriting pages.
+    await retryWhileBusy(() => raw.pragma('journal_mode = WAL'), this.#busyTimeoutMs);
+    // NORMAL is durable across application crashes in WAL mode; only an OS crash or power loss can lose the
+    // last commits (never corrupt the file), and it saves an fsync per commit.
+    raw.pragma('synchronous = NORMAL');
+    await migrateSqlite(this.db, raw, this.#location);
+  }
+
+  protected async _check(): Promise<StoreHealth> {
+    const raw = this.#open();
+    const { version } = raw.prepare('SELECT sqlite_version() AS version').get() as { version: string };
+    const counts = await this.countRows();
+    return {
+      backend: 'sqlite',
+      location: this.#location,
+      reachable: true,
+      serverVersion: `SQLite ${version}`,
+      schemaVersion: readSchemaVersion(raw),
+      ...counts,
+    };
+  }
+
+  protected describeLocation(): { backend: string; location: string } {
+    return { backend: 'sqlite', location: this.#location };
+  }
+
+  protected override mapError(error: unknown): MemoryError {
+    return mapSqliteError(error, { location: this.#location, busyTimeoutMs: this.#busyTimeoutMs });
+  }
+
+  protected async _close(): Promise<void> {
+    await this.db.destroy();
+    if (this.#raw && this.#raw !== this.#given) this.#raw.close();
+  }
+
+  #open(): BetterSqlite3.Database {
+    if (this.#raw) return this.#raw;
+    if (this.#given) {
+      this.#raw = this.#given;
+    } else {
+      const filename = this.#filename!;
+      if (filename !== ':memory:') {
+        mkdirSync(dirname(filename), { recursive: true });
+      }
+      this.#raw = new BetterSqlite3(filename, { timeout: 0 });
+    }
+    return this.#raw;
+  }
+}
+
+function checkOptions(options: unknown): SqliteMemoryOptions {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new ValidationError('options', 'expected an object');
+  }
+  const { filename, database, busyTimeoutMs } = options as SqliteMemoryOptions;
+  if (filename !== undefined && database !== undefined) {
+    throw new ValidationError('options', 'give either filename or database, not both');
+  }
+  if (filename !== undefined && (typeof filename !== 'string' || filename.length === 0)) {
+    throw new ValidationError('filename', 'expected a non-empty path or ":memory:"');
+  }
+  if (database !== undefined && !isBetterSqlite(database)) {
+    throw new ValidationError('database', 'expected an open better-sqlite3 Database');
+  }
+  if (database?.open === false) throw new ValidationError('database', 'the database is closed');
+  if (
+    busyTimeoutMs !== undefined &&
+    (typeof busyTimeoutMs !== 'number' ||
+      !Number.isInteger(busyTimeoutMs) ||
+      busyTimeoutMs < 0 ||
+      busyTimeoutMs > 2_147_483_647)
+  ) {
+    throw new ValidationError(
+      'busyTimeoutMs',
+      `expected an integer from 0 to 2147483647, got ${busyTimeoutMs}`,
+    );
+  }
+  return options as SqliteMemoryOptions;
+}
+
+// Duck-typed rather than `instanceof`: the caller's better-sqlite3 may be another copy of the package.
+function isBetterSqlite(value: unknown): value is BetterSqlite3.Database {
+  const db = value as Partial<BetterSqlite3.Database> | null;
+  return (
+    typeof db === 'object' &&
+    db !== null &&
+    typeof db.prepare === 'function' &&
+    typeof db.pragma === 'function' &&
+    typeof db.name === 'string'
+  );
+}

@@ -1,0 +1,59 @@
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { afterAll } from 'vitest';
+
+/** The database the original Python backend wrote, copied from shared/legacy. */
+export const LEGACY_FIXTURE = fileURLToPath(new URL('./fixtures/flux-rag-memory.db', import.meta.url));
+
+/** The schema exactly as the Python code created it. */
+export const PYTHON_DDL = `
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY, title TEXT, created_at TEXT, updated_at TEXT, metadata TEXT
+);
+CREATE TABLE IF NOT EXISTS messages (
+    id TEXT PRIMARY KEY, session_id TEXT NOT NULL, role TEXT NOT NULL, content TEXT NOT NULL,
+    created_at TEXT, metadata TEXT,
+    FOREIGN KEY (session_id) REFERENCES sessions(id) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS idx_messages_session ON messages(session_id, created_at);
+`;
+
+/** A temporary folder for this test file, removed after it. */
+export function tempDir(prefix = 'memory-sqlite-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+let counter = 0;
+
+/** A fresh path in `dir`. */
+export function tempFile(dir: string, name = 'memory'): string {
+  counter += 1;
+  return join(dir, `${name}-${process.pid}-${counter}.db`);
+}
+
+/** A copy of the legacy fixture in `dir`, to open and upgrade. */
+export function copyOfLegacyFixture(dir: string): string {
+  const path = tempFile(dir, 'legacy');
+  copyFileSync(LEGACY_FIXTURE, path);
+  return path;
+}
+
+/** A legacy file written as the Python code did (its DDL, foreign keys off), filled by `fill`. */
+export function legacyFile(dir: string, fill: (db: Database.Database) => void): string {
+  const path = tempFile(dir, 'synthetic');
+  const db = new Database(path);
+  db.exec(PYTHON_DDL);
+  fill(db);
+  db.close();
+  return path;
+}
+
+/** Opens a file with plain better-sqlite3, read-only, for reading back what the store wrote. */
+export function openPlain(path: string): Database.Database {
+  return new Database(path, { readonly: true, fileMustExist: true });
+}
