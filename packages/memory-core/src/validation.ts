@@ -153,6 +153,15 @@ export function validateNewSession(input: unknown): ValidSession {
   return { id, title, metadata, ownerId };
 }
 
+/** Validates a role: a non-empty string of at most {@link LIMITS.roleLength} characters. */
+function assertRole(field: string, value: unknown): asserts value is string {
+  assertText(field, value);
+  if (value.length === 0) throw new ValidationError(field, 'must not be empty');
+  if (value.length > LIMITS.roleLength) {
+    throw new ValidationError(field, `must be at most ${LIMITS.roleLength} characters, got ${value.length}`);
+  }
+}
+
 /** `addMessage` input after validation, with its defaults applied. */
 export interface ValidMessage {
   id: string | undefined;
@@ -168,11 +177,7 @@ export function validateNewMessage(input: unknown): ValidMessage {
   }
   const { id, role, content, metadata = {} } = input as NewMessage;
   if (id !== undefined) assertId('id', id);
-  assertText('role', role);
-  if (role.length === 0) throw new ValidationError('role', 'must not be empty');
-  if (role.length > LIMITS.roleLength) {
-    throw new ValidationError('role', `must be at most ${LIMITS.roleLength} characters, got ${role.length}`);
-  }
+  assertRole('role', role);
   assertText('content', content);
   assertMetadata('metadata', metadata);
   return { id, role, content, metadata };
@@ -259,7 +264,10 @@ export function validatePortableRecord(record: unknown, index: number): Portable
   }
   if (r.type === 'message') {
     assertId(`${at}.sessionId`, r.sessionId);
-    const { role, content } = validateNewMessage({ role: r.role, content: r.content });
+    // Named as records[i].role / .content, as the contract promises, not as addMessage's bare fields.
+    assertRole(`${at}.role`, r.role);
+    assertText(`${at}.content`, r.content);
+    const { role, content } = r;
     return {
       type: 'message',
       id: r.id,
