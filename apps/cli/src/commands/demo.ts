@@ -3,7 +3,7 @@ import { type Metadata, maskSecrets, type NewMessage } from '@flux-rag/memory-co
 import type { Command } from 'commander';
 import { CliError } from '../cli-error.js';
 import { describeConnection } from '../config.js';
-import { paint, println, truncate } from '../output.js';
+import { paint, println, sortKeys, truncate } from '../output.js';
 import { withStore } from '../store.js';
 import { addConnectionOptions, type DataCommandOptions } from './options.js';
 import { sessionRows } from './sessions.js';
@@ -113,7 +113,7 @@ export function registerDemoCommand(program: Command): void {
       );
       const answer = history[2]!;
       println(
-        `     ${answer.role} metadata: ${paint(out, 'dim', truncate(JSON.stringify(answer.metadata), 100))}`,
+        `     ${answer.role} metadata: ${paint(out, 'dim', truncate(JSON.stringify(sortKeys(answer.metadata)), 100))}`,
       );
 
       const health = await store.check();
