@@ -1,0 +1,32 @@
+import fc from 'fast-check';
+import { InMemoryConversationMemory } from '../../in-memory/in-memory-memory.js';
+import type { ConformanceCase } from '../conformance-case.js';
+import { FakeClock } from '../fake-clock.js';
+import { modelCommands } from '../model/model-commands.js';
+import { replay } from '../model/model-replay.js';
+
+/** Random operation sequences give the same observable results as the in-memory reference. */
+export const modelCases: ConformanceCase[] = [
+  {
+    name: 'all methods - random operation sequences give the same results as the in-memory reference',
+    needs: ['clock'],
+    timeoutFactor: 4,
+    async run({ open, modelRuns }) {
+      await fc.assert(
+        fc.asyncProperty(modelCommands, async (commands) => {
+          const clock = new FakeClock();
+          const backend = await open({ clock: clock.now });
+          const reference = new InMemoryConversationMemory({ clock: clock.now });
+          try {
+            await replay(commands, backend, reference, clock);
+          } finally {
+            // Closed at once rather than after the case: shrinking may open hundreds of stores.
+            await backend.close();
+            await reference.close();
+          }
+        }),
+        { numRuns: modelRuns },
+      );
+    },
+  },
+];
