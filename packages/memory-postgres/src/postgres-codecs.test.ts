@@ -1,0 +1,94 @@
+import type { PortableRecord } from '@flux-rag/memory-core';
+import { describe, expect, it } from 'vitest';
+import { usePostgres } from '../test/support.js';
+import { postgresCodecs } from './postgres-codecs.js';
+
+const pg = usePostgres();
+
+const session = (createdAt: string): PortableRecord => ({
+  type: 'session',
+  id: 's1',
+  title: null,
+  createdAt,
+  updatedAt: createdAt,
+  metadata: {},
+  ownerId: null,
+});
+
+async function exported(store: AsyncIterable<PortableRecord>) {
+  const records: PortableRecord[] = [];
+  for await (const record of store) records.push(record);
+  return records;
+}
+
+describe('postgresCodecs', () => {
+  it('decodeTimestamp - reads server text in any offset as UTC with microseconds', () => {
+    expect(postgresCodecs.decodeTimestamp('2025-03-01 14:32:01.117364+00')).toBe(
+      '2025-03-01T14:32:01.117364Z',
+    );
+    expect(postgresCodecs.decodeTimestamp('2025-03-01 20:02:01.5+05:30')).toBe('2025-03-01T14:32:01.500000Z');
+    // TIMESTAMP without zone (the original schema): naive values are UTC.
+    expect(postgresCodecs.decodeTimestamp('2025-03-01 14:32:01.117364')).toBe('2025-03-01T14:32:01.117364Z');
+  });
+
+  it('decodeTimestamp - reads a Date at millisecond precision and never throws on what it cannot read', () => {
+    expect(postgresCodecs.decodeTimestamp(new Date('2025-03-01T14:32:01.117Z'))).toBe(
+      '2025-03-01T14:32:01.117000Z',
+    );
+    for (const unreadable of [null, undefined, 'infinity', 'garbage', new Date(Number.NaN), 42]) {
+      expect(postgresCodecs.decodeTimestamp(unreadable)).toBe('1970-01-01T00:00:00.000000Z');
+    }
+  });
+
+  it('decodeMetadata - keeps objects, forgives legacy text, arrays and scalars', () => {
+    expect(postgresCodecs.decodeMetadata({ a: 1 })).toEqual({ a: 1 });
+    expect(postgresCodecs.decodeMetadata(null)).toEqual({});
+    expect(postgresCodecs.decodeMetadata('{"a":1}')).toEqual({ a: 1 });
+    expect(postgresCodecs.decodeMetadata('not json')).toEqual({ _raw: 'not json' });
+    expect(postgresCodecs.decodeMetadata([1, 2])).toEqual({ _raw: '[1,2]' });
+    expect(postgresCodecs.decodeMetadata(7)).toEqual({ _raw: '7' });
+  });
+
+  it('round trip - the store own pool keeps microseconds', async () => {
+    const store = await pg.store();
+    await store.importRecords([session('2025-03-01T14:32:01.117364Z')]);
+    const [record] = await exported(store.exportRecords());
+    expect(record).toMatchObject({
+      createdAt: '2025-03-01T14:32:01.117364Z',
+      updatedAt: '2025-03-01T14:32:01.117364Z',
+    });
+    expect((await store.getSession('s1'))!.createdAt.toISOString()).toBe('2025-03-01T14:32:01.117Z');
+  });
+
+  it('round trip - a passed pool with pg default parsers gives Dates: milliseconds kept, microseconds lost', async () => {
+    const store = await pg.store({ pool: pg.pool() });
+    await store.importRecords([session('2025-03-01T14:32:01.117364Z')]);
+    const [record] = await exported(store.exportRecords());
+    expect(record).toMatchObject({ createdAt: '2025-03-01T14:32:01.117000Z' });
+  });
+
+  it('round trip - a passed pool reading text in another TimeZone still yields UTC', async () => {
+    const pool = pg.pool({
+      options: '-c TimeZone=Asia/Kolkata',
+      types: { getTypeParser: () => (value: string) => value },
+    });
+    const store = await pg.store({ pool });
+    await store.importRecords([session('2025-03-01T23:59:59.999999Z')]);
+    const [record] = await exported(store.exportRecords());
+    expect(record).toMatchObject({ createdAt: '2025-03-01T23:59:59.999999Z' });
+  });
+
+  it('round trip - metadata comes back equal and is a fresh copy each read', async () => {
+    const store = await pg.store();
+    const metadata = {
+      text: 'naïve 日本語 🎉 "q" \\ \n',
+      nested: { list: [1, 2.5, -0.125, true, null, { k: 'v' }] },
+      '': 0,
+    };
+    const id = await store.createSession({ metadata });
+    const first = await store.getSession(id);
+    expect(first!.metadata).toEqual(metadata);
+    (first!.metadata.nested as { list: unknown[] }).list.push('mutated');
+    expect((await store.getSession(id))!.metadata).toEqual(metadata);
+  });
+});
