@@ -101,16 +101,16 @@ describe('loadDotenv', () => {
     expect(env).toEqual({ DATABASE_URL: 'from-env.db', DATABASE_BACKEND: 'sqlite' });
   });
 
-  it('ignores a missing default .env but refuses a missing --env-file', () => {
+  it('ignores a missing default .env but refuses a missing --dotenv', () => {
     expect(loadDotenv({}, dir, {})).toBeNull();
-    expect(() => loadDotenv({ envFile: 'nope.env' }, dir, {})).toThrow(/--env-file nope.env: no such file/);
+    expect(() => loadDotenv({ dotenv: 'nope.env' }, dir, {})).toThrow(/--dotenv nope.env: no such file/);
   });
 
-  it('reads --env-file instead of ./.env', () => {
+  it('reads --dotenv instead of ./.env', () => {
     writeFileSync(join(dir, '.env'), 'DATABASE_URL=default.db\n');
     writeFileSync(join(dir, 'other.env'), 'DATABASE_URL=other.db\n');
     const env: Record<string, string | undefined> = {};
-    loadDotenv({ envFile: 'other.env' }, dir, env);
+    loadDotenv({ dotenv: 'other.env' }, dir, env);
     expect(env.DATABASE_URL).toBe('other.db');
   });
 });

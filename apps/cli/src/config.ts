@@ -19,8 +19,8 @@ export interface ConnectionFlags {
   url?: string;
   /** `--schema`: the PostgreSQL schema. */
   schema?: string;
-  /** `--env-file`: the dotenv file to read instead of `./.env`. */
-  envFile?: string;
+  /** `--dotenv`: the dotenv file to read instead of `./.env`. */
+  dotenv?: string;
 }
 
 /** The backends `--backend` accepts. */
@@ -29,18 +29,18 @@ export const BACKEND_CHOICES = ['sqlite', 'postgres', 'postgresql', 'memory'] as
 const POSTGRES_URL = /^postgres(?:ql)?:\/\//i;
 
 /**
- * Reads the dotenv file (`--env-file`, else `.env` in `cwd` when there is one) into `env` without overriding
+ * Reads the dotenv file (`--dotenv`, else `.env` in `cwd` when there is one) into `env` without overriding
  * a variable that is already set, as `process.loadEnvFile` does; returns the file read, or `null`.
- * A missing `--env-file` is a usage error; a missing default `.env` is not.
+ * A missing `--dotenv` is a usage error; a missing default `.env` is not.
  */
 export function loadDotenv(
-  flags: Pick<ConnectionFlags, 'envFile'>,
+  flags: Pick<ConnectionFlags, 'dotenv'>,
   cwd: string,
   env: Record<string, string | undefined>,
 ): string | null {
-  const path = resolve(cwd, flags.envFile ?? '.env');
+  const path = resolve(cwd, flags.dotenv ?? '.env');
   if (!existsSync(path)) {
-    if (flags.envFile !== undefined) throw new UsageError(`--env-file ${flags.envFile}: no such file`);
+    if (flags.dotenv !== undefined) throw new UsageError(`--dotenv ${flags.dotenv}: no such file`);
     return null;
   }
   let parsed: Record<string, string>;

@@ -34,7 +34,7 @@ describe('flux-memory as a process', () => {
       '--backend <name>',
       '--url <url>',
       '--schema <name>',
-      '--env-file <path>',
+      '--dotenv <path>',
       '--verbose',
     ]) {
       expect(help).toContain(flag);

@@ -145,6 +145,6 @@ function demoFlags(options: DataCommandOptions): string {
   if (options.backend !== undefined) parts.push(`--backend ${options.backend}`);
   if (options.url !== undefined) parts.push(`--url ${JSON.stringify(maskSecrets(options.url))}`);
   if (options.schema !== undefined) parts.push(`--schema ${options.schema}`);
-  if (options.envFile !== undefined) parts.push(`--env-file ${options.envFile}`);
+  if (options.dotenv !== undefined) parts.push(`--dotenv ${options.dotenv}`);
   return parts.length > 0 ? ` ${parts.join(' ')}` : '';
 }

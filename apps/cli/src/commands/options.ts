@@ -6,7 +6,7 @@ export interface DataCommandOptions extends ConnectionFlags {
   json?: boolean;
 }
 
-/** Adds `--backend`, `--url`, `--schema` and `--env-file`: every data command takes them. */
+/** Adds `--backend`, `--url`, `--schema` and `--dotenv`: every data command takes them. */
 export function addConnectionOptions(command: Command): Command {
   return command
     .addOption(
@@ -25,7 +25,7 @@ export function addConnectionOptions(command: Command): Command {
       ),
     )
     .addOption(new Option('--schema <name>', 'PostgreSQL schema (default: $POSTGRES_SCHEMA, else public)'))
-    .addOption(new Option('--env-file <path>', 'dotenv file to read (default: ./.env when it exists)'));
+    .addOption(new Option('--dotenv <path>', 'dotenv file to read (default: ./.env when it exists)'));
 }
 
 /** Adds `--json`. */
