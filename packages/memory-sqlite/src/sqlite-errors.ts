@@ -44,8 +44,8 @@ export function mapSqliteError(error: unknown, context: SqliteErrorContext): Mem
   }
   if (isBusyError(error)) {
     return new BackendUnavailableError(
-      `SQLite database ${location} is locked by another connection: still locked after ` +
-        `${context.busyTimeoutMs} ms (${code})`,
+      `SQLite database ${location} is locked by another connection (${code}; busy timeout ` +
+        `${context.busyTimeoutMs} ms)`,
       { cause: error },
     );
   }

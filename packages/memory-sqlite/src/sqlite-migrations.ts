@@ -49,6 +49,15 @@ const INSERTION_ORDER_AND_COUNTS = [
   'CREATE INDEX idx_sessions_activity ON sessions(updated_at DESC, id DESC)',
 ];
 
+/**
+ * Version 3: sessions may belong to an owner (a user or tenant); `NULL` for every existing session. The index
+ * serves an owner's `getSessions` page the way `idx_sessions_activity` serves the unscoped one.
+ */
+const OWNER_SCOPE = [
+  'ALTER TABLE sessions ADD COLUMN owner_id TEXT',
+  'CREATE INDEX idx_sessions_owner_activity ON sessions(owner_id, updated_at DESC, id DESC)',
+];
+
 // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed tables exist
 async function run(db: Kysely<any>, statements: readonly string[]): Promise<void> {
   for (const statement of statements) await sql.raw(statement).execute(db);
@@ -61,6 +70,7 @@ async function run(db: Kysely<any>, statements: readonly string[]): Promise<void
 export const sqliteMigrations: MigrationSet = {
   '0001_original_schema': { up: (db) => run(db, ORIGINAL_SCHEMA) },
   '0002_insertion_order_and_counts': { up: (db) => run(db, INSERTION_ORDER_AND_COUNTS) },
+  '0003_owner_scope': { up: (db) => run(db, OWNER_SCOPE) },
 };
 
 /**

@@ -47,6 +47,8 @@ export function copyOfLegacyFixture(dir: string): string {
 export function legacyFile(dir: string, fill: (db: Database.Database) => void): string {
   const path = tempFile(dir, 'synthetic');
   const db = new Database(path);
+  // Python's sqlite3 leaves foreign keys off (better-sqlite3 turns them on).
+  db.pragma('foreign_keys = OFF');
   db.exec(PYTHON_DDL);
   fill(db);
   db.close();

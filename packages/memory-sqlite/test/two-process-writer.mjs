@@ -1,0 +1,24 @@
+// One of the writers of two-processes.test.ts: a separate Node process writing to the shared file through the
+// built package. Usage: node two-process-writer.mjs <file> <name> <count> <startAtMs>
+import { ConflictError } from '@flux-rag/memory-core';
+import { SqliteConversationMemory } from '../dist/index.js';
+
+const [file, name, count, startAt] = process.argv.slice(2);
+const store = new SqliteConversationMemory({ filename: file });
+// Both processes start at the same moment, on a file that does not exist yet: they also race the migration.
+await new Promise((resolve) => setTimeout(resolve, Math.max(0, Number(startAt) - Date.now())));
+try {
+  await store.createSession({ id: 'shared', title: 'both write here' });
+} catch (error) {
+  if (!ConflictError.isInstance(error)) throw error;
+}
+await store.createSession({ id: name });
+const ids = { shared: [], own: [] };
+const write = async (sessionId, list) => {
+  for (let i = 0; i < Number(count); i++) {
+    list.push(await store.addMessage(sessionId, { role: 'user', content: `${name} ${i}`, metadata: { i } }));
+  }
+};
+await Promise.all([write('shared', ids.shared), write(name, ids.own)]);
+await store.close();
+process.stdout.write(JSON.stringify(ids));
