@@ -17,6 +17,8 @@ export interface ConformanceContext {
   readonly clock: FakeClock;
   /** fast-check runs for the model-based case. */
   readonly modelRuns: number;
+  /** fast-check seed for the model-based case, when the backend's test fixed one. */
+  readonly modelSeed: number | undefined;
 }
 
 /** One behaviour of the contract, checked against any backend. */

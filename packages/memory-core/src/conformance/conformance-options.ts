@@ -43,6 +43,11 @@ export interface ConformanceOptions {
   timeoutMs?: number;
   /** fast-check runs of the model-based case; default 25, so that SQL backends stay quick. */
   modelRuns?: number;
+  /**
+   * fast-check seed of the model-based case; default random. A failure prints the seed (and the shrunk
+   * sequence), so setting it replays exactly that run.
+   */
+  modelSeed?: number;
 }
 
 /** Defaults of {@link ConformanceOptions}. */

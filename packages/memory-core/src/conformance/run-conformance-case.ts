@@ -42,6 +42,7 @@ export async function runConformanceCase(
   const context: ConformanceContext = {
     clock: new FakeClock(),
     modelRuns: options.modelRuns ?? CONFORMANCE_DEFAULTS.modelRuns,
+    modelSeed: options.modelSeed,
     async open(openOptions?: { clock?: Clock }) {
       const store = await factory(openOptions?.clock ? { clock: openOptions.clock } : {});
       stores.push(store);

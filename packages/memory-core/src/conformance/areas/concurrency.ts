@@ -7,6 +7,15 @@ function range(count: number): number[] {
   return Array.from({ length: count }, (_, i) => i);
 }
 
+/**
+ * Marks a promise as handled at once, so that a backend rejecting it before the case awaits it fails the case
+ * instead of raising an unhandled rejection; awaiting the returned promise still throws.
+ */
+function quiet<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
+}
+
 /** True when `part` is the start of `whole`, compared by message id. */
 function isPrefix(part: Message[], whole: Message[]): boolean {
   return part.length <= whole.length && part.every((m, i) => m.id === whole[i]?.id);
@@ -106,8 +115,8 @@ export const concurrencyCases: ConformanceCase[] = [
       const reads: { started: number; result: Promise<Message[]> }[] = [];
       const writes: Promise<string>[] = [];
       for (let i = 0; i < 100; i++) {
-        writes.push(store.addMessage('s', { role: 'user', content: `${i}` }));
-        if (i % 7 === 3) reads.push({ started: i + 1, result: store.getHistory('s') });
+        writes.push(quiet(store.addMessage('s', { role: 'user', content: `${i}` })));
+        if (i % 7 === 3) reads.push({ started: i + 1, result: quiet(store.getHistory('s')) });
         if (i % 20 === 10) await new Promise((resolve) => setTimeout(resolve, 0));
       }
       await Promise.all(writes);
@@ -151,9 +160,9 @@ export const concurrencyCases: ConformanceCase[] = [
     async run({ open }) {
       const store = await open();
       await store.createSession({ id: 's' });
-      const before = store.addMessage('s', { role: 'user', content: 'before' });
-      const deleted = store.deleteSession('s');
-      const after = store.addMessage('s', { role: 'user', content: 'after' });
+      const before = quiet(store.addMessage('s', { role: 'user', content: 'before' }));
+      const deleted = quiet(store.deleteSession('s'));
+      const after = quiet(store.addMessage('s', { role: 'user', content: 'after' }));
       await expect(before).resolves.toBeTypeOf('string');
       await expect(deleted).resolves.toBe(true);
       await expectMemoryError(() => after, { code: 'SESSION_NOT_FOUND' });
@@ -220,8 +229,8 @@ export const concurrencyCases: ConformanceCase[] = [
       const reads: Promise<Message[]>[] = [];
       const writes: Promise<string>[] = [];
       for (let i = 0; i < 60; i++) {
-        writes.push(writer.addMessage('s', { role: 'user', content: `${i}` }));
-        if (i % 6 === 0) reads.push(reader.getHistory('s'));
+        writes.push(quiet(writer.addMessage('s', { role: 'user', content: `${i}` })));
+        if (i % 6 === 0) reads.push(quiet(reader.getHistory('s')));
       }
       await Promise.all(writes);
       const final = await writer.getHistory('s');

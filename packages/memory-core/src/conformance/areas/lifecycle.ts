@@ -73,9 +73,10 @@ export const lifecycleCases: ConformanceCase[] = [
       const writes = Array.from({ length: 20 }, (_, i) =>
         store.addMessage('s', { role: 'user', content: `${i}` }),
       );
-      const title = store.updateSessionTitle('s', 'last');
+      // Settled handlers attached before close(), so a write rejected meanwhile is reported, not unhandled.
+      const settled = Promise.allSettled([...writes, store.updateSessionTitle('s', 'last')]);
       await store.close();
-      const results = await Promise.allSettled([...writes, title]);
+      const results = await settled;
       expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
     },
   },
@@ -86,11 +87,13 @@ export const lifecycleCases: ConformanceCase[] = [
       const database = await openShared();
       const first = await database.open();
       await first.createSession({ id: 's' });
-      const writes = Array.from({ length: 20 }, (_, i) =>
-        first.addMessage('s', { role: 'user', content: `${i}` }),
+      const writes = Promise.all(
+        Array.from({ length: 20 }, (_, i) => first.addMessage('s', { role: 'user', content: `${i}` })),
       );
+      // Handled before close(), so a write rejected meanwhile fails the case instead of going unhandled.
+      writes.catch(() => undefined);
       await first.close();
-      await Promise.all(writes);
+      await writes;
       const second = await database.open();
       const history = await second.getHistory('s');
       expect(history.map((m) => m.content)).toEqual(Array.from({ length: 20 }, (_, i) => `${i}`));

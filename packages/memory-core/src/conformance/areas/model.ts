@@ -11,7 +11,7 @@ export const modelCases: ConformanceCase[] = [
     name: 'all methods - random operation sequences give the same results as the in-memory reference',
     needs: ['clock'],
     timeoutFactor: 4,
-    async run({ open, modelRuns }) {
+    async run({ open, modelRuns, modelSeed }) {
       await fc.assert(
         fc.asyncProperty(modelCommands, async (commands) => {
           const clock = new FakeClock();
@@ -25,7 +25,7 @@ export const modelCases: ConformanceCase[] = [
             await reference.close();
           }
         }),
-        { numRuns: modelRuns },
+        modelSeed === undefined ? { numRuns: modelRuns } : { numRuns: modelRuns, seed: modelSeed },
       );
     },
   },

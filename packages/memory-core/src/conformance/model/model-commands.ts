@@ -162,5 +162,12 @@ const command: fc.Arbitrary<ModelCommand> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ op: fc.constant('clearAll' as const), advance }) },
 );
 
-/** Random command sequences of 1 to 40 steps. */
-export const modelCommands: fc.Arbitrary<ModelCommand[]> = fc.array(command, { minLength: 1, maxLength: 40 });
+/** Creations of some of the fixed sessions, so that most sequences write to sessions that exist. */
+const setup: fc.Arbitrary<ModelCommand[]> = fc
+  .subarray([...POOL_IDS], { minLength: 1 })
+  .map((ids) => ids.map((id) => ({ op: 'createSession', advance: 0, id }) as const));
+
+/** Random command sequences: a few sessions created, then up to 50 random steps. */
+export const modelCommands: fc.Arbitrary<ModelCommand[]> = fc
+  .tuple(setup, fc.array(command, { minLength: 1, maxLength: 50, size: 'max' }))
+  .map(([first, rest]) => [...first, ...rest]);
