@@ -209,7 +209,7 @@ describe('legacy rows: content, titles and roles', () => {
   });
 
   it('very large content (20 MB) - reads back whole', async () => {
-    const huge = 'x'.repeat(20 * 1024 * 1024 - 3) + '中';
+    const huge = `${'x'.repeat(20 * 1024 * 1024 - 3)}中`;
     const path = legacyFile(dir, (db) => {
       db.prepare('INSERT INTO sessions VALUES (?, ?, ?, ?, ?)').run('s', null, T, T, '{}');
       db.prepare('INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?)').run('m', 's', 'user', huge, T, '{}');

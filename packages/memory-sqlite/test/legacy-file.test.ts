@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { Message, PortableRecord, SessionSummary } from '@flux-rag/memory-core';
 import type Database from 'better-sqlite3';
 import { Kysely } from 'kysely';
@@ -124,7 +123,7 @@ describe('legacy file: reads', () => {
       const history = await memory.getHistory(session.id);
       const rows = messagesOf(session.id);
       expect(history).toHaveLength(rows.length);
-      history.forEach((message, i) => expectMessage(message, rows[i]!));
+      for (const [i, message] of history.entries()) expectMessage(message, rows[i]!);
       total += history.length;
     }
     expect(total).toBe(947);
