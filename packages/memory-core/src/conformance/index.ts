@@ -17,6 +17,6 @@ export {
 export { type ExpectedError, expectMemoryError } from './expect-error.js';
 export { FAKE_CLOCK_START, FakeClock } from './fake-clock.js';
 export { runConformanceCase, skipReasonOf } from './run-conformance-case.js';
-export { runConformanceSuite } from './run-conformance-suite.js';
+export { type PlannedCase, planConformanceSuite, runConformanceSuite } from './run-conformance-suite.js';
 export { allMessages, type StoreSnapshot, snapshotStore } from './store-snapshot.js';
 export { FAR_TIME_ZONES, setTimeZone } from './time-zone.js';

@@ -93,8 +93,8 @@ export function megabyteAscii(): string {
   return 'The quick brown fox jumps over the lazy dog. 0123456789\n'.repeat(18_725).slice(0, 1_048_576);
 }
 
-/** About 1 MB of mixed text (multi-byte characters, emoji, quotes, newlines). */
+/** Just over 1 MB (in UTF-8) of mixed text: multi-byte characters, emoji, quotes, newlines. */
 export function megabyteMixed(): string {
   const chunk = 'Ложь \'и\' "правда" \\ 東京タワー 🗼 — SELECT 1; --\r\n';
-  return chunk.repeat(Math.ceil(1_000_000 / (chunk.length * 2)));
+  return chunk.repeat(Math.ceil(1_000_000 / new TextEncoder().encode(chunk).length));
 }
