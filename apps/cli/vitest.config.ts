@@ -6,6 +6,6 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Real PostgreSQL for the process tests: MEMORY_TEST_POSTGRES_URL, or an embedded server started for the run.
-    globalSetup: ['@flux-rag/test-postgres/global-setup'],
+    globalSetup: ['./test/built-binary.ts', '@flux-rag/test-postgres/global-setup'],
   },
 });

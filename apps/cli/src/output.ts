@@ -57,6 +57,11 @@ export function sortKeys<T>(value: T): T {
   return value;
 }
 
+/** `1 session`, `2 sessions`, `1,500 messages`. */
+export function plural(count: number, noun: string): string {
+  return `${count.toLocaleString('en-US')} ${noun}${count === 1 ? '' : 's'}`;
+}
+
 /** A `Date` as `2025-03-01 14:32:01` (UTC), for people; JSON output keeps full ISO text. */
 export function formatTime(date: Date | null): string {
   return date ? date.toISOString().slice(0, 19).replace('T', ' ') : '-';

@@ -232,7 +232,7 @@ describe.concurrent.each(TARGETS)('flux-memory on $name', (target) => {
     await demo(cwd, args);
     const file = join(cwd, 'one.jsonl');
     const out = await ok(['export', '--session', a, '--out', file, ...args], { cwd });
-    expect(out).toMatch(/^Exported 1 sessions, 5 messages from .* to .*one\.jsonl\.\n$/);
+    expect(out).toMatch(/^Exported 1 session, 5 messages from .* to .*one\.jsonl\.\n$/);
     const records = readFileSync(file, 'utf8')
       .trimEnd()
       .split('\n')

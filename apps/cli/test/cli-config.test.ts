@@ -136,9 +136,8 @@ describe('PostgreSQL specifics', () => {
     const port = await freePort();
     const url = `postgresql://app:hunter2-secret@127.0.0.1:${port}/app`;
     const result = await fails(['check', '--url', url], { cwd });
-    expect(result.line).toMatch(
-      new RegExp(`^error: UNHEALTHY: postgres postgresql://app:\\*\\*\\*@127\\.0\\.0\\.1:${port}/app: `),
-    );
+    expect(result.line).toMatch(/^error: UNHEALTHY: .*ECONNREFUSED/);
+    expect(result.line).toContain(`postgresql://app:***@127.0.0.1:${port}/app`);
     expect(result.stdout).toBe('');
     const json = await fails(['check', '--url', url, '--json'], { cwd });
     expect(JSON.parse(json.stdout)).toMatchObject({ backend: 'postgres', reachable: false, healthy: false });

@@ -44,7 +44,15 @@ export function registerCheckCommand(program: Command): void {
     else if (report.healthy) printReport(report);
     if (!report.healthy) {
       const why = report.error ?? 'not reachable';
-      throw new CliError('UNHEALTHY', `${describeConnection(config)}: ${why}`);
+      // Backends name their location in the error already; say it once.
+      const target =
+        config.backend === 'postgres'
+          ? maskSecrets(config.connectionString)
+          : config.backend === 'sqlite'
+            ? config.filename
+            : '\0';
+      const where = why.includes(target) ? '' : `${describeConnection(config)}: `;
+      throw new CliError('UNHEALTHY', `${where}${why}`);
     }
   });
 }

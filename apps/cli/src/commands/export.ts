@@ -1,8 +1,8 @@
 import { SessionNotFoundError } from '@flux-rag/memory-core';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { describeConnection } from '../config.js';
 import { headerLine, recordLine } from '../jsonl.js';
-import { println, progress } from '../output.js';
+import { plural, println, progress } from '../output.js';
 import { fileSink, type Sink, stdoutSink } from '../sink.js';
 import { withStore } from '../store.js';
 import { addConnectionOptions, type DataCommandOptions } from './options.js';
@@ -21,7 +21,11 @@ export function registerExportCommand(program: Command): void {
   const command = program
     .command('export')
     .description('write sessions and their messages as JSON Lines (see README: export format)')
-    .option('--session <id>', 'export only this session; repeat for several', collect, [])
+    .addOption(
+      new Option('--session <id>', 'export only this session; repeat for several')
+        .argParser(collect)
+        .default([], 'every session'),
+    )
     .option(
       '--out <file>',
       'write to this file instead of stdout (replaced only once the export is complete)',
@@ -36,7 +40,8 @@ export function registerExportCommand(program: Command): void {
       const toFile = options.out !== undefined && options.out !== '-';
       const sink: Sink = toFile ? await fileSink(options.out!) : stdoutSink();
       const counts = { sessions: 0, messages: 0 };
-      const meter = progress('exported records');
+      // On stdout the records themselves are the output: a counter would be drawn between them.
+      const meter = toFile ? progress('export: records') : { tick() {}, done() {} };
       try {
         await sink.write(headerLine(config.backend));
         for await (const record of store.exportRecords(sessionIds ? { sessionIds } : undefined)) {
@@ -51,7 +56,8 @@ export function registerExportCommand(program: Command): void {
       } finally {
         meter.done();
       }
-      const summary = `Exported ${counts.sessions} sessions, ${counts.messages} messages from ${describeConnection(config)}`;
+      const what = `${plural(counts.sessions, 'session')}, ${plural(counts.messages, 'message')}`;
+      const summary = `Exported ${what} from ${describeConnection(config)}`;
       if (toFile) println(`${summary} to ${options.out}.`);
       else if (process.stderr.isTTY) process.stderr.write(`${summary}.\n`);
     });

@@ -40,7 +40,7 @@ export function registerImportCommand(program: Command): void {
         : createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
       // The header is read before the store is opened: a wrong file neither creates nor touches a database.
       const reader = await openExport(lines);
-      const meter = progress('imported records');
+      const meter = progress('import: records');
       const { r, target } = await withStore(options, 'write', async ({ store, config }) => {
         try {
           const records = counted(reader.records, (n) => meter.tick(n));
