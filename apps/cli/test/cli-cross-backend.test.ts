@@ -40,7 +40,7 @@ describe('export from one backend, import into the other', () => {
     return store.args;
   }
 
-  it('SQLite -> PostgreSQL -> SQLite keeps every id, timestamp (microseconds) and metadata', async () => {
+  it('SQLite -> PostgreSQL -> SQLite keeps every id, timestamp (microseconds), owner and metadata', async () => {
     const fixture = readFileSync(FIXTURE, 'utf8');
     const sqliteA = await open(sqliteTarget, 'a');
     const postgres = await open(postgresTarget, 'pg');
