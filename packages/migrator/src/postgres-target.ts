@@ -1,0 +1,454 @@
+import { BackendUnavailableError, maskSecrets } from '@flux-rag/memory-core';
+import { decodeMetadataText } from '@flux-rag/memory-core/sql';
+import { isUnavailable, PostgresConversationMemory } from '@flux-rag/memory-postgres';
+import pg from 'pg';
+import { copyLine } from './copy-text.js';
+import { CopyWriter } from './copy-writer.js';
+import { describeError, MigrationError } from './migration-errors.js';
+import type { MigrationTarget, SessionWithCounts } from './migration-target.js';
+import { DigestSet } from './row-digest.js';
+import type { MessageRow, SessionRow } from './row-rules.js';
+
+/** Options of {@link openPostgresTarget}. */
+export interface PostgresTargetOptions {
+  /** `postgres://` connection string. */
+  connectionString: string;
+  /** Schema holding the tables; default `public`. */
+  schema?: string;
+  /**
+   * Whether to create or upgrade the schema (through `PostgresConversationMemory`'s migrations); default true.
+   * Without it (dry run, verification only) a missing table reads as empty and nothing is ever written.
+   */
+  setup?: boolean;
+}
+
+/** Advisory lock class of a running migration ("migr"): one migration per target schema at a time. */
+const MIGRATION_LOCK_CLASS = 0x6d696772;
+const SESSION_COLUMNS = 'id, title, created_at, updated_at, metadata, message_count, last_message_at';
+const MESSAGE_COLUMNS = 'seq, id, session_id, role, content, created_at, metadata';
+const TS = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
+
+/** Opens (and unless `setup: false`, creates or upgrades) a PostgreSQL target and takes its migration lock. */
+export async function openPostgresTarget(options: PostgresTargetOptions): Promise<MigrationTarget> {
+  const schema = options.schema ?? 'public';
+  let version: number | null = null;
+  if (options.setup !== false) {
+    // The backend's own migrations create or upgrade the tables: the migrator never holds DDL of its own.
+    const store = new PostgresConversationMemory({ connectionString: options.connectionString, schema });
+    try {
+      await store.init();
+    } finally {
+      await store.close();
+    }
+  }
+  const client = new pg.Client({
+    connectionString: options.connectionString,
+    application_name: 'flux-rag-migrator',
+    options: '-c TimeZone=UTC',
+    connectionTimeoutMillis: 10_000,
+  });
+  client.on('error', () => {});
+  const location = `${maskSecrets(options.connectionString)} (schema ${schema})`;
+  try {
+    await client.connect();
+    const locked = await client.query<{ ok: boolean }>(
+      'SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok',
+      [MIGRATION_LOCK_CLASS, schema],
+    );
+    if (!locked.rows[0]?.ok) {
+      throw new MigrationError('TARGET_BUSY', `another migration into ${location} is running`);
+    }
+    const exists = await client.query<{ n: string | null }>('SELECT to_regclass($1) AS n', [
+      `${pg.escapeIdentifier(schema)}.messages`,
+    ]);
+    if (exists.rows[0]?.n) {
+      version = await readSchemaVersionOf(client, schema);
+    }
+  } catch (error) {
+    await client.end().catch(() => {});
+    throw targetError(error, location);
+  }
+  return new PostgresTarget(client, schema, location, version);
+}
+
+async function readSchemaVersionOf(client: pg.Client, schema: string): Promise<number> {
+  const table = await client.query<{ n: string | null }>('SELECT to_regclass($1) AS n', [
+    `${pg.escapeIdentifier(schema)}.kysely_migration`,
+  ]);
+  if (!table.rows[0]?.n) return 1;
+  const result = await client.query<{ name: string | null }>(
+    `SELECT max(name) AS name FROM ${pg.escapeIdentifier(schema)}.kysely_migration`,
+  );
+  const name = result.rows[0]?.name;
+  return name ? Number.parseInt(name.slice(0, 4), 10) : 1;
+}
+
+/** Turns a driver error into a masked contract or migration error, keeping the cause. */
+function targetError(error: unknown, location: string): Error {
+  if (MigrationError.isInstance(error)) return error;
+  if (isUnavailable(error)) {
+    return new BackendUnavailableError(`PostgreSQL at ${location} is unavailable: ${describeError(error)}`, {
+      cause: error,
+    });
+  }
+  return new MigrationError('TARGET_FAILED', `PostgreSQL at ${location}: ${describeError(error)}`, {
+    cause: error,
+  });
+}
+
+interface SavedDefinition {
+  table: string;
+  name: string;
+  definition: string;
+}
+
+class PostgresTarget implements MigrationTarget {
+  readonly backend = 'postgres';
+  readonly location: string;
+  readonly schemaVersion: number | null;
+  readonly #client: pg.Client;
+  readonly #sessions: string;
+  readonly #messages: string;
+  readonly #schema: string;
+  #copy: CopyWriter | undefined;
+  #copying: 'sessions' | 'messages' | undefined;
+  #saved: { keys: SavedDefinition[]; indexes: SavedDefinition[]; foreign: SavedDefinition[] } | undefined;
+  #staged = false;
+  #closed = false;
+
+  constructor(client: pg.Client, schema: string, location: string, schemaVersion: number | null) {
+    this.#client = client;
+    this.#schema = schema;
+    this.location = location;
+    this.schemaVersion = schemaVersion;
+    this.#sessions = `${pg.escapeIdentifier(schema)}.sessions`;
+    this.#messages = `${pg.escapeIdentifier(schema)}.messages`;
+  }
+
+  async #query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]) {
+    try {
+      return await this.#client.query<R>(text, values);
+    } catch (error) {
+      throw targetError(error, this.location);
+    }
+  }
+
+  async isEmpty(): Promise<boolean> {
+    if (this.schemaVersion === null) return true;
+    const result = await this.#query<{ any: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM ${this.#sessions}) OR EXISTS (SELECT 1 FROM ${this.#messages}) AS any`,
+    );
+    return !result.rows[0]?.any;
+  }
+
+  async #present(table: string, ids: readonly string[]): Promise<Set<string>> {
+    if (this.schemaVersion === null || ids.length === 0) return new Set();
+    // One array parameter, whatever the batch size: no bind-parameter limit to respect.
+    const result = await this.#query<{ id: string }>(`SELECT id FROM ${table} WHERE id = ANY($1::text[])`, [
+      ids,
+    ]);
+    return new Set(result.rows.map((r) => r.id));
+  }
+
+  presentSessions(ids: readonly string[]) {
+    return this.#present(this.#sessions, ids);
+  }
+
+  presentMessages(ids: readonly string[]) {
+    return this.#present(this.#messages, ids);
+  }
+
+  async beginBulk(): Promise<boolean> {
+    await this.#query('BEGIN');
+    try {
+      // Nobody reads or writes the tables while they have no keys; the lock is released at COMMIT.
+      await this.#query(`LOCK TABLE ${this.#sessions}, ${this.#messages} IN ACCESS EXCLUSIVE MODE`);
+      if (!(await this.isEmpty())) {
+        await this.#query('ROLLBACK');
+        return false;
+      }
+      // Index builds sort in memory instead of in temporary files (this transaction only).
+      await this.#query("SET LOCAL maintenance_work_mem = '256MB'");
+      await this.#dropKeysAndIndexes();
+      return true;
+    } catch (error) {
+      await this.#client.query('ROLLBACK').catch(() => {});
+      throw error;
+    }
+  }
+
+  /**
+   * Reads the definitions of the tables' keys, foreign keys and indexes from the catalog (whatever the
+   * backend's migrations created), then drops them: loading into bare tables and building each index once
+   * is several times faster than inserting random UUIDs into live B-trees.
+   */
+  async #dropKeysAndIndexes(): Promise<void> {
+    const tables = [this.#sessions, this.#messages];
+    const constraints = await this.#query<{ name: string; table: string; type: string; definition: string }>(
+      `SELECT c.conname AS name, c.conrelid::regclass::text AS table, c.contype AS type,
+              pg_get_constraintdef(c.oid) AS definition
+       FROM pg_constraint c
+       WHERE c.conrelid = ANY($1::regclass[]) AND c.contype IN ('p', 'u', 'f')
+       ORDER BY c.conname`,
+      [tables],
+    );
+    // A foreign key of some other table pins the keys it references: those stay.
+    const pinned = await this.#query<{ n: string }>(
+      `SELECT count(*) AS n FROM pg_constraint
+       WHERE contype = 'f' AND confrelid = ANY($1::regclass[]) AND NOT (conrelid = ANY($1::regclass[]))`,
+      [tables],
+    );
+    const keepKeys = Number(pinned.rows[0]?.n ?? 0) > 0;
+    const indexes = await this.#query<{ name: string; table: string; definition: string }>(
+      `SELECT i.indexname AS name, format('%I.%I', i.schemaname, i.tablename) AS table, i.indexdef AS definition
+       FROM pg_indexes i
+       WHERE i.schemaname = $1 AND i.tablename IN ('sessions', 'messages')
+         AND NOT EXISTS (
+           SELECT 1 FROM pg_constraint c
+           WHERE c.conindid = format('%I.%I', i.schemaname, i.indexname)::regclass
+             AND c.conrelid = format('%I.%I', i.schemaname, i.tablename)::regclass)
+       ORDER BY i.indexname`,
+      [this.#schema],
+    );
+    const saved = {
+      foreign: constraints.rows.filter((c) => c.type === 'f'),
+      keys: keepKeys ? [] : constraints.rows.filter((c) => c.type !== 'f'),
+      indexes: indexes.rows,
+    };
+    for (const c of saved.foreign) {
+      await this.#query(`ALTER TABLE ${c.table} DROP CONSTRAINT ${pg.escapeIdentifier(c.name)}`);
+    }
+    for (const i of saved.indexes) {
+      await this.#query(`DROP INDEX ${pg.escapeIdentifier(this.#schema)}.${pg.escapeIdentifier(i.name)}`);
+    }
+    for (const c of saved.keys) {
+      await this.#query(`ALTER TABLE ${c.table} DROP CONSTRAINT ${pg.escapeIdentifier(c.name)}`);
+    }
+    this.#saved = saved;
+  }
+
+  async #copyInto(table: 'sessions' | 'messages', text: string): Promise<void> {
+    if (this.#copying !== table) {
+      await this.#endCopy();
+      const columns = table === 'sessions' ? SESSION_COLUMNS : MESSAGE_COLUMNS;
+      const name = table === 'sessions' ? this.#sessions : this.#messages;
+      this.#copy = new CopyWriter(this.#client, `COPY ${name} (${columns}) FROM STDIN`);
+      this.#copying = table;
+    }
+    try {
+      await this.#copy!.write(text);
+    } catch (error) {
+      throw targetError(error, this.location);
+    }
+  }
+
+  async #endCopy(): Promise<void> {
+    const copy = this.#copy;
+    this.#copy = undefined;
+    this.#copying = undefined;
+    if (!copy) return;
+    try {
+      await copy.end();
+    } catch (error) {
+      throw targetError(error, this.location);
+    }
+  }
+
+  bulkMessages(rows: readonly MessageRow[]): Promise<void> {
+    return this.#copyInto('messages', encodeMessages(rows));
+  }
+
+  bulkSessions(rows: readonly SessionWithCounts[]): Promise<void> {
+    return this.#copyInto('sessions', encodeSessions(rows));
+  }
+
+  async finishBulk(onStep?: (step: string) => void): Promise<void> {
+    await this.#endCopy();
+    const saved = this.#saved!;
+    for (const c of saved.keys) {
+      onStep?.(`key ${c.name}`);
+      await this.#query(
+        `ALTER TABLE ${c.table} ADD CONSTRAINT ${pg.escapeIdentifier(c.name)} ${c.definition}`,
+      );
+    }
+    for (const i of saved.indexes) {
+      onStep?.(`index ${i.name}`);
+      await this.#query(i.definition);
+    }
+    for (const c of saved.foreign) {
+      onStep?.(`foreign key ${c.name}`);
+      await this.#query(
+        `ALTER TABLE ${c.table} ADD CONSTRAINT ${pg.escapeIdentifier(c.name)} ${c.definition}`,
+      );
+    }
+    onStep?.('sequence');
+    await this.fixSequence();
+    onStep?.('statistics');
+    await this.#query(`ANALYZE ${this.#sessions}, ${this.#messages}`);
+    onStep?.('commit');
+    await this.#query('COMMIT');
+    this.#saved = undefined;
+  }
+
+  async abortBulk(): Promise<void> {
+    this.#copy = undefined;
+    this.#copying = undefined;
+    this.#saved = undefined;
+    await this.#client.query('ROLLBACK').catch(() => {});
+  }
+
+  async #stage(): Promise<void> {
+    if (this.#staged) return;
+    // Rows go through COPY into session-private tables, then INSERT ... ON CONFLICT DO NOTHING: COPY
+    // alone cannot skip rows already present.
+    await this.#query(
+      `CREATE TEMP TABLE flux_stage_sessions (LIKE ${this.#sessions} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`,
+    );
+    await this.#query(
+      `CREATE TEMP TABLE flux_stage_messages (LIKE ${this.#messages} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`,
+    );
+    this.#staged = true;
+  }
+
+  async #inTransaction<T>(work: () => Promise<T>): Promise<T> {
+    await this.#query('BEGIN');
+    try {
+      const result = await work();
+      await this.#query('COMMIT');
+      return result;
+    } catch (error) {
+      this.#copy = undefined;
+      this.#copying = undefined;
+      await this.#client.query('ROLLBACK').catch(() => {});
+      throw targetError(error, this.location);
+    }
+  }
+
+  async mergeSessions(rows: readonly SessionRow[]): Promise<number> {
+    if (rows.length === 0) return 0;
+    await this.#stage();
+    return this.#inTransaction(async () => {
+      const copy = new CopyWriter(this.#client, `COPY flux_stage_sessions (${SESSION_COLUMNS}) FROM STDIN`);
+      await copy.write(encodeSessions(rows.map((r) => ({ ...r, messageCount: 0, lastMessageAt: null }))));
+      await copy.end();
+      const result = await this.#query(
+        `INSERT INTO ${this.#sessions} (${SESSION_COLUMNS})
+         SELECT ${SESSION_COLUMNS} FROM flux_stage_sessions ON CONFLICT (id) DO NOTHING`,
+      );
+      return result.rowCount ?? 0;
+    });
+  }
+
+  async mergeMessages(rows: readonly MessageRow[]): Promise<number> {
+    if (rows.length === 0) return 0;
+    await this.#stage();
+    return this.#inTransaction(async () => {
+      const copy = new CopyWriter(this.#client, `COPY flux_stage_messages (${MESSAGE_COLUMNS}) FROM STDIN`);
+      await copy.write(encodeMessages(rows));
+      await copy.end();
+      const result = await this.#query(
+        `INSERT INTO ${this.#messages} (${MESSAGE_COLUMNS})
+         SELECT ${MESSAGE_COLUMNS} FROM flux_stage_messages ON CONFLICT (id) DO NOTHING`,
+      );
+      const written = result.rowCount ?? 0;
+      if (written > 0) {
+        // The counters of the sessions touched, from their rows, in the same transaction as the rows.
+        await this.#query(
+          `UPDATE ${this.#sessions} AS s SET message_count = c.n, last_message_at = c.last
+           FROM (
+             SELECT session_id, count(*)::integer AS n, max(created_at) AS last FROM ${this.#messages}
+             WHERE session_id IN (SELECT DISTINCT session_id FROM flux_stage_messages)
+             GROUP BY session_id
+           ) AS c
+           WHERE s.id = c.session_id`,
+        );
+      }
+      return written;
+    });
+  }
+
+  async fixSequence(): Promise<void> {
+    if (this.schemaVersion === null) return;
+    // Never backwards: the identity then hands out values above every seq written, and above any it already
+    // handed out to someone else.
+    await this.#query(
+      `SELECT setval(s.seq, m.top, true)
+       FROM (SELECT pg_get_serial_sequence($1, 'seq')::regclass AS seq) AS s,
+            (SELECT max(seq) AS top FROM ${this.#messages}) AS m
+       WHERE m.top IS NOT NULL AND m.top > coalesce(pg_sequence_last_value(s.seq), 0)`,
+      [this.#messages],
+    );
+  }
+
+  async digests(sessionIds: readonly string[]): Promise<DigestSet> {
+    const set = new DigestSet();
+    if (this.schemaVersion === null || sessionIds.length === 0) return set;
+    const sessions = await this.#query<string[]>({
+      text: `SELECT id, title, to_char(created_at, ${TS}), to_char(updated_at, ${TS}), metadata::text,
+               message_count, to_char(last_message_at, ${TS})
+             FROM ${this.#sessions} WHERE id = ANY($1::text[])`,
+      values: [sessionIds],
+      rowMode: 'array',
+    } as never);
+    for (const r of sessions.rows as unknown as (string | number | null)[][]) {
+      set.addSession(
+        {
+          id: r[0] as string,
+          title: r[1] as string | null,
+          createdAt: (r[2] as string | null) ?? '',
+          updatedAt: (r[3] as string | null) ?? '',
+          metadata: decodeMetadataText(r[4] as string | null),
+        },
+        { count: Number(r[5]), lastMessageAt: (r[6] as string | null) ?? null },
+      );
+    }
+    const messages = await this.#query<string[]>({
+      text: `SELECT session_id, id, role, to_char(created_at, ${TS}), md5(content), metadata::text
+             FROM ${this.#messages} WHERE session_id = ANY($1::text[])`,
+      values: [sessionIds],
+      rowMode: 'array',
+    } as never);
+    for (const r of messages.rows as unknown as (string | null)[][]) {
+      set.addMessage({
+        sessionId: r[0]!,
+        id: r[1]!,
+        role: r[2]!,
+        createdAt: r[3] ?? '',
+        contentMd5: r[4]!,
+        metadata: decodeMetadataText(r[5] ?? null),
+      });
+    }
+    return set;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    // Ending the connection releases the advisory lock and drops the staging tables.
+    await this.#client.end().catch(() => {});
+  }
+}
+
+function encodeSessions(rows: readonly SessionWithCounts[]): string {
+  let text = '';
+  for (const r of rows) {
+    text += copyLine([
+      r.id,
+      r.title,
+      r.createdAt,
+      r.updatedAt,
+      r.metadataText,
+      r.messageCount,
+      r.lastMessageAt,
+    ]);
+  }
+  return text;
+}
+
+function encodeMessages(rows: readonly MessageRow[]): string {
+  let text = '';
+  for (const r of rows) {
+    text += copyLine([r.seq, r.id, r.sessionId, r.role, r.content, r.createdAt, r.metadataText]);
+  }
+  return text;
+}
