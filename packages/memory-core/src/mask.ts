@@ -4,7 +4,10 @@
  * could carry a DSN.
  */
 export function maskSecrets(text: string): string {
-  return text
-    .replace(/([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*):([^@\s]*)@/gi, '$1:***@')
-    .replace(/(password\s*=\s*)('[^']*'|"[^"]*"|[^\s&;]+)/gi, '$1***');
+  return (
+    text
+      // Up to the last `@` of the URL: URL parsers (and so drivers) accept a raw `@` inside the password.
+      .replace(/([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*):(\S*)@/gi, '$1:***@')
+      .replace(/(password\s*=\s*)('[^']*'|"[^"]*"|[^\s&;]+)/gi, '$1***')
+  );
 }
