@@ -98,3 +98,10 @@ export function megabyteMixed(): string {
   const chunk = 'Ложь \'и\' "правда" \\ 東京タワー 🗼 — SELECT 1; --\r\n';
   return chunk.repeat(Math.ceil(1_000_000 / new TextEncoder().encode(chunk).length));
 }
+
+/** `levels` objects nested in one another (`{ leaf: true }` is one level). */
+export function nestedMetadata(levels: number): Metadata {
+  let value: Metadata = { leaf: true };
+  for (let i = 1; i < levels; i++) value = { a: value };
+  return value;
+}

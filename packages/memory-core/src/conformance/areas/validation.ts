@@ -3,6 +3,7 @@ import type { ConversationMemory } from '../../conversation-memory.js';
 import type { Metadata } from '../../types.js';
 import type { ConformanceCase } from '../conformance-case.js';
 import { expectMemoryError } from '../expect-error.js';
+import { nestedMetadata } from '../samples.js';
 import { snapshotStore } from '../store-snapshot.js';
 
 /** The store with every method taking anything, as JavaScript callers (and bad TypeScript casts) can. */
@@ -113,13 +114,6 @@ function sparse(): Metadata {
   const list: number[] = [1];
   list[2] = 3;
   return { list };
-}
-
-/** `levels` objects nested in one another (`{}` is one level). */
-export function nestedMetadata(levels: number): Metadata {
-  let value: Metadata = { leaf: true };
-  for (let i = 1; i < levels; i++) value = { a: value };
-  return value;
 }
 
 /** Metadata with one bad value inside: the error names the path to it. */

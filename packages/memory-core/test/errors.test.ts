@@ -1,0 +1,106 @@
+import { describe, expect, test } from 'vitest';
+import {
+  BackendNotInstalledError,
+  BackendUnavailableError,
+  ConflictError,
+  MemoryClosedError,
+  MemoryError,
+  SchemaVersionError,
+  SessionNotFoundError,
+  ValidationError,
+} from '../src/errors.js';
+
+/**
+ * What a second copy of the package in the same node_modules produces: a different class, same marker (a
+ * registered symbol is shared by every copy) and same code.
+ */
+const MARKER: unique symbol = Symbol.for('@flux-rag/memory-core/error') as never;
+
+class OtherCopyError extends Error {
+  readonly [MARKER] = true;
+  constructor(
+    readonly code: string,
+    readonly field?: string,
+  ) {
+    super(`copy: ${code}`);
+  }
+}
+
+interface ErrorClass {
+  readonly name: string;
+  isInstance(error: unknown): boolean;
+}
+
+const EVERY_ERROR: [MemoryError, string, ErrorClass][] = [
+  [new MemoryError('MEMORY_ERROR', 'm'), 'MEMORY_ERROR', MemoryError],
+  [new SessionNotFoundError('s'), 'SESSION_NOT_FOUND', SessionNotFoundError],
+  [new ValidationError('f', 'p'), 'VALIDATION_FAILED', ValidationError],
+  [new ConflictError('session', 'i'), 'CONFLICT', ConflictError],
+  [new MemoryClosedError(), 'MEMORY_CLOSED', MemoryClosedError],
+  [new BackendUnavailableError('down'), 'BACKEND_UNAVAILABLE', BackendUnavailableError],
+  [new SchemaVersionError('newer'), 'SCHEMA_VERSION_UNSUPPORTED', SchemaVersionError],
+  [
+    new BackendNotInstalledError('@flux-rag/memory-sqlite'),
+    'BACKEND_NOT_INSTALLED',
+    BackendNotInstalledError,
+  ],
+];
+
+describe('errors', () => {
+  test('each class has its stable code, its own name, and is an Error and a MemoryError', () => {
+    for (const [error, code, Class] of EVERY_ERROR) {
+      expect(error.code).toBe(code);
+      expect(error.name).toBe(Class.name);
+      expect(error).toBeInstanceOf(Error);
+      expect(error).toBeInstanceOf(MemoryError);
+      expect(MemoryError.isInstance(error)).toBe(true);
+      expect(Class.isInstance(error)).toBe(true);
+      expect(typeof error.stack).toBe('string');
+    }
+  });
+
+  test("a subclass's isInstance recognises only its own code", () => {
+    for (const [error] of EVERY_ERROR) {
+      for (const [other, , Class] of EVERY_ERROR) {
+        if (Class === MemoryError) continue;
+        expect(Class.isInstance(error), `${Class.name}.isInstance(${error.name})`).toBe(
+          error.code === other.code,
+        );
+      }
+    }
+  });
+
+  test('isInstance recognises errors of another copy of the package, where instanceof fails', () => {
+    const copy = new OtherCopyError('VALIDATION_FAILED', 'limit');
+    expect(copy instanceof ValidationError).toBe(false);
+    expect(MemoryError.isInstance(copy)).toBe(true);
+    expect(ValidationError.isInstance(copy)).toBe(true);
+    expect(SessionNotFoundError.isInstance(copy)).toBe(false);
+    expect(SessionNotFoundError.isInstance(new OtherCopyError('SESSION_NOT_FOUND'))).toBe(true);
+  });
+
+  test('isInstance refuses look-alikes without the marker and non-objects', () => {
+    const lookAlike = Object.assign(new Error('x'), { code: 'VALIDATION_FAILED', field: 'id' });
+    for (const value of [lookAlike, { code: 'CONFLICT' }, null, undefined, 'CONFLICT', 42]) {
+      expect(MemoryError.isInstance(value)).toBe(false);
+      expect(ConflictError.isInstance(value)).toBe(false);
+      expect(ValidationError.isInstance(value)).toBe(false);
+    }
+    expect(MemoryError.isInstance({ [Symbol.for('@flux-rag/memory-core/error')]: 'yes' })).toBe(false);
+  });
+
+  test('errors carry what the caller needs: ids, field, entity, package, cause', () => {
+    const cause = new Error('ECONNREFUSED');
+    expect(new SessionNotFoundError('chat-1')).toMatchObject({ sessionId: 'chat-1' });
+    expect(new SessionNotFoundError('chat-1').message).toContain('"chat-1"');
+    expect(new ValidationError('metadata.a[2]', 'bad')).toMatchObject({ field: 'metadata.a[2]' });
+    expect(new ValidationError('limit', 'must be positive').message).toBe('Invalid limit: must be positive');
+    expect(new ConflictError('message', 'm-1')).toMatchObject({ entity: 'message', id: 'm-1' });
+    const missing = new BackendNotInstalledError('@flux-rag/memory-postgres', { cause });
+    expect(missing.packageName).toBe('@flux-rag/memory-postgres');
+    expect(missing.message).toContain('npm install @flux-rag/memory-postgres');
+    expect(missing.cause).toBe(cause);
+    expect(new BackendUnavailableError('down', { cause }).cause).toBe(cause);
+    expect(new MemoryError('MEMORY_ERROR', 'x').cause).toBeUndefined();
+  });
+});
