@@ -31,8 +31,7 @@ export class PostgresConversationMemory extends SqlConversationMemory {
   protected readonly db: Kysely<Database>;
   /** The schema the store's tables live in. */
   readonly schema: string;
-  /** The pg pool the store runs on (its own, or the one passed in). */
-  readonly pool: pg.Pool;
+  readonly #pool: pg.Pool;
   // biome-ignore lint/suspicious/noExplicitAny: schema setup and check() query tables outside Database
   readonly #root: Kysely<any>;
   readonly #location: string;
@@ -52,10 +51,18 @@ export class PostgresConversationMemory extends SqlConversationMemory {
     }
     const opened = openPool(options);
     this.schema = schema;
-    this.pool = opened.pool;
+    this.#pool = opened.pool;
     this.#location = opened.location;
     this.#root = new Kysely({ dialect: new PostgresDialect({ pool: opened.dialectPool }) });
     this.db = this.#root.withSchema(schema);
+  }
+
+  /**
+   * The pg pool the store runs on (its own, or the one passed in). A getter, not a field, so that logging the
+   * store with `util.inspect` does not print the pool's settings, password included.
+   */
+  get pool(): pg.Pool {
+    return this.#pool;
   }
 
   protected override async _init(): Promise<void> {

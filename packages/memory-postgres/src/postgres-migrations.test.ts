@@ -39,6 +39,11 @@ describe('schema', () => {
     ] as const) {
       expect(column(table, name)?.data_type).toBe('timestamp with time zone');
     }
+    expect(column('sessions', 'owner_id')).toMatchObject({
+      len: '36',
+      collation_name: 'C',
+      is_nullable: 'YES',
+    });
     expect(column('sessions', 'metadata')?.data_type).toBe('jsonb');
     expect(column('messages', 'metadata')?.data_type).toBe('jsonb');
     expect(column('messages', 'seq')).toMatchObject({
@@ -64,15 +69,22 @@ describe('schema', () => {
     const definitions = indexes.map((i) => i.indexdef.replace(/ ON \S+ USING btree/, ''));
     expect(definitions).toContain('CREATE INDEX idx_messages_history (session_id, created_at, seq)');
     expect(definitions).toContain('CREATE INDEX idx_sessions_activity (updated_at DESC, id DESC)');
+    expect(definitions).toContain(
+      'CREATE INDEX idx_sessions_owner_activity (owner_id, updated_at DESC, id DESC)',
+    );
   });
 
-  it('init - records schema version 2 under the same migration names as SQLite', async () => {
+  it('init - records schema version 3 under the same migration names as SQLite', async () => {
     const store = await pg.store();
-    expect((await store.check()).schemaVersion).toBe(2);
+    expect((await store.check()).schemaVersion).toBe(3);
     const rows = await query<{ name: string }>(
       `SELECT name FROM "${store.schema}".kysely_migration ORDER BY name`,
     );
-    expect(rows.map((r) => r.name)).toEqual(['0001_original_schema', '0002_insertion_order_and_counts']);
+    expect(rows.map((r) => r.name)).toEqual([
+      '0001_original_schema',
+      '0002_insertion_order_and_counts',
+      '0003_owner_scope',
+    ]);
   });
 
   it('init - adopts a database written by the original Python backend, reading naive timestamps as UTC', async () => {

@@ -1,4 +1,9 @@
-import { type MigrationSet, migrateToLatest } from '@flux-rag/memory-core/sql';
+import {
+  latestSchemaVersion,
+  type MigrationSet,
+  migrateToLatest,
+  schemaVersionOf,
+} from '@flux-rag/memory-core/sql';
 import { type Kysely, sql } from 'kysely';
 
 /**
@@ -105,6 +110,16 @@ export function postgresMigrations(schema: string): MigrationSet {
         `.execute(db);
       },
     },
+    // Sessions may belong to an owner (a user or tenant, an id of at most 36 characters); NULL for every
+    // existing session. The index serves one owner's getSessions page as idx_sessions_activity serves all.
+    '0003_owner_scope': {
+      async up(db) {
+        await sql`ALTER TABLE ${t('sessions')} ADD COLUMN owner_id VARCHAR(36) COLLATE "C"`.execute(db);
+        await sql`
+          CREATE INDEX idx_sessions_owner_activity ON ${t('sessions')} (owner_id, updated_at DESC, id DESC)
+        `.execute(db);
+      },
+    },
   };
 }
 
@@ -128,14 +143,19 @@ export interface MigratePostgresOptions {
 // biome-ignore lint/suspicious/noExplicitAny: the tables do not exist yet
 export async function migratePostgres(db: Kysely<any>, options: MigratePostgresOptions): Promise<number> {
   const { schema, location } = options;
+  const migrations = postgresMigrations(schema);
+  const latest = latestSchemaVersion(migrations);
   return db.connection().execute(async (conn) => {
+    // The common case, a schema already at the latest version, costs two reads instead of the lock and the
+    // migrator's dozen statements.
+    if ((await readSchemaVersion(conn, schema)) === latest) return latest;
     await sql`SELECT pg_advisory_lock(${INIT_LOCK_CLASS}::integer, hashtext(${schema}))`.execute(conn);
     try {
       // CREATE SCHEMA IF NOT EXISTS checks the CREATE privilege before it checks existence: a role that may
       // only use an existing schema (public, on PostgreSQL 15+) must not be asked to create it.
       const found = await sql`SELECT 1 FROM pg_namespace WHERE nspname = ${schema}`.execute(conn);
       if (found.rows.length === 0) await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(schema)}`.execute(conn);
-      return await migrateToLatest(conn, postgresMigrations(schema), {
+      return await migrateToLatest(conn, migrations, {
         migrationTableSchema: schema,
         location,
       });
@@ -159,5 +179,5 @@ export async function readSchemaVersion(db: Kysely<any>, schema: string): Promis
     SELECT max(name) AS name FROM ${sql.id(schema, 'kysely_migration')}
   `.execute(db);
   const name = result.rows[0]?.name;
-  return name ? Number.parseInt(name.slice(0, 4), 10) : 0;
+  return name ? schemaVersionOf(name) : 0;
 }

@@ -1,0 +1,211 @@
+/**
+ * `pnpm bench`: PostgresConversationMemory side by side with raw pg (named prepared statements on one pool of
+ * the same size) in one run, on MEMORY_TEST_POSTGRES_URL or a throwaway embedded server, in a database made
+ * for the run and dropped after. Prints a table with the ratios.
+ */
+import { randomUUID } from 'node:crypto';
+import { createTestDatabase, startTestPostgres, withClient } from '@flux-rag/test-postgres';
+import pg from 'pg';
+import { Bench } from 'tinybench';
+import { PostgresConversationMemory } from '../src/index.js';
+
+const TIME_MS = Number(process.env.BENCH_TIME_MS ?? 3_000);
+const CONCURRENCY = 16;
+
+interface Row {
+  operation: string;
+  unit: string;
+  store: number;
+  raw: number;
+  /** `store / raw` for latencies, `raw / store` for throughputs: above 1 means the store is slower. */
+  ratio: number;
+}
+
+const server = await startTestPostgres();
+const database = await createTestDatabase(server.url, { prefix: 'bench_' });
+console.log(`PostgreSQL ${server.serverVersion} (${server.source}); ${TIME_MS} ms per task\n`);
+const rows: Row[] = [];
+const stores: PostgresConversationMemory[] = [];
+const raw = new pg.Pool({ connectionString: database.url, max: 10 });
+raw.on('error', () => {});
+
+try {
+  const writes = await open('writes');
+  await benchWrites(writes, 'writes');
+  for (const messages of [10_000, 1_000_000]) {
+    const store = await open(`reads_${messages}`);
+    await generate(`reads_${messages}`, messages);
+    await benchReads(store, `reads_${messages}`, messages);
+  }
+  printTable();
+} finally {
+  await Promise.allSettled(stores.map((store) => store.close()));
+  await raw.end();
+  await database.drop();
+  await server.stop();
+}
+
+async function open(schema: string) {
+  const store = new PostgresConversationMemory({ connectionString: database.url, schema });
+  stores.push(store);
+  await store.init();
+  return store;
+}
+
+/** The store's addMessage transaction, written by hand: same statements, same round trips, prepared. */
+async function rawAddMessage(schema: string, sessionId: string) {
+  const client = await raw.connect();
+  try {
+    const at = new Date().toISOString();
+    await client.query('BEGIN');
+    const updated = await client.query({
+      name: `touch_${schema}`,
+      text: `UPDATE "${schema}".sessions SET updated_at = $2, last_message_at = $2,
+             message_count = message_count + 1 WHERE id = $1`,
+      values: [sessionId, at],
+    });
+    if (updated.rowCount !== 1) throw new Error('session not found');
+    await client.query({
+      name: `add_${schema}`,
+      text: `INSERT INTO "${schema}".messages (id, session_id, role, content, created_at, metadata)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING`,
+      values: [randomUUID(), sessionId, 'user', 'How do I rotate the API keys?', at, '{}'],
+    });
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+async function benchWrites(store: PostgresConversationMemory, schema: string) {
+  // One session per caller: the store serialises writes to one session, so 16 callers on 16 sessions measure
+  // the pool and the server, not that queue.
+  const storeSessions = await Promise.all(Array.from({ length: CONCURRENCY }, () => store.createSession()));
+  const rawSessions = await Promise.all(Array.from({ length: CONCURRENCY }, () => store.createSession()));
+  const message = { role: 'user', content: 'How do I rotate the API keys?' };
+  const bench = new Bench({ time: TIME_MS, warmupTime: 300 });
+  bench
+    .add('store addMessage x1', async () => {
+      await store.addMessage(storeSessions[0]!, message);
+    })
+    .add('raw addMessage x1', async () => {
+      await rawAddMessage(schema, rawSessions[0]!);
+    })
+    .add(`store addMessage x${CONCURRENCY}`, async () => {
+      await Promise.all(storeSessions.map((id) => store.addMessage(id, message)));
+    })
+    .add(`raw addMessage x${CONCURRENCY}`, async () => {
+      await Promise.all(rawSessions.map((id) => rawAddMessage(schema, id)));
+    });
+  await bench.run();
+  const perSecond = (name: string, callers: number) => (1000 * callers) / latency(bench, name).mean;
+  for (const callers of [1, CONCURRENCY]) {
+    const storeRate = perSecond(`store addMessage x${callers}`, callers);
+    const rawRate = perSecond(`raw addMessage x${callers}`, callers);
+    rows.push({
+      operation: `addMessage, ${callers} concurrent caller${callers > 1 ? 's' : ''}`,
+      unit: 'ops/s',
+      store: storeRate,
+      raw: rawRate,
+      ratio: rawRate / storeRate,
+    });
+  }
+}
+
+/**
+ * `messages` messages in sessions of 10 (so 1,000 or 100,000 sessions), timestamps one second apart, counts
+ * and last-message times filled in as the store keeps them; written by INSERT ... SELECT generate_series.
+ */
+async function generate(schema: string, messages: number) {
+  const started = performance.now();
+  const sessions = messages / 10;
+  await withClient(database.url, async (client) => {
+    await client.query(`
+      INSERT INTO "${schema}".sessions (id, title, created_at, updated_at, metadata, message_count, last_message_at)
+      SELECT 's' || lpad(i::text, 8, '0'), 'Session ' || i,
+             timestamptz '2025-01-01' + make_interval(secs => i * 10),
+             timestamptz '2025-01-01' + make_interval(secs => i * 10 + 9), '{}', 10,
+             timestamptz '2025-01-01' + make_interval(secs => i * 10 + 9)
+      FROM generate_series(1, ${sessions}) AS i`);
+    await client.query(`
+      INSERT INTO "${schema}".messages (id, session_id, role, content, created_at, metadata)
+      SELECT 'm' || lpad(i::text, 9, '0'), 's' || lpad((1 + (i - 1) / 10)::text, 8, '0'),
+             CASE WHEN i % 2 = 0 THEN 'assistant' ELSE 'user' END,
+             'Message number ' || i || ' of the benchmark conversation, long enough to look like a question.',
+             timestamptz '2025-01-01' + make_interval(secs => 10 + (i - 1)), '{"tokens":42}'
+      FROM generate_series(1, ${messages}) AS i`);
+    // One long conversation for getHistory(limit 50) to read the end of.
+    await client.query(`
+      INSERT INTO "${schema}".sessions (id, created_at, updated_at, message_count) VALUES ('long', now(), now(), 1000);
+      INSERT INTO "${schema}".messages (id, session_id, role, content, created_at, metadata)
+      SELECT 'l' || i, 'long', 'user', 'Turn ' || i, now() + make_interval(secs => i), '{}'
+      FROM generate_series(1, 1000) AS i;
+      VACUUM ANALYZE "${schema}".sessions;
+      VACUUM ANALYZE "${schema}".messages;`);
+  });
+  console.log(
+    `generated ${messages.toLocaleString('en-US')} messages in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
+}
+
+async function benchReads(store: PostgresConversationMemory, schema: string, messages: number) {
+  const label = messages >= 1_000_000 ? '1M' : `${messages / 1000}k`;
+  const bench = new Bench({ time: TIME_MS, warmupTime: 300 });
+  bench
+    .add('store getSessions', async () => {
+      await store.getSessions({ limit: 50 });
+    })
+    .add('raw getSessions', async () => {
+      await raw.query({
+        name: `sessions_${schema}`,
+        text: `SELECT * FROM "${schema}".sessions ORDER BY updated_at DESC, id DESC LIMIT $1 OFFSET $2`,
+        values: [50, 0],
+      });
+    })
+    .add('store getHistory', async () => {
+      await store.getHistory('long', { limit: 50 });
+    })
+    .add('raw getHistory', async () => {
+      const result = await raw.query({
+        name: `history_${schema}`,
+        text: `SELECT * FROM "${schema}".messages WHERE session_id = $1
+               ORDER BY created_at DESC, seq DESC LIMIT $2`,
+        values: ['long', 50],
+      });
+      result.rows.reverse();
+    });
+  await bench.run();
+  const row = (operation: string, name: string) => {
+    const store = latency(bench, `store ${name}`).p50;
+    const rawP50 = latency(bench, `raw ${name}`).p50;
+    rows.push({ operation, unit: 'ms p50', store, raw: rawP50, ratio: store / rawP50 });
+  };
+  row(`getSessions(limit 50), ${label} messages`, 'getSessions');
+  row(`getHistory(limit 50) of 1,000 messages, ${label} messages in all`, 'getHistory');
+}
+
+function latency(bench: Bench, name: string) {
+  const result = bench.getTask(name)?.result;
+  if (!result || !('latency' in result)) throw new Error(`benchmark task ${name} did not complete`);
+  return result.latency;
+}
+
+function printTable() {
+  const format = (value: number, unit: string) =>
+    unit === 'ops/s' ? Math.round(value).toLocaleString('en-US') : value.toFixed(3);
+  const table = rows.map((r) => ({
+    operation: r.operation,
+    unit: r.unit,
+    store: format(r.store, r.unit),
+    'raw pg': format(r.raw, r.unit),
+    'store cost (x raw)': r.ratio.toFixed(2),
+  }));
+  console.table(table);
+  const at = (needle: string) => rows.find((r) => r.operation.includes(needle))!;
+  const growth = at('getSessions(limit 50), 1M').store / at('getSessions(limit 50), 10k').store;
+  console.log(`getSessions(limit 50) at 1M messages / at 10k: ${growth.toFixed(2)}x (target: within 2x)`);
+  console.log('addMessage and getHistory target: within 1.5x of raw pg');
+}

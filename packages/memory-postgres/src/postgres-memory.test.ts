@@ -1,0 +1,40 @@
+import { withClient } from '@flux-rag/test-postgres';
+import { describe, expect, it } from 'vitest';
+import { usePostgres } from '../test/support.js';
+
+const pg = usePostgres();
+
+describe('check', () => {
+  it('check - reports reachable, the server version, schema version 3 and exact counts', async () => {
+    const store = await pg.store();
+    const a = await store.createSession();
+    await store.createSession();
+    for (const content of ['1', '2', '3']) await store.addMessage(a, { role: 'user', content });
+    const version = await withClient(
+      pg.url,
+      async (c) => (await c.query('SHOW server_version')).rows[0].server_version,
+    );
+    expect(await store.check()).toEqual({
+      backend: 'postgres',
+      location: `${pg.url.replace(/:[^:@/]*@/, ':***@')} (schema ${store.schema})`,
+      reachable: true,
+      serverVersion: version,
+      schemaVersion: 3,
+      sessions: 2,
+      messages: 3,
+    });
+  });
+
+  it('check - an unreachable server is reachable: false with a masked error, not an exception', async () => {
+    const url = new URL(pg.url);
+    url.port = '1';
+    url.password = 'Unreachable-Secret';
+    const store = await pg.store({ connectionString: url.toString() });
+    const health = await store.check();
+    expect(health).toMatchObject({ backend: 'postgres', reachable: false });
+    expect(health.error).toMatch(/unavailable.*ECONNREFUSED/);
+    expect(health.location).toContain(':***@127.0.0.1:1/');
+    expect(JSON.stringify(health)).not.toContain('Unreachable-Secret');
+    expect(health.serverVersion).toBeUndefined();
+  });
+});
