@@ -48,9 +48,9 @@ export interface EngineOptions {
   onProgress?: (progress: MigrationProgress) => void;
 }
 
-const PAGE_BYTES = 8 * 1024 * 1024;
+const PAGE_BYTES = 4 * 1024 * 1024;
 /** Messages read back from the target per verification query. */
-const VERIFY_MESSAGES = 50_000;
+const VERIFY_MESSAGES = 20_000;
 
 interface Recovered {
   first: IsoMicros;
@@ -214,7 +214,15 @@ class Run {
       if (!j.row) continue;
       rows.push(j.row);
       if (count) {
-        this.#expected.addMessage({ ...j.row, contentMd5: md5Hex(j.row.content) });
+        const row = j.row;
+        this.#expected.addMessage({
+          id: row.id,
+          sessionId: row.sessionId,
+          role: row.role,
+          createdAt: row.createdAt,
+          contentMd5: md5Hex(row.content),
+          metadata: row.metadata,
+        });
         if (!raw.sessionFound) this.#recover(j.row);
       }
     }
@@ -264,6 +272,7 @@ class Run {
       updatedAt: r.last,
       metadataText: JSON.stringify(RECOVERED_METADATA),
       metadata: { ...RECOVERED_METADATA },
+      ownerId: null,
     }));
   }
 

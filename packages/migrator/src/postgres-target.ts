@@ -24,7 +24,8 @@ export interface PostgresTargetOptions {
 
 /** Advisory lock class of a running migration ("migr"): one migration per target schema at a time. */
 const MIGRATION_LOCK_CLASS = 0x6d696772;
-const SESSION_COLUMNS = 'id, title, created_at, updated_at, metadata, message_count, last_message_at';
+const SESSION_COLUMNS =
+  'id, title, created_at, updated_at, metadata, message_count, last_message_at, owner_id';
 const MESSAGE_COLUMNS = 'seq, id, session_id, role, content, created_at, metadata';
 const TS = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
 
@@ -385,7 +386,7 @@ class PostgresTarget implements MigrationTarget {
     if (this.schemaVersion === null || sessionIds.length === 0) return set;
     const sessions = await this.#query<string[]>({
       text: `SELECT id, title, to_char(created_at, ${TS}), to_char(updated_at, ${TS}), metadata::text,
-               message_count, to_char(last_message_at, ${TS})
+               message_count, to_char(last_message_at, ${TS}), owner_id
              FROM ${this.#sessions} WHERE id = ANY($1::text[])`,
       values: [sessionIds],
       rowMode: 'array',
@@ -398,6 +399,7 @@ class PostgresTarget implements MigrationTarget {
           createdAt: (r[2] as string | null) ?? '',
           updatedAt: (r[3] as string | null) ?? '',
           metadata: decodeMetadataText(r[4] as string | null),
+          ownerId: (r[7] as string | null) ?? null,
         },
         { count: Number(r[5]), lastMessageAt: (r[6] as string | null) ?? null },
       );
@@ -440,6 +442,7 @@ function encodeSessions(rows: readonly SessionWithCounts[]): string {
       r.metadataText,
       r.messageCount,
       r.lastMessageAt,
+      r.ownerId,
     ]);
   }
   return text;

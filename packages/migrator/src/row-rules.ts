@@ -8,6 +8,7 @@ export type OnInvalid = 'fail' | 'skip' | 'repair';
  * Why a source row is not a clean row. Codes are stable; the README lists, for each, what `repair` does.
  * - `id_invalid`: the row's id is missing, not text, empty, longer than 36 characters or holds U+0000.
  * - `session_id_invalid`: a message's session id is missing, not text, empty, too long or holds U+0000.
+ * - `owner_id_invalid`: a session's owner id (schema version 3) is not text, empty, too long or holds U+0000.
  * - `session_missing`: a message whose session does not exist (an orphan).
  * - `session_rejected`: a message whose session was itself rejected.
  * - `metadata_null`, `metadata_empty`: no metadata, or empty text.
@@ -23,6 +24,7 @@ export type OnInvalid = 'fail' | 'skip' | 'repair';
 export type InvalidReason =
   | 'id_invalid'
   | 'session_id_invalid'
+  | 'owner_id_invalid'
   | 'session_missing'
   | 'session_rejected'
   | 'metadata_null'
@@ -65,6 +67,8 @@ export interface RawSession {
   createdAt: unknown;
   updatedAt: unknown;
   metadata: unknown;
+  /** `owner_id` (schema version 3); `null` when the source has no such column. */
+  ownerId: unknown;
 }
 
 /** A message row as the source driver returned it. */
@@ -91,6 +95,8 @@ export interface SessionRow {
   metadataText: string;
   /** The same metadata, parsed. */
   metadata: Metadata;
+  /** The owner (a user or tenant id), or `null`. */
+  ownerId: string | null;
 }
 
 /** A message ready to write. */
@@ -150,6 +156,10 @@ export function judgeSession(raw: RawSession, ctx: RuleContext): Judgement<Sessi
       ? missingUpdatedAt(created, problems)
       : readTime(raw.updatedAt, 'updated_at', ctx, UNREADABLE_TIME, problems);
   const metadata = readMetadata(raw.metadata, problems);
+  const ownerId =
+    raw.ownerId === null || raw.ownerId === undefined
+      ? null
+      : checkId(raw.ownerId, 'owner_id', 'owner_id_invalid', problems);
   const action = decide(problems, ctx.onInvalid);
   if (action === 'rejected' || id === null) return { action: 'rejected', problems };
   return {
@@ -162,6 +172,7 @@ export function judgeSession(raw: RawSession, ctx: RuleContext): Judgement<Sessi
       updatedAt: updated,
       metadataText: metadata.text,
       metadata: metadata.value,
+      ownerId,
     },
   };
 }

@@ -48,8 +48,6 @@ export function openSqliteSource(filename: string): MigrationSource {
         );
       }
     }
-    // Reading a large file through the OS page cache without a copy per page.
-    db.pragma('mmap_size = 1073741824');
     // One snapshot for the whole run (a deferred transaction takes it at its first read).
     db.exec('BEGIN');
     db.prepare('SELECT 1 FROM sessions LIMIT 1').get();
@@ -79,9 +77,10 @@ class SqliteSource implements MigrationSource {
     this.#db = db;
     this.location = location;
     this.schemaVersion = readVersion(db);
+    const hasOwner = db.prepare("SELECT 1 FROM pragma_table_info('sessions') WHERE name = 'owner_id'").get();
     this.#sessions = db
       .prepare<[number, number], unknown[]>(
-        `SELECT rowid, id, title, created_at, updated_at, metadata
+        `SELECT rowid, id, title, created_at, updated_at, metadata, ${hasOwner ? 'owner_id' : 'NULL'}
          FROM sessions WHERE rowid > ? ORDER BY rowid LIMIT ?`,
       )
       .raw(true);
@@ -113,6 +112,7 @@ class SqliteSource implements MigrationSource {
           createdAt: r[3],
           updatedAt: r[4],
           metadata: r[5],
+          ownerId: r[6],
         });
         bytes += sizeOf(r[2]) + sizeOf(r[5]) + 100;
         if (bytes >= limits.bytes) break;
