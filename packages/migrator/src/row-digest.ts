@@ -53,7 +53,11 @@ export function md5Hex(text: string): string {
 export function sessionDigest(s: SessionFacts): string {
   const title = s.title === null ? '\u0000' : `=${s.title}`;
   const owner = s.ownerId === null ? '\u0000' : `=${s.ownerId}`;
-  return hash('md5', [s.id, title, s.createdAt, s.updatedAt, canonicalJson(s.metadata), owner].join(SEP), 'hex');
+  return hash(
+    'md5',
+    [s.id, title, s.createdAt, s.updatedAt, canonicalJson(s.metadata), owner].join(SEP),
+    'hex',
+  );
 }
 
 /** MurmurHash3 (x86, 32-bit) over a string's UTF-16 code units, with `seed`. */

@@ -1,0 +1,182 @@
+import { maskSecrets } from '@flux-rag/memory-core';
+import pg from 'pg';
+import { describeError, MigrationError } from './migration-errors.js';
+import type { MigrationSource, PageLimits } from './migration-source.js';
+import type { RawMessage, RawSession } from './row-rules.js';
+
+/** Options of {@link openPostgresSource}. */
+export interface PostgresSourceOptions {
+  connectionString: string;
+  schema?: string;
+}
+
+/** Timestamps as text with microseconds: naive columns (schema version 1) without a zone, others in UTC. */
+const timestamp = (column: string, zoned: boolean) =>
+  `to_char(${column}, 'YYYY-MM-DD"T"HH24:MI:SS.US${zoned ? '"Z"' : ''}')`;
+
+/**
+ * Opens a PostgreSQL store as a migration source, read-only: one `REPEATABLE READ READ ONLY` transaction for
+ * the whole run, so every pass sees the same snapshot; rows are streamed through server-side cursors, a page
+ * at a time, in storage order. Works on any schema version: `seq` is read when present, `owner_id` too.
+ */
+export async function openPostgresSource(options: PostgresSourceOptions): Promise<MigrationSource> {
+  const schema = options.schema ?? 'public';
+  const location = `${maskSecrets(options.connectionString)} (schema ${schema})`;
+  const client = new pg.Client({
+    connectionString: options.connectionString,
+    application_name: 'flux-rag-migrator',
+    options: '-c TimeZone=UTC',
+    connectionTimeoutMillis: 10_000,
+  });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const columns = await client.query<{ table_name: string; column_name: string; data_type: string }>(
+      `SELECT table_name, column_name, data_type FROM information_schema.columns
+       WHERE table_schema = $1 AND table_name IN ('sessions', 'messages')`,
+      [schema],
+    );
+    const has = (table: string, column: string) =>
+      columns.rows.find((c) => c.table_name === table && c.column_name === column);
+    if (!has('sessions', 'id') || !has('messages', 'id')) {
+      throw new MigrationError('SOURCE_UNSUPPORTED', `${location} has no sessions and messages tables`);
+    }
+    const zoned = has('messages', 'created_at')?.data_type === 'timestamp with time zone';
+    const version = await client.query<{ n: string | null }>('SELECT to_regclass($1) AS n', [
+      `${pg.escapeIdentifier(schema)}.kysely_migration`,
+    ]);
+    let schemaVersion = 1;
+    if (version.rows[0]?.n) {
+      const name = await client.query<{ name: string | null }>(
+        `SELECT max(name) AS name FROM ${pg.escapeIdentifier(schema)}.kysely_migration`,
+      );
+      schemaVersion = name.rows[0]?.name ? Number.parseInt(name.rows[0].name.slice(0, 4), 10) : 1;
+    }
+    return new PostgresSource(client, schema, location, schemaVersion, {
+      zoned,
+      seq: Boolean(has('messages', 'seq')),
+      owner: Boolean(has('sessions', 'owner_id')),
+    });
+  } catch (error) {
+    await client.end().catch(() => {});
+    if (MigrationError.isInstance(error)) throw error;
+    throw new MigrationError(
+      'SOURCE_FAILED',
+      `cannot read PostgreSQL source ${location}: ${describeError(error)}`,
+      {
+        cause: error,
+      },
+    );
+  }
+}
+
+class PostgresSource implements MigrationSource {
+  readonly backend = 'postgres';
+  readonly location: string;
+  readonly schemaVersion: number;
+  readonly #client: pg.Client;
+  readonly #sessions: string;
+  readonly #messages: string;
+  readonly #shape: { zoned: boolean; seq: boolean; owner: boolean };
+  #cursors = 0;
+  #closed = false;
+
+  constructor(
+    client: pg.Client,
+    schema: string,
+    location: string,
+    schemaVersion: number,
+    shape: { zoned: boolean; seq: boolean; owner: boolean },
+  ) {
+    this.#client = client;
+    this.location = location;
+    this.schemaVersion = schemaVersion;
+    this.#shape = shape;
+    this.#sessions = `${pg.escapeIdentifier(schema)}.sessions`;
+    this.#messages = `${pg.escapeIdentifier(schema)}.messages`;
+  }
+
+  async count() {
+    const result = await this.#run<{ s: string; m: string }>(
+      `SELECT (SELECT count(*) FROM ${this.#sessions}) AS s, (SELECT count(*) FROM ${this.#messages}) AS m`,
+    );
+    return { sessions: Number(result.rows[0]!.s), messages: Number(result.rows[0]!.m) };
+  }
+
+  async #run<R extends pg.QueryResultRow>(text: string, values?: unknown[]) {
+    try {
+      return await this.#client.query<R>(text, values);
+    } catch (error) {
+      throw new MigrationError('SOURCE_FAILED', `reading ${this.location}: ${describeError(error)}`, {
+        cause: error,
+      });
+    }
+  }
+
+  async *#cursor(select: string, limits: PageLimits): AsyncIterable<unknown[][]> {
+    const name = `flux_source_${++this.#cursors}`;
+    await this.#run(`DECLARE ${name} NO SCROLL CURSOR FOR ${select}`);
+    try {
+      for (;;) {
+        const result = await this.#client
+          .query<unknown[]>({ text: `FETCH ${limits.rows} FROM ${name}`, rowMode: 'array' } as never)
+          .catch((error: unknown) => {
+            throw new MigrationError('SOURCE_FAILED', `reading ${this.location}: ${describeError(error)}`, {
+              cause: error,
+            });
+          });
+        const rows = result.rows as unknown as unknown[][];
+        if (rows.length === 0) return;
+        yield rows;
+      }
+    } finally {
+      await this.#client.query(`CLOSE ${name}`).catch(() => {});
+    }
+  }
+
+  async *sessions(limits: PageLimits): AsyncIterable<RawSession[]> {
+    const ts = (c: string) => timestamp(c, this.#shape.zoned);
+    let key = 0;
+    const select = `SELECT id, title, ${ts('created_at')}, ${ts('updated_at')}, metadata::text,
+      ${this.#shape.owner ? 'owner_id' : 'NULL'} FROM ${this.#sessions}`;
+    for await (const rows of this.#cursor(select, limits)) {
+      yield rows.map((r) => ({
+        key: ++key,
+        id: r[0],
+        title: r[1],
+        createdAt: r[2],
+        updatedAt: r[3],
+        metadata: r[4],
+        ownerId: r[5],
+      }));
+    }
+  }
+
+  async *messages(limits: PageLimits): AsyncIterable<RawMessage[]> {
+    const ts = timestamp('m.created_at', this.#shape.zoned);
+    // Schema version 1 had no seq: the order of the upgrade to version 2 (timestamps, then ids).
+    const seq = this.#shape.seq ? 'm.seq' : 'row_number() OVER (ORDER BY m.created_at, m.id)';
+    const select = `SELECT ${seq}, m.id, m.session_id, m.role, m.content, ${ts}, m.metadata::text,
+      EXISTS (SELECT 1 FROM ${this.#sessions} s WHERE s.id = m.session_id) FROM ${this.#messages} m`;
+    for await (const rows of this.#cursor(select, limits)) {
+      yield rows.map((r) => ({
+        key: Number(r[0]),
+        id: r[1],
+        sessionId: r[2],
+        role: r[3],
+        content: r[4],
+        createdAt: r[5],
+        metadata: r[6],
+        sessionFound: r[7] === true,
+      }));
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#client.query('COMMIT').catch(() => {});
+    await this.#client.end().catch(() => {});
+  }
+}
