@@ -1,4 +1,4 @@
-import { dateToIsoMicros } from '@flux-rag/memory-core';
+import { dateToIsoMicros, parseTimestamp } from '@flux-rag/memory-core';
 import { describe, expect, it } from 'vitest';
 import { sqliteCodecs, UNREADABLE_TIMESTAMP } from './sqlite-codecs.js';
 
@@ -38,6 +38,33 @@ describe('sqliteCodecs timestamps', () => {
     expect(decodeTimestamp('2025-03-01T16:32:01.5+02:00')).toBe('2025-03-01T14:32:01.500000Z');
     expect(decodeTimestamp('2025-03-01')).toBe('2025-03-01T00:00:00.000000Z');
     expect(decodeTimestamp(Buffer.from('2025-03-01T14:32:01.117364'))).toBe('2025-03-01T14:32:01.117364Z');
+  });
+
+  it('decodeTimestamp - the canonical form is checked like any other: impossible dates are refused', () => {
+    expect(decodeTimestamp('2024-02-29T23:59:59.999999')).toBe('2024-02-29T23:59:59.999999Z');
+    expect(decodeTimestamp('2000-02-29T00:00:00.000000')).toBe('2000-02-29T00:00:00.000000Z');
+    for (const impossible of [
+      '2025-02-29T00:00:00.000000',
+      '1900-02-29T00:00:00.000000',
+      '2025-04-31T00:00:00.000000',
+      '2025-13-01T00:00:00.000000',
+      '2025-00-10T00:00:00.000000',
+      '2025-01-00T00:00:00.000000',
+      '2025-01-01T24:00:00.000000',
+      '2025-01-01T23:60:00.000000',
+      '2025-01-01T23:59:60.000000',
+    ]) {
+      expect(decodeTimestamp(impossible), impossible).toBe(UNREADABLE_TIMESTAMP);
+    }
+  });
+
+  it('decodeTimestamp - agrees with parseTimestamp on every day of a leap and a common year', () => {
+    for (const year of [2024, 2025]) {
+      for (let day = 0; day < 367; day++) {
+        const text = `${new Date(Date.UTC(year, 0, 1 + day, 13, 5, 9)).toISOString().slice(0, 19)}.123456`;
+        expect(decodeTimestamp(text)).toBe(parseTimestamp(text));
+      }
+    }
   });
 
   it('decodeTimestamp - reads missing or unparseable values as the Unix epoch, never throwing', () => {

@@ -1,0 +1,330 @@
+// `pnpm bench`: @flux-rag/memory-sqlite against the same operations written directly on better-sqlite3
+// prepared statements, in the same process and run, on files of 10k and 1M messages (100 per session) that
+// are generated once under the OS temp folder and reused. Prints ops/s, latencies and ratios.
+//
+// Options (environment): BENCH_TIME_MS (per task, over 4 alternating rounds, default 3000), BENCH_MESSAGES (largest file, default
+// 1000000), BENCH_DIR (where the files go, default <tmp>/flux-rag-memory-sqlite-bench).
+import { randomUUID } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { Bench } from 'tinybench';
+import { SqliteConversationMemory } from '../dist/index.js';
+
+const TIME_MS = Number(process.env.BENCH_TIME_MS ?? 3000);
+const ROUNDS = 4;
+const LARGE = Number(process.env.BENCH_MESSAGES ?? 1_000_000);
+const SMALL = 10_000;
+const PER_SESSION = 100;
+const DIR = process.env.BENCH_DIR ?? join(tmpdir(), 'flux-rag-memory-sqlite-bench');
+// Bump when the generated content changes, so that old files are not reused.
+const DATASET_VERSION = 1;
+
+const WORDS =
+  'the retrieval augmented generation pipeline returns ranked chunks with cosine similarity each source cites page number agent tool answer question context window embedding vector index'.split(
+    ' ',
+  );
+
+/** A small deterministic generator, so that every run writes the same data. */
+function prng(seed) {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function naive(ms, micros) {
+  return `${new Date(ms).toISOString().slice(0, 23)}${String(micros).padStart(3, '0')}`;
+}
+
+/** Creates (once) a file of `messages` messages in `messages / 100` sessions, through the store's own schema. */
+async function dataset(messages) {
+  const path = join(DIR, `memory-${messages}-v${DATASET_VERSION}.db`);
+  if (existsSync(path)) return path;
+  mkdirSync(DIR, { recursive: true });
+  const building = `${path}.building`;
+  for (const suffix of ['', '-wal', '-shm']) rmSync(`${building}${suffix}`, { force: true });
+  const started = Date.now();
+  process.stdout.write(`generating ${messages.toLocaleString('en')} messages in ${building} ... `);
+  const schema = new SqliteConversationMemory({ filename: building });
+  await schema.init();
+  await schema.close();
+
+  const db = new Database(building);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = OFF');
+  db.pragma('cache_size = -1000000');
+  const random = prng(42);
+  const contents = Array.from({ length: 997 }, () => {
+    const length = 10 + Math.floor(random() * 60);
+    return Array.from({ length }, () => WORDS[Math.floor(random() * WORDS.length)]).join(' ');
+  });
+  const sessions = messages / PER_SESSION;
+  const ids = Array.from({ length: sessions }, () => randomUUID());
+  const start = Date.UTC(2024, 0, 1);
+  const insertSession = db.prepare(
+    `INSERT INTO sessions (id, title, created_at, updated_at, metadata, message_count, last_message_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const insertMessage = db.prepare(
+    'INSERT INTO messages (id, session_id, role, content, created_at, metadata) VALUES (?, ?, ?, ?, ?, ?)',
+  );
+  // Messages are written in time order across sessions, as a busy service writes them: a session's messages
+  // are spread over the whole file, not stored next to each other.
+  const at = (step, s) => start + (step * sessions + s) * 1000;
+  db.transaction(() => {
+    for (let s = 0; s < sessions; s++) {
+      const first = naive(at(0, s), 0);
+      const last = naive(at(PER_SESSION - 1, s), 0);
+      insertSession.run(ids[s], `Session ${s}`, first, last, `{"user_id": "u${s % 97}"}`, PER_SESSION, last);
+    }
+    let n = 0;
+    for (let step = 0; step < PER_SESSION; step++) {
+      for (let s = 0; s < sessions; s++) {
+        const assistant = step % 2 === 1;
+        insertMessage.run(
+          randomUUID(),
+          ids[s],
+          assistant ? 'assistant' : 'user',
+          contents[n++ % contents.length],
+          naive(at(step, s), 0),
+          assistant
+            ? `{"sources": ["doc-${n % 50}.pdf"], "tokens": {"prompt": ${n % 900}, "completion": 120}}`
+            : '{}',
+        );
+      }
+    }
+  })();
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  db.close();
+  for (const suffix of ['-wal', '-shm']) rmSync(`${building}${suffix}`, { force: true });
+  copyFileSync(building, path);
+  rmSync(building, { force: true });
+  console.log(`${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return path;
+}
+
+/** The raw side: the same operations on better-sqlite3 prepared statements, results decoded the same way. */
+function rawStore(path) {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  const history = db.prepare(
+    'SELECT * FROM messages WHERE session_id = ? ORDER BY created_at DESC, seq DESC LIMIT ?',
+  );
+  const sessions = db.prepare('SELECT * FROM sessions ORDER BY updated_at DESC, id DESC LIMIT ? OFFSET ?');
+  const touch = db.prepare(
+    'UPDATE sessions SET updated_at = ?, last_message_at = ?, message_count = message_count + 1 WHERE id = ?',
+  );
+  const insert = db.prepare(
+    'INSERT INTO messages (id, session_id, role, content, created_at, metadata) VALUES (?, ?, ?, ?, ?, ?)',
+  );
+  const add = db.transaction((sessionId, role, content, metadata) => {
+    const id = randomUUID();
+    const at = `${new Date().toISOString().slice(0, 23)}000`;
+    if (touch.run(at, at, sessionId).changes === 0) throw new Error(`no session ${sessionId}`);
+    insert.run(id, sessionId, role, content, at, JSON.stringify(metadata));
+    return id;
+  });
+  const countingList = db.prepare(
+    `SELECT s.*, count(m.id) AS n FROM sessions s LEFT JOIN messages m ON m.session_id = s.id
+     GROUP BY s.id ORDER BY s.updated_at DESC, s.id DESC LIMIT ?`,
+  );
+  const date = (text) => new Date(`${text.slice(0, 23)}Z`);
+  return {
+    getHistory(sessionId, limit) {
+      return history
+        .all(sessionId, limit)
+        .reverse()
+        .map((row) => ({
+          id: row.id,
+          sessionId: row.session_id,
+          role: row.role,
+          content: row.content,
+          createdAt: date(row.created_at),
+          metadata: JSON.parse(row.metadata),
+        }));
+    },
+    getSessions(limit, offset) {
+      return sessions.all(limit, offset).map((row) => ({
+        id: row.id,
+        title: row.title,
+        createdAt: date(row.created_at),
+        updatedAt: date(row.updated_at),
+        metadata: JSON.parse(row.metadata),
+        ownerId: row.owner_id,
+        messageCount: row.message_count,
+        lastMessageAt: row.last_message_at === null ? null : date(row.last_message_at),
+      }));
+    },
+    addMessage(sessionId, message) {
+      return add.immediate(sessionId, message.role, message.content, message.metadata ?? {});
+    },
+    /** Listing with counts computed from the messages on every call, as a schema without stored counts must. */
+    getSessionsGroupBy(limit) {
+      return countingList.all(limit);
+    },
+    close: () => db.close(),
+  };
+}
+
+function sessionIdsOf(path) {
+  const db = new Database(path, { readonly: true });
+  const ids = db.prepare('SELECT id FROM sessions').pluck().all();
+  db.close();
+  const random = prng(7);
+  return Array.from({ length: 4096 }, () => ids[Math.floor(random() * ids.length)]);
+}
+
+/**
+ * Runs the named tasks in `ROUNDS` rounds, reversing their order every round so that a change in the machine's
+ * load (it is shared) weighs on both sides of a comparison alike, and returns per task the statistics of all
+ * its samples: mean, median (p50) and p99 latency in ms.
+ */
+async function measure(tasks, { rounds = ROUNDS, ...options } = {}) {
+  const names = Object.keys(tasks);
+  const samples = Object.fromEntries(names.map((name) => [name, []]));
+  for (let round = 0; round < rounds; round++) {
+    const bench = new Bench({
+      time: TIME_MS / rounds,
+      warmupTime: Math.min(300, TIME_MS / rounds / 4),
+      retainSamples: true,
+      ...options,
+    });
+    // Told rather than detected: detection calls the function once more, and an un-awaited store write could
+    // then still hold the write lock when the raw side starts.
+    for (const name of round % 2 === 0 ? names : [...names].reverse()) {
+      bench.add(name, tasks[name], { async: name.startsWith('store') });
+    }
+    await bench.run();
+    for (const task of bench.tasks) {
+      if (task.result.state !== 'completed') {
+        throw new Error(`${task.name}: ${task.result.state} ${task.result.error?.stack ?? ''}`);
+      }
+      samples[task.name].push(...task.result.latency.samples);
+    }
+  }
+  return Object.fromEntries(names.map((name) => [name, statistics(samples[name])]));
+}
+
+function statistics(samples) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return {
+    mean: sorted.reduce((sum, x) => sum + x, 0) / sorted.length,
+    p50: at(0.5),
+    p99: at(0.99),
+    count: sorted.length,
+  };
+}
+
+const us = (ms) => `${(ms * 1000).toFixed(1)} µs`;
+const ops = (stats) => Math.round(1000 / stats.mean).toLocaleString('en');
+
+/** One line of the table: ratios of the medians (robust to load spikes of the shared machine) and of the means. */
+function row(label, store, raw, target) {
+  const ratio = store.p50 / raw.p50;
+  return {
+    operation: label,
+    'store ops/s': ops(store),
+    'raw ops/s': ops(raw),
+    'store p50 / p99': `${us(store.p50)} / ${us(store.p99)}`,
+    'raw p50 / p99': `${us(raw.p50)} / ${us(raw.p99)}`,
+    'ratio p50': `${ratio.toFixed(2)}x`,
+    'ratio mean': `${(store.mean / raw.mean).toFixed(2)}x`,
+    target: target === undefined ? '' : `≤ ${target}x ${ratio <= target ? 'ok' : 'MISSED'}`,
+  };
+}
+
+async function main() {
+  console.log(
+    `@flux-rag/memory-sqlite bench: Node ${process.version}, SQLite ${new Database(':memory:').prepare('SELECT sqlite_version()').pluck().get()}, ${TIME_MS} ms per task`,
+  );
+  const smallFile = await dataset(SMALL);
+  const largeFile = await dataset(LARGE);
+  const rows = [];
+
+  // Reads on the generated files themselves: nothing is written to them.
+  const lists = {};
+  for (const [label, path] of [
+    [`${SMALL.toLocaleString('en')} messages`, smallFile],
+    [`${LARGE.toLocaleString('en')} messages`, largeFile],
+  ]) {
+    const store = new SqliteConversationMemory({ filename: path });
+    await store.init();
+    const raw = rawStore(path);
+    const ids = sessionIdsOf(path);
+    let i = 0;
+    const results = await measure({
+      'store getHistory': () => store.getHistory(ids[i++ & 4095], { limit: 50 }),
+      'raw getHistory': () => raw.getHistory(ids[i++ & 4095], 50),
+      'store getSessions': () => store.getSessions({ limit: 50 }),
+      'raw getSessions': () => raw.getSessions(50, 0),
+    });
+    lists[label] = results['store getSessions'];
+    rows.push(
+      row(`getHistory(limit 50), ${label}`, results['store getHistory'], results['raw getHistory'], 1.5),
+      row(`getSessions(limit 50), ${label}`, results['store getSessions'], results['raw getSessions']),
+    );
+    // Slow by design on the large file: a few runs are enough.
+    const counting = await measure(
+      { 'counting getSessions': () => raw.getSessionsGroupBy(50) },
+      { rounds: 1, time: 0, warmupTime: 0, iterations: 2, warmupIterations: 0 },
+    );
+    lists[`${label} counting`] = counting['counting getSessions'];
+    await store.close();
+    raw.close();
+  }
+
+  // Writes on a copy of the large file, so that the generated one stays as it is.
+  const copy = join(DIR, `run-${process.pid}.db`);
+  copyFileSync(largeFile, copy);
+  try {
+    const store = new SqliteConversationMemory({ filename: copy });
+    await store.init();
+    const raw = rawStore(copy);
+    const ids = sessionIdsOf(copy);
+    const message = {
+      role: 'user',
+      content: 'How does the retrieval step rank the chunks it returns, and which sources does it cite?',
+      metadata: { client: 'bench', tokens: { prompt: 21 } },
+    };
+    let i = 0;
+    const results = await measure({
+      'store addMessage': () => store.addMessage(ids[i++ & 4095], message),
+      'raw addMessage': () => raw.addMessage(ids[i++ & 4095], message),
+    });
+    rows.push(
+      row(
+        `addMessage, ${LARGE.toLocaleString('en')} messages`,
+        results['store addMessage'],
+        results['raw addMessage'],
+        2,
+      ),
+    );
+    await store.close();
+    raw.close();
+  } finally {
+    for (const suffix of ['', '-wal', '-shm']) rmSync(`${copy}${suffix}`, { force: true });
+  }
+
+  console.table(rows);
+  const [small, smallCounting, large, largeCounting] = Object.values(lists);
+  const growth = large.p50 / small.p50;
+  console.log(
+    `getSessions(limit 50) as the file grows ${SMALL.toLocaleString('en')} -> ${LARGE.toLocaleString('en')} messages: ` +
+      `${us(small.p50)} -> ${us(large.p50)} (p50) = ${growth.toFixed(2)}x (target ≤ 2x ${growth <= 2 ? 'ok' : 'MISSED'})`,
+  );
+  console.log(
+    `  for comparison, counting the messages with GROUP BY on every call (a schema without stored counts): ` +
+      `${us(smallCounting.p50)} -> ${us(largeCounting.p50)} = ${(largeCounting.p50 / smallCounting.p50).toFixed(2)}x`,
+  );
+}
+
+await main();
