@@ -1,5 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
-  test: { include: ['src/**/*.test.ts', 'test/**/*.test.ts'], testTimeout: 30_000 },
+  test: {
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // Real PostgreSQL for every test: MEMORY_TEST_POSTGRES_URL, or an embedded server started for the run.
+    globalSetup: ['@flux-rag/test-postgres/global-setup'],
+  },
 });

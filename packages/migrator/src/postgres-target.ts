@@ -1,4 +1,4 @@
-import { BackendUnavailableError, maskSecrets } from '@flux-rag/memory-core';
+import { BackendUnavailableError, MemoryError, maskSecrets } from '@flux-rag/memory-core';
 import { decodeMetadataText } from '@flux-rag/memory-core/sql';
 import { isUnavailable, PostgresConversationMemory } from '@flux-rag/memory-postgres';
 import pg from 'pg';
@@ -33,13 +33,16 @@ const TS = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
 export async function openPostgresTarget(options: PostgresTargetOptions): Promise<MigrationTarget> {
   const schema = options.schema ?? 'public';
   let version: number | null = null;
+  const location = `${maskSecrets(options.connectionString)} (schema ${schema})`;
   if (options.setup !== false) {
     // The backend's own migrations create or upgrade the tables: the migrator never holds DDL of its own.
     const store = new PostgresConversationMemory({ connectionString: options.connectionString, schema });
     try {
       await store.init();
+    } catch (error) {
+      throw targetError(error, location);
     } finally {
-      await store.close();
+      await store.close().catch(() => {});
     }
   }
   const client = new pg.Client({
@@ -49,7 +52,6 @@ export async function openPostgresTarget(options: PostgresTargetOptions): Promis
     connectionTimeoutMillis: 10_000,
   });
   client.on('error', () => {});
-  const location = `${maskSecrets(options.connectionString)} (schema ${schema})`;
   try {
     await client.connect();
     const locked = await client.query<{ ok: boolean }>(
@@ -86,7 +88,7 @@ async function readSchemaVersionOf(client: pg.Client, schema: string): Promise<n
 
 /** Turns a driver error into a masked contract or migration error, keeping the cause. */
 function targetError(error: unknown, location: string): Error {
-  if (MigrationError.isInstance(error)) return error;
+  if (MigrationError.isInstance(error) || MemoryError.isInstance(error)) return error;
   if (isUnavailable(error)) {
     return new BackendUnavailableError(`PostgreSQL at ${location} is unavailable: ${describeError(error)}`, {
       cause: error,

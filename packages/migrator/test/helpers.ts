@@ -1,0 +1,57 @@
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ConversationMemory, Message, Session, SessionSummary } from '@flux-rag/memory-core';
+import { createTestSchema, type TestSchema } from '@flux-rag/test-postgres';
+import { testPostgresUrl } from '@flux-rag/test-postgres/vitest';
+
+/** The legacy file written by the original Python code (a copy of shared/legacy/flux-rag-memory.db). */
+export const LEGACY_FIXTURE = fileURLToPath(new URL('./fixtures/legacy-memory.db', import.meta.url));
+
+/** A fresh temporary folder, removed by the returned function. */
+export function tempDir(): { dir: string; remove: () => void } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'flux-migrator-'));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A copy of the legacy fixture in `dir` (tests never touch the original). */
+export function legacyCopy(dir: string, name = 'legacy.db'): string {
+  const file = path.join(dir, name);
+  copyFileSync(LEGACY_FIXTURE, file);
+  return file;
+}
+
+/** A schema of its own on the run's PostgreSQL server, not created: the migration creates it. */
+export async function freshSchema(): Promise<TestSchema> {
+  return createTestSchema(testPostgresUrl(), { prefix: 'mig_', create: false });
+}
+
+/** The run's server URL with a password added, to check it never leaks (trust auth ignores it). */
+export function dsnWithPassword(): string {
+  const url = new URL(testPostgresUrl());
+  url.password = 'S3cr3t-pw';
+  return url.toString();
+}
+
+/** Everything a store returns through the contract: every page of sessions, each session and its history. */
+export async function readEverything(memory: ConversationMemory): Promise<{
+  sessions: SessionSummary[];
+  byId: Record<string, { session: Session | null; history: Message[]; last3: Message[] }>;
+}> {
+  const sessions: SessionSummary[] = [];
+  for (let offset = 0; ; offset += 7) {
+    const page = await memory.getSessions({ limit: 7, offset });
+    sessions.push(...page);
+    if (page.length < 7) break;
+  }
+  const byId: Record<string, { session: Session | null; history: Message[]; last3: Message[] }> = {};
+  for (const s of sessions) {
+    byId[s.id] = {
+      session: await memory.getSession(s.id),
+      history: await memory.getHistory(s.id),
+      last3: await memory.getHistory(s.id, { limit: 3 }),
+    };
+  }
+  return { sessions, byId };
+}
