@@ -10,7 +10,7 @@ import type { HistoryPosition, SessionPosition } from '../cursor.js';
 import { ConflictError, SessionNotFoundError } from '../errors.js';
 import type { ImportResult, PortableMessage, PortableSession, StoreHealth } from '../portable.js';
 import { dateToIsoMicros, isoMicrosToDate } from '../timestamp.js';
-import type { Message, Session, SessionSummary } from '../types.js';
+import type { Message, Metadata, Session, SessionSummary } from '../types.js';
 import { compareSessionsByActivity, compareSessionsByCreation } from './ordering.js';
 
 interface StoredMessage {
@@ -54,7 +54,7 @@ export class InMemoryConversationMemory extends BaseConversationMemory {
       title,
       createdAt,
       updatedAt: createdAt,
-      metadata: structuredClone(metadata),
+      metadata: jsonCopy(metadata),
       ownerId,
     };
     this.#sessions.set(id, { session, messages: [] });
@@ -66,7 +66,7 @@ export class InMemoryConversationMemory extends BaseConversationMemory {
     if (this.#messageIds.has(record.id)) throw new ConflictError('message', record.id);
     this.#messageIds.add(record.id);
     stored.messages.push({
-      message: { ...record, metadata: structuredClone(record.metadata) },
+      message: { ...record, metadata: jsonCopy(record.metadata) },
       seq: ++this.#seq,
     });
     stored.session = { ...stored.session, updatedAt: record.createdAt };
@@ -225,7 +225,7 @@ export class InMemoryConversationMemory extends BaseConversationMemory {
         title: s.title,
         createdAt: isoMicrosToDate(s.createdAt),
         updatedAt: isoMicrosToDate(s.updatedAt),
-        metadata: structuredClone(s.metadata),
+        metadata: jsonCopy(s.metadata),
         ownerId: s.ownerId,
       };
       this.#sessions.set(s.id, { session, messages: [] });
@@ -242,7 +242,7 @@ export class InMemoryConversationMemory extends BaseConversationMemory {
       const message = {
         ...m,
         createdAt: isoMicrosToDate(m.createdAt),
-        metadata: structuredClone(m.metadata),
+        metadata: jsonCopy(m.metadata),
       };
       stored.messages.push({ message, seq: ++this.#seq });
       touched.add(stored);
@@ -275,6 +275,14 @@ export class InMemoryConversationMemory extends BaseConversationMemory {
   #inScope(scope: Scope): StoredSession[] {
     return [...this.#sessions.values()].filter((stored) => inScope(stored.session, scope));
   }
+}
+
+/**
+ * Stores metadata as a database would: through JSON, so `-0` becomes `0` exactly as on the SQL backends
+ * (a structured clone would keep it and make the reference differ from them).
+ */
+function jsonCopy(metadata: Metadata): Metadata {
+  return JSON.parse(JSON.stringify(metadata)) as Metadata;
 }
 
 function inScope(session: Session, scope: Scope): boolean {
