@@ -62,17 +62,31 @@ export async function openStore(config: ResolvedMemoryConfig, mode: OpenMode): P
   }
 }
 
-/** Opens the store, runs `task`, and closes the store whatever happened. */
+/**
+ * Opens the store, runs `task`, and closes the store whatever happened. When `task` failed, its error is the
+ * one reported: a second failure while closing (the server went away) would only hide the first.
+ */
 export async function withStore<T>(
   flags: ConnectionFlags,
   mode: OpenMode,
   task: (opened: OpenedStore) => Promise<T>,
 ): Promise<T> {
   const config = connectionFrom(flags);
-  const store = await openStore(config, mode);
+  return usingStore(await openStore(config, mode), (store) => task({ store, config }));
+}
+
+/** Runs `task` with `store`, then closes it; `task`'s error wins over a failure to close. */
+export async function usingStore<T>(
+  store: ConversationMemory,
+  task: (store: ConversationMemory) => Promise<T>,
+): Promise<T> {
+  let result: T;
   try {
-    return await task({ store, config });
-  } finally {
-    await store.close();
+    result = await task(store);
+  } catch (error) {
+    await store.close().catch(() => {});
+    throw error;
   }
+  await store.close();
+  return result;
 }

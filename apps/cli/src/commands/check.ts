@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { CliError } from '../cli-error.js';
 import { describeConnection } from '../config.js';
 import { paint, printJson, println, table } from '../output.js';
-import { connectionFrom, isMissingSqliteFile, openStore } from '../store.js';
+import { connectionFrom, isMissingSqliteFile, openStore, usingStore } from '../store.js';
 import { addConnectionOptions, addJsonOption, type DataCommandOptions } from './options.js';
 
 /** What `check --json` prints: the store's report plus the verdict. */
@@ -26,12 +26,7 @@ export function registerCheckCommand(program: Command): void {
         error: 'no database file (the first write creates it: flux-memory demo or import)',
       };
     } else {
-      const store = await openStore(config, 'read');
-      try {
-        health = await store.check();
-      } finally {
-        await store.close();
-      }
+      health = await usingStore(await openStore(config, 'read'), (store) => store.check());
     }
     const report: CheckReport = {
       ...health,
