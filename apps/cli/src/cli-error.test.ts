@@ -4,12 +4,18 @@ import { CliError, describeError, describeErrorVerbose, EXIT, exitCodeOf, UsageE
 
 describe('error lines', () => {
   it('describeError - shows the contract code before the message', () => {
-    expect(describeError(new SessionNotFoundError('abc'))).toBe('SESSION_NOT_FOUND: Session not found: "abc"');
+    expect(describeError(new SessionNotFoundError('abc'))).toBe(
+      'SESSION_NOT_FOUND: Session not found: "abc"',
+    );
   });
 
   it('describeError - folds a multi-line driver message into one line and masks passwords', () => {
-    const error = new BackendUnavailableError('cannot reach postgresql://app:hunter2@db/app\n  retry later\r\n');
-    expect(describeError(error)).toBe('BACKEND_UNAVAILABLE: cannot reach postgresql://app:***@db/app retry later');
+    const error = new BackendUnavailableError(
+      'cannot reach postgresql://app:hunter2@db/app\n  retry later\r\n',
+    );
+    expect(describeError(error)).toBe(
+      'BACKEND_UNAVAILABLE: cannot reach postgresql://app:***@db/app retry later',
+    );
   });
 
   it('describeError - keeps a system error code and handles non-errors', () => {
