@@ -158,6 +158,8 @@ describe.concurrent.each(TARGETS)('flux-memory on $name', (target) => {
   it('delete - removes the session and its messages, once', async ({ ws: { cwd, args } }) => {
     const keep = await demo(cwd, args);
     const gone = await demo(cwd, args);
+    const scripted = await demo(cwd, args);
+    expect(await okJson(['delete', scripted, '--json', ...args], { cwd })).toEqual({ deleted: scripted });
     expect(await ok(['delete', gone, ...args], { cwd })).toBe(`Deleted session ${gone}.\n`);
     await fails(['history', gone, ...args], { cwd });
     const sessions = await okJson<SessionJson[]>(['sessions', '--json', ...args], { cwd });
