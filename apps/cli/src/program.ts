@@ -38,7 +38,13 @@ export function createProgram(): Command {
     .helpOption('-h, --help', 'show help for a command')
     .showSuggestionAfterError(true)
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
-    .addHelpText('after', EXAMPLES);
+    .addHelpText('after', EXAMPLES)
+    // Set before the commands are added: commander copies these settings into every command created after.
+    .exitOverride()
+    .configureOutput({
+      // Commander's own errors ("unknown option", "missing argument") arrive with their `error: ` prefix.
+      outputError: (text, write) => write(paint(process.stderr, 'red', text)),
+    });
   registerDemoCommand(program);
   registerCheckCommand(program);
   registerSessionsCommand(program);
@@ -47,16 +53,7 @@ export function createProgram(): Command {
   registerExportCommand(program);
   registerImportCommand(program);
   registerMigrateCommand(program);
-  program.commands.forEach(configure);
-  configure(program);
   return program;
-}
-
-function configure(command: Command): void {
-  command.exitOverride().configureOutput({
-    // Commander's own errors ("unknown option", "missing argument") arrive with their `error: ` prefix.
-    outputError: (text, write) => write(paint(process.stderr, 'red', text)),
-  });
 }
 
 /**
