@@ -216,3 +216,27 @@ describe('SqliteConversationMemory two stores on one file', () => {
     expect(fromA).toEqual(Array.from({ length: 50 }, (_, i) => `a${i}`));
   });
 });
+
+describe('SqliteConversationMemory insertion order', () => {
+  it('messages sharing a timestamp keep insertion order through VACUUM and export/import', async () => {
+    const frozen = new Date(Date.UTC(2025, 0, 1));
+    const path = tempFile(dir);
+    const memory = store({ filename: path, clock: () => frozen });
+    const id = await memory.createSession();
+    // Contents in reverse alphabetical order, ids random: only the stored sequence tells the order.
+    const contents = ['z', 'y', 'x', 'w', 'v', 'u', 't', 's'];
+    for (const content of contents) await memory.addMessage(id, { role: 'user', content });
+    const plain = handle(path);
+    plain.exec('VACUUM');
+    expect((await memory.getHistory(id)).map((m) => m.content)).toEqual(contents);
+
+    const records = [];
+    for await (const record of memory.exportRecords()) records.push(record);
+    const copy = store({ filename: tempFile(dir) });
+    await copy.importRecords(records);
+    const history = await copy.getHistory(id);
+    expect(history.map((m) => m.content)).toEqual(contents);
+    expect(new Set(history.map((m) => m.createdAt.getTime()))).toEqual(new Set([frozen.getTime()]));
+    expect((await copy.getHistory(id, { limit: 3 })).map((m) => m.content)).toEqual(['u', 't', 's']);
+  });
+});
