@@ -54,11 +54,17 @@ export async function openPostgresTarget(options: PostgresTargetOptions): Promis
   client.on('error', () => {});
   try {
     await client.connect();
-    const locked = await client.query<{ ok: boolean }>(
-      'SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok',
-      [MIGRATION_LOCK_CLASS, schema],
-    );
-    if (!locked.rows[0]?.ok) {
+    // A run killed a moment ago still holds the lock until the server notices its connection is gone.
+    let locked = false;
+    for (let attempt = 0; attempt < 30 && !locked; attempt++) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+      const result = await client.query<{ ok: boolean }>(
+        'SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok',
+        [MIGRATION_LOCK_CLASS, schema],
+      );
+      locked = result.rows[0]?.ok === true;
+    }
+    if (!locked) {
       throw new MigrationError('TARGET_BUSY', `another migration into ${location} is running`);
     }
     const exists = await client.query<{ n: string | null }>('SELECT to_regclass($1) AS n', [

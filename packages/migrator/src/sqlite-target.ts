@@ -229,11 +229,15 @@ class SqliteTarget implements MigrationTarget {
           // (it then sorts after the rows already there); otherwise the source's seq is kept.
           const insert = this.#statement(
             `INSERT INTO messages (seq, id, session_id, role, content, created_at, metadata)
-           VALUES (CASE WHEN EXISTS (SELECT 1 FROM messages WHERE seq = ?1) THEN NULL ELSE ?1 END, ?2, ?3, ?4, ?5, ?6, ?7)
+           VALUES (CASE WHEN EXISTS (SELECT 1 FROM messages WHERE seq = @seq) THEN NULL ELSE @seq END,
+                   @id, @session_id, @role, @content, @created_at, @metadata)
            ON CONFLICT (id) DO NOTHING`,
           );
           let written = 0;
-          for (const row of rows) written += insert.run(messageValues(row)).changes;
+          for (const row of rows) {
+            const [seq, id, session_id, role, content, created_at, metadata] = messageValues(row);
+            written += insert.run({ seq, id, session_id, role, content, created_at, metadata }).changes;
+          }
           if (written > 0) {
             db.prepare(
               `UPDATE sessions SET

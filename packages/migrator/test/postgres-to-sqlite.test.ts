@@ -1,0 +1,85 @@
+import path from 'node:path';
+import { PostgresConversationMemory } from '@flux-rag/memory-postgres';
+import { SqliteConversationMemory } from '@flux-rag/memory-sqlite';
+import { testPostgresUrl } from '@flux-rag/test-postgres/vitest';
+import BetterSqlite3 from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { migratePostgresToSqlite, migrateSqliteToPostgres } from '../src/index.js';
+import { freshSchema, legacyCopy, readEverything, tempDir } from './helpers.js';
+
+describe('migratePostgresToSqlite - production data to a laptop', () => {
+  let dir: ReturnType<typeof tempDir>;
+  let schema: Awaited<ReturnType<typeof freshSchema>>;
+  beforeEach(async () => {
+    dir = tempDir();
+    schema = await freshSchema();
+    await migrateSqliteToPostgres({
+      sqlitePath: legacyCopy(dir.dir),
+      postgresDsn: testPostgresUrl(),
+      schema: schema.name,
+    });
+  });
+  afterEach(async () => {
+    await schema.drop();
+    dir.remove();
+  });
+
+  it('migrate - SQLite then returns for every session exactly what PostgreSQL returned', async () => {
+    const target = path.join(dir.dir, 'laptop.db');
+    const options = { sqlitePath: target, postgresDsn: testPostgresUrl(), schema: schema.name };
+    const report = await migratePostgresToSqlite(options);
+    expect(report.ok).toBe(true);
+    expect(report.direction).toBe('postgres-to-sqlite');
+    expect(report.target.load).toBe('bulk');
+    expect(report.tables.messages).toMatchObject({ read: 947, written: 947 });
+    expect(report.verification).toMatchObject({ status: 'passed', sessions: 40, messages: 947 });
+
+    const postgres = new PostgresConversationMemory({
+      connectionString: testPostgresUrl(),
+      schema: schema.name,
+    });
+    const sqlite = new SqliteConversationMemory({ filename: target });
+    try {
+      expect(await readEverything(sqlite)).toEqual(await readEverything(postgres));
+    } finally {
+      await postgres.close();
+      await sqlite.close();
+    }
+    // seq came along: the legacy rowids, through PostgreSQL, into the new file's rowids.
+    const legacy = new BetterSqlite3(legacyCopy(dir.dir, 'again.db'), { readonly: true });
+    const laptop = new BetterSqlite3(target, { readonly: true });
+    const pairs = (db: BetterSqlite3.Database, key: string) =>
+      Object.fromEntries(db.prepare(`SELECT id, ${key} FROM messages`).raw(true).all() as [string, number][]);
+    expect(pairs(laptop, 'seq')).toEqual(pairs(legacy, 'rowid'));
+    legacy.close();
+    laptop.close();
+
+    const again = await migratePostgresToSqlite(options);
+    expect(again.tables.messages).toMatchObject({ written: 0, alreadyPresent: 947 });
+    expect(again.summary).toMatch(/^wrote 0 rows/);
+  });
+
+  it('merge - into a file holding its own rows: nothing of it is touched, seq conflicts take new values', async () => {
+    const target = path.join(dir.dir, 'laptop.db');
+    const mine = new SqliteConversationMemory({ filename: target });
+    const own = await mine.createSession({ title: 'mine' });
+    for (let i = 0; i < 5; i++) await mine.addMessage(own, { role: 'user', content: `local ${i}` });
+    const before = await readEverything(mine);
+    await mine.close();
+    const report = await migratePostgresToSqlite({
+      sqlitePath: target,
+      postgresDsn: testPostgresUrl(),
+      schema: schema.name,
+    });
+    expect(report.ok).toBe(true);
+    expect(report.target.load).toBe('merge');
+    expect(report.tables.messages.written).toBe(947);
+    const after = new SqliteConversationMemory({ filename: target });
+    try {
+      expect(await after.getHistory(own)).toEqual(before.byId[own]!.history);
+      expect((await after.getSessions({ limit: 1000 })).length).toBe(41);
+    } finally {
+      await after.close();
+    }
+  });
+});
