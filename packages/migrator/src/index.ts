@@ -17,6 +17,7 @@ export {
   type TableReport,
   type VerificationReport,
 } from './migration-report.js';
+export { createProgressBar, type ProgressBar } from './progress-bar.js';
 export type { SessionMismatch } from './row-digest.js';
 export {
   type InvalidReason,
