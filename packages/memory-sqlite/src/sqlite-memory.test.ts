@@ -55,6 +55,11 @@ describe('SqliteConversationMemory options', () => {
     const b = store({ filename: ':memory:' });
     await a.createSession({ id: 'only-in-a' });
     expect(await b.getSession('only-in-a')).toBeNull();
+    await a.addMessage('only-in-a', { role: 'user', content: 'kept in memory', metadata: { n: 1 } });
+    expect((await a.getHistory('only-in-a')).map((m) => [m.content, m.metadata])).toEqual([
+      ['kept in memory', { n: 1 }],
+    ]);
+    expect(await a.check()).toMatchObject({ location: ':memory:', reachable: true, schemaVersion: 3 });
   });
 
   it('database - uses the handle, sets its PRAGMAs, and close() leaves it open', async () => {

@@ -11,7 +11,8 @@ function removeDatabase(path: string): void {
 }
 
 // Every case on a new file, as users run it (WAL, file locks); the shared-database cases open one new file
-// from several stores, which then also race to create its schema.
+// from several stores, which then also race to create its schema. (':memory:' runs the same code without WAL
+// and is covered in src/sqlite-memory.test.ts; running the suite twice would double the time for little.)
 runConformanceSuite(
   'sqlite (file)',
   ({ clock }) => new SqliteConversationMemory({ filename: tempFile(dir), clock }),
@@ -24,10 +25,4 @@ runConformanceSuite(
       };
     },
   },
-);
-
-// And on ':memory:', the configuration tests of applications use.
-runConformanceSuite(
-  'sqlite (:memory:)',
-  ({ clock }) => new SqliteConversationMemory({ filename: ':memory:', clock }),
 );
