@@ -1,12 +1,15 @@
 // One of the writers of two-processes.test.ts: a separate Node process writing to the shared file through the
-// built package. Usage: node two-process-writer.mjs <file> <name> <count> <startAtMs>
+// built package. Usage: node two-process-writer.mjs <file> <name> <count>; it prints "ready", waits for a line
+// on stdin (sent to both writers at once), writes, then prints what it wrote as JSON.
 import { ConflictError } from '@flux-rag/memory-core';
 import { SqliteConversationMemory } from '../dist/index.js';
 
-const [file, name, count, startAt] = process.argv.slice(2);
+const [file, name, count] = process.argv.slice(2);
 const store = new SqliteConversationMemory({ filename: file });
-// Both processes start at the same moment, on a file that does not exist yet: they also race the migration.
-await new Promise((resolve) => setTimeout(resolve, Math.max(0, Number(startAt) - Date.now())));
+// Both processes start together, on a file that does not exist yet: they also race to create the schema.
+process.stdout.write('ready\n');
+await new Promise((resolve) => process.stdin.once('data', resolve));
+process.stdin.pause();
 try {
   await store.createSession({ id: 'shared', title: 'both write here' });
 } catch (error) {
@@ -21,4 +24,4 @@ const write = async (sessionId, list) => {
 };
 await Promise.all([write('shared', ids.shared), write(name, ids.own)]);
 await store.close();
-process.stdout.write(JSON.stringify(ids));
+process.stdout.write(`${JSON.stringify(ids)}\n`);

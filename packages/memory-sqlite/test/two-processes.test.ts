@@ -13,29 +13,46 @@ interface Written {
   stderr: string;
 }
 
-function runWriter(file: string, name: string, startAt: number): Promise<Written> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [WRITER, file, name, String(COUNT), String(startAt)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+interface Writer {
+  ready: Promise<void>;
+  go(): void;
+  done: Promise<Written>;
+}
+
+function startWriter(file: string, name: string): Writer {
+  const child = spawn(process.execPath, [WRITER, file, name, String(COUNT)], {
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
+  let stdout = '';
+  let stderr = '';
+  let signalReady: () => void;
+  const ready = new Promise<void>((resolve) => {
+    signalReady = resolve;
+  });
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk;
+    if (stdout.startsWith('ready\n')) signalReady();
+  });
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const done = new Promise<Written>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => {
+      signalReady();
+      resolve({ code, stdout: stdout.replace(/^ready\n/, ''), stderr });
+    });
+  });
+  return { ready, go: () => child.stdin.end('go\n'), done };
 }
 
 describe('two processes writing one file', () => {
   it('both succeed and lose nothing: every message stored, counts exact, each writer in its own order', async () => {
     const file = tempFile(tempDir(), 'two-processes');
-    const startAt = Date.now() + 1000;
-    const results = await Promise.all([runWriter(file, 'alpha', startAt), runWriter(file, 'beta', startAt)]);
+    const writers = [startWriter(file, 'alpha'), startWriter(file, 'beta')];
+    await Promise.all(writers.map((w) => w.ready));
+    for (const writer of writers) writer.go();
+    const results = await Promise.all(writers.map((w) => w.done));
     for (const result of results) expect(result.stderr).toBe('');
     expect(results.map((r) => r.code)).toEqual([0, 0]);
     const [alpha, beta] = results.map((r) => JSON.parse(r.stdout) as { shared: string[]; own: string[] });
