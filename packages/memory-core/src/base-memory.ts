@@ -3,11 +3,18 @@ import { type Clock, monotonic } from './clock.js';
 import type { ConversationMemory } from './conversation-memory.js';
 import {
   encodeHistoryCursor,
+  encodeSearchCursor,
   encodeSessionCursor,
   type HistoryPosition,
   type SessionPosition,
 } from './cursor.js';
-import { MemoryClosedError, MemoryError, SessionNotFoundError, ValidationError } from './errors.js';
+import {
+  MemoryClosedError,
+  MemoryError,
+  SessionNotFoundError,
+  UnsupportedCapabilityError,
+  ValidationError,
+} from './errors.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { maskSecrets } from './mask.js';
 import type {
@@ -19,16 +26,21 @@ import type {
   PortableSession,
   StoreHealth,
 } from './portable.js';
+import { parseSearchQuery, type SearchTerm } from './search/search-query.js';
 import type {
   HistoryOptions,
   HistoryPageOptions,
   ListSessionsOptions,
+  MemoryCapabilities,
   Message,
   Metadata,
   NewMessage,
   NewSession,
   Page,
+  SearchHit,
+  SearchOptions,
   Session,
+  SessionFilter,
   SessionSummary,
   SessionsPageOptions,
 } from './types.js';
@@ -43,8 +55,19 @@ import {
   validateNewMessage,
   validateNewSession,
   validatePortableRecord,
+  validateSearchOptions,
   validateSessionsPageOptions,
 } from './validation.js';
+
+/** What `_searchMessages` receives besides the terms. */
+export interface SearchRequest {
+  sessionId: string | undefined;
+  role: string | undefined;
+  /** Hits wanted; a backend returns up to this many, best first. */
+  limit: number;
+  /** Hits to skip, best first. */
+  offset: number;
+}
 
 /** A session as a backend must store it: validated, with its id and timestamp chosen. */
 export interface SessionRecord {
@@ -91,6 +114,8 @@ export interface BaseMemoryOptions {
 
 const UNSCOPED: Scope = Object.freeze({ ownerId: null });
 
+const NO_CAPABILITIES: MemoryCapabilities = Object.freeze({ metadataFilter: false, fullTextSearch: false });
+
 /** Records read per page by `exportRecords`. */
 const EXPORT_PAGE = 500;
 
@@ -134,14 +159,31 @@ export abstract class BaseConversationMemory implements ConversationMemory {
     before: HistoryPosition | null,
     scope: Scope,
   ): Promise<PageRows<Message, HistoryPosition>>;
-  /** Most recent `updatedAt` first, ties by id descending. */
-  protected abstract _getSessions(limit: number, offset: number, scope: Scope): Promise<SessionSummary[]>;
-  /** Newest `createdAt` first, ties by id descending, after `cursor`. */
+  /** Most recent `updatedAt` first, ties by id descending; only sessions matching `where` when given. */
+  protected abstract _getSessions(
+    limit: number,
+    offset: number,
+    scope: Scope,
+    where: SessionFilter | undefined,
+  ): Promise<SessionSummary[]>;
+  /** Newest `createdAt` first, ties by id descending, after `cursor`; only sessions matching `where` when given. */
   protected abstract _getSessionsPage(
     limit: number,
     cursor: SessionPosition | null,
     scope: Scope,
+    where: SessionFilter | undefined,
   ): Promise<PageRows<SessionSummary, SessionPosition>>;
+  /**
+   * Messages in `scope` matching every term, best first (ties newest first). Called only when
+   * `capabilities.fullTextSearch` is true; the default throws `UnsupportedCapabilityError`.
+   */
+  protected _searchMessages(
+    _terms: readonly SearchTerm[],
+    _request: SearchRequest,
+    _scope: Scope,
+  ): Promise<SearchHit[]> {
+    return Promise.reject(new UnsupportedCapabilityError('fullTextSearch'));
+  }
   /** The session or `null`. */
   protected abstract _getSession(sessionId: string, scope: Scope): Promise<Session | null>;
   /** Returns `false` when the session does not exist in `scope`. */
@@ -194,6 +236,11 @@ export abstract class BaseConversationMemory implements ConversationMemory {
     return new MemoryError('MEMORY_ERROR', `Backend error: ${maskSecrets(message)}`, { cause: error });
   }
 
+  /** The optional capabilities this backend has; none by default. */
+  get capabilities(): MemoryCapabilities {
+    return NO_CAPABILITIES;
+  }
+
   /** Runs the schema setup now instead of on first use; safe to call more than once. */
   async init(): Promise<void> {
     this.#assertOpen();
@@ -217,6 +264,9 @@ export abstract class BaseConversationMemory implements ConversationMemory {
   }
   getSessionsPage(options?: SessionsPageOptions): Promise<Page<SessionSummary>> {
     return this.#getSessionsPage(UNSCOPED, options);
+  }
+  searchMessages(query: string, options?: SearchOptions): Promise<Page<SearchHit>> {
+    return this.#searchMessages(UNSCOPED, query, options);
   }
   getSession(sessionId: string): Promise<Session | null> {
     return this.#getSession(UNSCOPED, sessionId);
@@ -270,6 +320,10 @@ export abstract class BaseConversationMemory implements ConversationMemory {
       ),
       getSessions: guard((options?: ListSessionsOptions) => this.#getSessions(scope, options)),
       getSessionsPage: guard((options?: SessionsPageOptions) => this.#getSessionsPage(scope, options)),
+      searchMessages: guard((query: string, options?: SearchOptions) =>
+        this.#searchMessages(scope, query, options),
+      ),
+      capabilities: this.capabilities,
       getSession: guard((sessionId: string) => this.#getSession(scope, sessionId)),
       updateSessionTitle: guard((sessionId: string, title: string | null) =>
         this.#updateSessionTitle(scope, sessionId, title),
@@ -375,8 +429,9 @@ export abstract class BaseConversationMemory implements ConversationMemory {
 
   async #getSessions(scope: Scope, options: ListSessionsOptions | undefined): Promise<SessionSummary[]> {
     this.#assertOpen();
-    const { limit, offset } = validateListSessionsOptions(options);
-    return this.#call(() => this._getSessions(limit, offset, scope));
+    const { limit, offset, where } = validateListSessionsOptions(options);
+    this.#assertCapable(where);
+    return this.#call(() => this._getSessions(limit, offset, scope, where));
   }
 
   async #getSessionsPage(
@@ -384,9 +439,35 @@ export abstract class BaseConversationMemory implements ConversationMemory {
     options: SessionsPageOptions | undefined,
   ): Promise<Page<SessionSummary>> {
     this.#assertOpen();
-    const { limit, cursor } = validateSessionsPageOptions(options);
-    const page = await this.#call(() => this._getSessionsPage(limit, cursor, scope));
+    const { limit, cursor, where } = validateSessionsPageOptions(options);
+    this.#assertCapable(where);
+    const page = await this.#call(() => this._getSessionsPage(limit, cursor, scope, where));
     return { items: page.items, nextCursor: page.next && encodeSessionCursor(page.next) };
+  }
+
+  async #searchMessages(
+    scope: Scope,
+    query: string,
+    options: SearchOptions | undefined,
+  ): Promise<Page<SearchHit>> {
+    this.#assertOpen();
+    const terms = parseSearchQuery(query);
+    const { sessionId, role, limit, offset } = validateSearchOptions(options);
+    if (!this.capabilities.fullTextSearch) throw new UnsupportedCapabilityError('fullTextSearch');
+    if (sessionId !== undefined) await this.#writes.settled(sessionId);
+    const hits = await this.#call(() =>
+      this._searchMessages(terms, { sessionId, role, limit: limit + 1, offset }, scope),
+    );
+    return {
+      items: hits.slice(0, limit),
+      nextCursor: hits.length > limit ? encodeSearchCursor(offset + limit) : null,
+    };
+  }
+
+  #assertCapable(where: SessionFilter | undefined): void {
+    if (where !== undefined && !this.capabilities.metadataFilter) {
+      throw new UnsupportedCapabilityError('metadataFilter');
+    }
   }
 
   async #getSession(scope: Scope, sessionId: string): Promise<Session | null> {

@@ -3,10 +3,13 @@ import type {
   HistoryOptions,
   HistoryPageOptions,
   ListSessionsOptions,
+  MemoryCapabilities,
   Message,
   NewMessage,
   NewSession,
   Page,
+  SearchHit,
+  SearchOptions,
   Session,
   SessionSummary,
   SessionsPageOptions,
@@ -26,6 +29,9 @@ export const CONTRACT_VERSION = '1.0';
  * them without awaiting each other; reads of a session wait for the writes to it that were started before them.
  */
 export interface ConversationMemory {
+  /** The optional capabilities this store has (metadata filters, full-text search). */
+  readonly capabilities: MemoryCapabilities;
+
   /**
    * Creates a session and returns its id. Default title `null`, default metadata `{}`, default id a random
    * UUID v4. `createdAt` and `updatedAt` are set to now. Throws `ConflictError` when `id` is already used.
@@ -68,6 +74,16 @@ export interface ConversationMemory {
    * `limit` defaults to 50 (1 to 1000).
    */
   getSessionsPage(options?: SessionsPageOptions): Promise<Page<SessionSummary>>;
+
+  /**
+   * Full-text search over message content, best match first (ties newest first), a page at a time. `query` is
+   * words (all must match, case-insensitively), `word*` prefixes and `"quoted phrases"`; no other operators, so
+   * user input is safe to pass as is. Words in scripts written without spaces (Japanese, Chinese, Korean, Thai)
+   * match as substrings. Each hit carries a `snippet` with the matches in `<mark>` tags. `limit` defaults to 20
+   * (1 to 100). Needs the `fullTextSearch` capability (`UnsupportedCapabilityError` otherwise); a malformed
+   * query is a `ValidationError` on `query`.
+   */
+  searchMessages(query: string, options?: SearchOptions): Promise<Page<SearchHit>>;
 
   /** The session with this id, or `null` when there is none. */
   getSession(sessionId: string): Promise<Session | null>;

@@ -65,3 +65,17 @@ export function decodeSessionCursor(field: string, cursor: string): SessionPosit
   }
   return { createdAt, id };
 }
+
+/** The opaque `nextCursor` of a search page: ranked results page by position. */
+export function encodeSearchCursor(offset: number): string {
+  return encode(['q', offset]);
+}
+
+/** Reads a search cursor; `ValidationError` naming `field` when it is not one. */
+export function decodeSearchCursor(field: string, cursor: string): number {
+  const [, offset] = decode(field, cursor, 'q');
+  if (!Number.isSafeInteger(offset) || (offset as number) < 0) {
+    throw new ValidationError(field, 'is not a cursor returned by this listing');
+  }
+  return offset as number;
+}

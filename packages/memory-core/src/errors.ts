@@ -9,7 +9,8 @@ export type MemoryErrorCode =
   | 'MEMORY_CLOSED'
   | 'BACKEND_UNAVAILABLE'
   | 'SCHEMA_VERSION_UNSUPPORTED'
-  | 'BACKEND_NOT_INSTALLED';
+  | 'BACKEND_NOT_INSTALLED'
+  | 'CAPABILITY_UNSUPPORTED';
 
 /**
  * Base of every error the contract throws. Check with `MemoryError.isInstance(e)` (or a subclass's
@@ -124,4 +125,16 @@ export class BackendNotInstalledError extends MemoryError {
   }
   /** True when `error` is a `BackendNotInstalledError` from any copy of this package. */
   static override isInstance = isCode<BackendNotInstalledError>('BACKEND_NOT_INSTALLED');
+}
+
+/** The store lacks an optional capability (see `MemoryCapabilities`) that the call needs. */
+export class UnsupportedCapabilityError extends MemoryError {
+  /** The capability's name, a key of `MemoryCapabilities`. */
+  readonly capability: string;
+  constructor(capability: string) {
+    super('CAPABILITY_UNSUPPORTED', `This backend does not support ${capability}`);
+    this.capability = capability;
+  }
+  /** True when `error` is an `UnsupportedCapabilityError` from any copy of this package. */
+  static override isInstance = isCode<UnsupportedCapabilityError>('CAPABILITY_UNSUPPORTED');
 }

@@ -23,6 +23,7 @@ export {
   type MemoryErrorCode,
   SchemaVersionError,
   SessionNotFoundError,
+  UnsupportedCapabilityError,
   ValidationError,
 } from './errors.js';
 export { InMemoryConversationMemory, type InMemoryMemoryOptions } from './in-memory/in-memory-memory.js';
@@ -39,6 +40,9 @@ export {
   type PortableSession,
   type StoreHealth,
 } from './portable.js';
+export { matchContent, snippetOf } from './search/match-message.js';
+export { jsonContains } from './search/metadata-contains.js';
+export { parseSearchQuery, type SearchTerm, UNSPACED_SCRIPT, wordsOf } from './search/search-query.js';
 export {
   dateToIsoMicros,
   type IsoMicros,
@@ -53,13 +57,17 @@ export {
   type JsonValue,
   LIMITS,
   type ListSessionsOptions,
+  type MemoryCapabilities,
   type Message,
   type Metadata,
   type NewMessage,
   type NewSession,
   type Page,
   type Role,
+  type SearchHit,
+  type SearchOptions,
   type Session,
+  type SessionFilter,
   type SessionSummary,
   type SessionsPageOptions,
 } from './types.js';
@@ -76,5 +84,7 @@ export {
   validateNewMessage,
   validateNewSession,
   validatePortableRecord,
+  validateSearchOptions,
+  validateSessionFilter,
   validateSessionsPageOptions,
 } from './validation.js';

@@ -91,12 +91,46 @@ export interface HistoryOptions {
   limit?: number;
 }
 
+/** Which sessions a listing returns. */
+export interface SessionFilter {
+  /**
+   * Only sessions whose metadata contains this JSON, with PostgreSQL's `jsonb @>` semantics: every key given is
+   * present with a value that contains the given one (recursively); an array contains every element given, in
+   * any order and position; scalars are equal. `{}` matches every session. Validated like metadata.
+   */
+  metadata?: Metadata;
+}
+
 /** Options of `getSessions`. */
 export interface ListSessionsOptions {
   /** Page size, an integer from 1 to {@link LIMITS.sessionsLimit}; default {@link DEFAULTS.sessionsLimit}. */
   limit?: number;
   /** Sessions to skip, an integer from 0 to {@link LIMITS.offset}; default 0. */
   offset?: number;
+  /** Only sessions matching this filter (the `metadataFilter` capability). */
+  where?: SessionFilter;
+}
+
+/** Options of `searchMessages`. */
+export interface SearchOptions {
+  /** Only messages of this session. */
+  sessionId?: string;
+  /** Only messages with this role. */
+  role?: string;
+  /** Hits per page, 1 to {@link LIMITS.searchLimit}; default {@link DEFAULTS.searchLimit}. */
+  limit?: number;
+  /** The `nextCursor` of the previous page. */
+  cursor?: string | null;
+}
+
+/** One message found by `searchMessages`. */
+export interface SearchHit {
+  /** The message, as `getHistory` returns it (its `sessionId` names the session). */
+  readonly message: Message;
+  /** Relevance: higher is better; comparable only within one result list of one backend. */
+  readonly rank: number;
+  /** An excerpt of the content around the matches, each match wrapped in `<mark>` and `</mark>` (not escaped). */
+  readonly snippet: string;
 }
 
 /** Options of `getHistoryPage`. */
@@ -113,6 +147,8 @@ export interface SessionsPageOptions {
   limit?: number;
   /** The `nextCursor` of the previous page; omitted or `null` for the first page. */
   cursor?: string | null;
+  /** Only sessions matching this filter (the `metadataFilter` capability). */
+  where?: SessionFilter;
 }
 
 /** One page of a cursor listing. */
@@ -139,6 +175,12 @@ export const LIMITS = {
   offset: 2_147_483_647,
   /** Deepest nesting of metadata objects and arrays. */
   metadataDepth: 64,
+  /** Largest `searchMessages` page. */
+  searchLimit: 100,
+  /** Longest search query, in characters. */
+  queryLength: 1_000,
+  /** Most words in one search query. */
+  queryTerms: 32,
 } as const;
 
 /** Defaults applied when an option is omitted. */
@@ -147,4 +189,17 @@ export const DEFAULTS = {
   sessionsLimit: 50,
   /** `getHistoryPage` page size. */
   pageLimit: 50,
+  /** `searchMessages` page size. */
+  searchLimit: 20,
 } as const;
+
+/**
+ * Optional capabilities of a store. Every backend of this repository has them all; a third-party backend may
+ * lack some, and then the methods that need one throw `UnsupportedCapabilityError`.
+ */
+export interface MemoryCapabilities {
+  /** `getSessions` and `getSessionsPage` accept `where.metadata`. */
+  readonly metadataFilter: boolean;
+  /** `searchMessages` works. */
+  readonly fullTextSearch: boolean;
+}

@@ -1,5 +1,6 @@
 import {
   decodeHistoryCursor,
+  decodeSearchCursor,
   decodeSessionCursor,
   type HistoryPosition,
   type SessionPosition,
@@ -16,6 +17,8 @@ import {
   type Metadata,
   type NewMessage,
   type NewSession,
+  type SearchOptions,
+  type SessionFilter,
   type SessionsPageOptions,
 } from './types.js';
 
@@ -191,6 +194,34 @@ export function validateHistoryOptions(options: unknown): { limit: number | unde
   return { limit };
 }
 
+/** Validates a `where` filter; `undefined` when there is none (or it is empty). */
+export function validateSessionFilter(where: unknown): SessionFilter | undefined {
+  if (where === undefined) return undefined;
+  assertOptionsObject('where', where);
+  const { metadata, ...rest } = where as SessionFilter & Record<string, unknown>;
+  const unknownKey = Object.keys(rest)[0];
+  if (unknownKey !== undefined) throw new ValidationError(`where.${unknownKey}`, 'is not a known filter');
+  if (metadata === undefined) return undefined;
+  assertMetadata('where.metadata', metadata);
+  return Object.keys(metadata).length === 0 ? undefined : { metadata };
+}
+
+/** Validates `searchMessages` options and applies their defaults; `cursor` is decoded to an offset. */
+export function validateSearchOptions(options: unknown): {
+  sessionId: string | undefined;
+  role: string | undefined;
+  limit: number;
+  offset: number;
+} {
+  assertOptionsObject('options', options);
+  const { sessionId, role, limit = DEFAULTS.searchLimit, cursor = null } = (options ?? {}) as SearchOptions;
+  if (sessionId !== undefined) assertId('sessionId', sessionId);
+  if (role !== undefined) assertRole('role', role);
+  assertInteger('limit', limit, 1, LIMITS.searchLimit);
+  if (cursor !== null) assertText('cursor', cursor);
+  return { sessionId, role, limit, offset: cursor === null ? 0 : decodeSearchCursor('cursor', cursor) };
+}
+
 /** Validates `getHistoryPage` options and applies their defaults. */
 export function validateHistoryPageOptions(options: unknown): {
   limit: number;
@@ -207,21 +238,27 @@ export function validateHistoryPageOptions(options: unknown): {
 export function validateSessionsPageOptions(options: unknown): {
   limit: number;
   cursor: SessionPosition | null;
+  where: SessionFilter | undefined;
 } {
   assertOptionsObject('options', options);
-  const { limit = DEFAULTS.sessionsLimit, cursor = null } = (options ?? {}) as SessionsPageOptions;
+  const { limit = DEFAULTS.sessionsLimit, cursor = null, where } = (options ?? {}) as SessionsPageOptions;
   assertInteger('limit', limit, 1, LIMITS.sessionsLimit);
   if (cursor !== null) assertText('cursor', cursor);
-  return { limit, cursor: cursor === null ? null : decodeSessionCursor('cursor', cursor) };
+  const filter = validateSessionFilter(where);
+  return { limit, cursor: cursor === null ? null : decodeSessionCursor('cursor', cursor), where: filter };
 }
 
 /** Validates `getSessions` options and applies their defaults. */
-export function validateListSessionsOptions(options: unknown): { limit: number; offset: number } {
+export function validateListSessionsOptions(options: unknown): {
+  limit: number;
+  offset: number;
+  where: SessionFilter | undefined;
+} {
   assertOptionsObject('options', options);
-  const { limit = DEFAULTS.sessionsLimit, offset = 0 } = (options ?? {}) as ListSessionsOptions;
+  const { limit = DEFAULTS.sessionsLimit, offset = 0, where } = (options ?? {}) as ListSessionsOptions;
   assertInteger('limit', limit, 1, LIMITS.sessionsLimit);
   assertInteger('offset', offset, 0, LIMITS.offset);
-  return { limit, offset };
+  return { limit, offset, where: validateSessionFilter(where) };
 }
 
 function assertTimestamp(field: string, value: unknown): string {

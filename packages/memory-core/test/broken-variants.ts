@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { MessageRecord, PageRows, Scope, SessionRecord } from '../src/base-memory.js';
 import type { HistoryPosition } from '../src/cursor.js';
-import type { ImportResult, PortableMessage, PortableSession } from '../src/index.js';
+import type { ImportResult, PortableMessage, PortableSession, SessionFilter } from '../src/index.js';
 import {
   ConflictError,
   InMemoryConversationMemory,
@@ -36,8 +36,13 @@ export class TiesOutOfOrder extends InMemoryConversationMemory {
 
 /** A denormalised counter incremented twice for a session's first message. */
 export class MessageCountOffByOne extends InMemoryConversationMemory {
-  protected override async _getSessions(limit: number, offset: number, scope: Scope) {
-    const sessions = await super._getSessions(limit, offset, scope);
+  protected override async _getSessions(
+    limit: number,
+    offset: number,
+    scope: Scope,
+    where: SessionFilter | undefined,
+  ) {
+    const sessions = await super._getSessions(limit, offset, scope, where);
     return sessions.map((s) => ({ ...s, messageCount: s.messageCount > 0 ? s.messageCount + 1 : 0 }));
   }
 }
@@ -130,8 +135,13 @@ export class LimitIgnored extends InMemoryConversationMemory {
 
 /** Sessions with equal updatedAt are sorted by id ascending instead of descending. */
 export class TieBreakAscending extends InMemoryConversationMemory {
-  protected override async _getSessions(limit: number, offset: number, scope: Scope) {
-    const all = await super._getSessions(Number.MAX_SAFE_INTEGER, 0, scope);
+  protected override async _getSessions(
+    limit: number,
+    offset: number,
+    scope: Scope,
+    where: SessionFilter | undefined,
+  ) {
+    const all = await super._getSessions(Number.MAX_SAFE_INTEGER, 0, scope, where);
     all.sort(
       (a, b) => b.updatedAt.getTime() - a.updatedAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
     );
@@ -141,8 +151,13 @@ export class TieBreakAscending extends InMemoryConversationMemory {
 
 /** Sessions listed by creation time, ignoring later activity. */
 export class ActivityIgnored extends InMemoryConversationMemory {
-  protected override async _getSessions(limit: number, offset: number, scope: Scope) {
-    const all = await super._getSessions(Number.MAX_SAFE_INTEGER, 0, scope);
+  protected override async _getSessions(
+    limit: number,
+    offset: number,
+    scope: Scope,
+    where: SessionFilter | undefined,
+  ) {
+    const all = await super._getSessions(Number.MAX_SAFE_INTEGER, 0, scope, where);
     all.sort(
       (a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0),
     );
@@ -159,8 +174,13 @@ export class DefaultLimitWrong extends InMemoryConversationMemory {
 
 /** An offset past the first page skips one session (OFFSET computed as offset + 1). */
 export class PagingSkipsOne extends InMemoryConversationMemory {
-  protected override _getSessions(limit: number, offset: number, scope: Scope) {
-    return super._getSessions(limit, offset > 0 ? offset + 1 : 0, scope);
+  protected override _getSessions(
+    limit: number,
+    offset: number,
+    scope: Scope,
+    where: SessionFilter | undefined,
+  ) {
+    return super._getSessions(limit, offset > 0 ? offset + 1 : 0, scope, where);
   }
 }
 

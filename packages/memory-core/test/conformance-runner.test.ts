@@ -29,6 +29,8 @@ const CONTRACT_METHODS = [
   'getHistoryPage',
   'getSessions',
   'getSessionsPage',
+  'searchMessages',
+  'capabilities',
   'getSession',
   'updateSessionTitle',
   'deleteSession',

@@ -16,7 +16,11 @@ export const CONFORMANCE_CAPABILITIES = {
   sharedDatabase: 'several instances can open one database',
   /** Stores a 1 MB message and a 100 KB metadata object (a hosted store with small item limits may not). */
   largeValues: 'stores 1 MB content and 100 KB metadata',
+  /** `getSessions`/`getSessionsPage` accept `where.metadata` (`MemoryCapabilities.metadataFilter`). */
+  metadataFilter: 'filters sessions by metadata containment',
+  /** `searchMessages` works (`MemoryCapabilities.fullTextSearch`). */
+  fullTextSearch: 'full-text search over messages',
 } as const;
 
-/** A key of {@link CONFORMANCE_CAPABILITIES}: `'clock' | 'sharedDatabase' | 'largeValues'`. */
+/** A key of {@link CONFORMANCE_CAPABILITIES}. */
 export type ConformanceCapability = keyof typeof CONFORMANCE_CAPABILITIES;

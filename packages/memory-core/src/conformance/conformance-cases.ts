@@ -1,5 +1,6 @@
 import { concurrencyCases } from './areas/concurrency.js';
 import { contentCases } from './areas/content.js';
+import { filterCases } from './areas/filters.js';
 import { healthCases } from './areas/health.js';
 import { historyCases } from './areas/history.js';
 import { lifecycleCases } from './areas/lifecycle.js';
@@ -10,6 +11,7 @@ import { modelCases } from './areas/model.js';
 import { ownerCases } from './areas/owners.js';
 import { pageCases } from './areas/pages.js';
 import { portabilityCases } from './areas/portability.js';
+import { searchCases } from './areas/search.js';
 import { sessionCases } from './areas/sessions.js';
 import { timestampCases } from './areas/timestamps.js';
 import { validationCases } from './areas/validation.js';
@@ -31,6 +33,8 @@ export const conformanceAreas: readonly ConformanceArea[] = [
   { name: 'portability', cases: portabilityCases },
   { name: 'health', cases: healthCases },
   { name: 'owners', cases: ownerCases },
+  { name: 'filters', cases: filterCases },
+  { name: 'search', cases: searchCases },
   { name: 'model', cases: modelCases },
 ];
 

@@ -4,13 +4,28 @@ import {
   type MessageRecord,
   type PageRows,
   type Scope,
+  type SearchRequest,
   type SessionRecord,
 } from '../base-memory.js';
 import type { HistoryPosition, SessionPosition } from '../cursor.js';
 import { ConflictError, SessionNotFoundError } from '../errors.js';
 import type { ImportResult, PortableMessage, PortableSession, StoreHealth } from '../portable.js';
+import { matchContent, snippetOf } from '../search/match-message.js';
+import { jsonContains } from '../search/metadata-contains.js';
+import type { SearchTerm } from '../search/search-query.js';
 import { dateToIsoMicros, isoMicrosToDate } from '../timestamp.js';
-import type { Message, Metadata, Session, SessionSummary } from '../types.js';
+import type {
+  MemoryCapabilities,
+  Message,
+  Metadata,
+  SearchHit,
+  Session,
+  SessionFilter,
+  SessionSummary,
+} from '../types.js';
+
+const CAPABILITIES: MemoryCapabilities = Object.freeze({ metadataFilter: true, fullTextSearch: true });
+
 import { compareSessionsByActivity, compareSessionsByCreation } from './ordering.js';
 
 interface StoredMessage {
@@ -101,8 +116,17 @@ export class InMemoryConversationMemory extends BaseConversationMemory {
     };
   }
 
-  protected async _getSessions(limit: number, offset: number, scope: Scope): Promise<SessionSummary[]> {
-    return this.#inScope(scope)
+  override get capabilities(): MemoryCapabilities {
+    return CAPABILITIES;
+  }
+
+  protected async _getSessions(
+    limit: number,
+    offset: number,
+    scope: Scope,
+    where: SessionFilter | undefined,
+  ): Promise<SessionSummary[]> {
+    return this.#inScope(scope, where)
       .sort((a, b) => compareSessionsByActivity(a.session, b.session))
       .slice(offset, offset + limit)
       .map(summarise);
@@ -112,9 +136,10 @@ export class InMemoryConversationMemory extends BaseConversationMemory {
     limit: number,
     cursor: SessionPosition | null,
     scope: Scope,
+    where: SessionFilter | undefined,
   ): Promise<PageRows<SessionSummary, SessionPosition>> {
     const after = cursor && { id: cursor.id, createdAt: isoMicrosToDate(cursor.createdAt) };
-    const rest = this.#inScope(scope)
+    const rest = this.#inScope(scope, where)
       .filter((s) => !after || compareSessionsByCreation(s.session, after) > 0)
       .sort((a, b) => compareSessionsByCreation(a.session, b.session));
     const items = rest.slice(0, limit);
@@ -272,8 +297,38 @@ export class InMemoryConversationMemory extends BaseConversationMemory {
     this.#messageIds.clear();
   }
 
-  #inScope(scope: Scope): StoredSession[] {
-    return [...this.#sessions.values()].filter((stored) => inScope(stored.session, scope));
+  protected override async _searchMessages(
+    terms: readonly SearchTerm[],
+    request: SearchRequest,
+    scope: Scope,
+  ): Promise<SearchHit[]> {
+    const hits: { hit: SearchHit; seq: number }[] = [];
+    const sessions =
+      request.sessionId === undefined ? this.#inScope(scope) : [this.#visible(request.sessionId, scope)];
+    for (const stored of sessions) {
+      for (const { message, seq } of stored?.messages ?? []) {
+        if (request.role !== undefined && message.role !== request.role) continue;
+        const rank = matchContent(message.content, terms);
+        if (rank > 0) hits.push({ hit: { message, rank, snippet: snippetOf(message.content, terms) }, seq });
+      }
+    }
+    return hits
+      .sort(
+        (a, b) =>
+          b.hit.rank - a.hit.rank ||
+          b.hit.message.createdAt.getTime() - a.hit.message.createdAt.getTime() ||
+          b.seq - a.seq,
+      )
+      .slice(request.offset, request.offset + request.limit)
+      .map(({ hit }) => ({ ...hit, message: copyMessage(hit.message) }));
+  }
+
+  #inScope(scope: Scope, where?: SessionFilter): StoredSession[] {
+    return [...this.#sessions.values()].filter(
+      (stored) =>
+        inScope(stored.session, scope) &&
+        (where?.metadata === undefined || jsonContains(stored.session.metadata, where.metadata)),
+    );
   }
 }
 

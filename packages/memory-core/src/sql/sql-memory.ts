@@ -1,4 +1,4 @@
-import type { Kysely, SelectQueryBuilder, Transaction } from 'kysely';
+import type { Expression, ExpressionBuilder, Kysely, SelectQueryBuilder, SqlBool, Transaction } from 'kysely';
 import {
   BaseConversationMemory,
   type BaseMemoryOptions,
@@ -8,10 +8,10 @@ import {
   type SessionRecord,
 } from '../base-memory.js';
 import type { HistoryPosition, SessionPosition } from '../cursor.js';
-import { ConflictError, SessionNotFoundError } from '../errors.js';
+import { ConflictError, SessionNotFoundError, UnsupportedCapabilityError } from '../errors.js';
 import type { ImportResult, PortableMessage, PortableSession } from '../portable.js';
 import { dateToIsoMicros } from '../timestamp.js';
-import type { Message, Session, SessionSummary } from '../types.js';
+import type { Message, Metadata, Session, SessionFilter, SessionSummary } from '../types.js';
 import type { SqlCodecs } from './codecs.js';
 import type { Database } from './database.js';
 import { toMessage, toPortableMessage, toPortableSession, toSession, toSessionSummary } from './rows.js';
@@ -138,8 +138,13 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
     };
   }
 
-  protected async _getSessions(limit: number, offset: number, scope: Scope): Promise<SessionSummary[]> {
-    const rows = await this.#sessionsIn(this.db, scope)
+  protected async _getSessions(
+    limit: number,
+    offset: number,
+    scope: Scope,
+    where: SessionFilter | undefined,
+  ): Promise<SessionSummary[]> {
+    const rows = await this.#sessionsIn(this.db, scope, where)
       .selectAll()
       .orderBy('updated_at', 'desc')
       .orderBy('id', 'desc')
@@ -153,8 +158,9 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
     limit: number,
     cursor: SessionPosition | null,
     scope: Scope,
+    where: SessionFilter | undefined,
   ): Promise<PageRows<SessionSummary, SessionPosition>> {
-    let query = this.#sessionsIn(this.db, scope).selectAll();
+    let query = this.#sessionsIn(this.db, scope, where).selectAll();
     if (cursor !== null) {
       const at = this.codecs.encodeTimestamp(cursor.createdAt);
       query = query.where((eb) =>
@@ -339,9 +345,33 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
     return { sessions: Number(sessions.n), messages: Number(messages.n) };
   }
 
-  #sessionsIn(db: Db, scope: Scope): SelectQueryBuilder<Database, 'sessions', {}> {
-    const query = db.selectFrom('sessions');
-    return scope.ownerId === null ? query : query.where('owner_id', '=', scope.ownerId);
+  /**
+   * The dialect's condition for `where.metadata`: the session's metadata contains `filter` (`jsonb @>`
+   * semantics, see core's `jsonContains`). Called only when the backend declares `metadataFilter`; the default
+   * refuses.
+   */
+  protected metadataFilter(
+    _eb: ExpressionBuilder<Database, 'sessions'>,
+    _filter: Metadata,
+  ): Expression<SqlBool> {
+    throw new UnsupportedCapabilityError('metadataFilter');
+  }
+
+  /** Sessions visible in `scope`, and matching `where` when given. */
+  protected sessionsIn(
+    db: Db,
+    scope: Scope,
+    where?: SessionFilter,
+  ): SelectQueryBuilder<Database, 'sessions', {}> {
+    return this.#sessionsIn(db, scope, where);
+  }
+
+  #sessionsIn(db: Db, scope: Scope, where?: SessionFilter): SelectQueryBuilder<Database, 'sessions', {}> {
+    let query = db.selectFrom('sessions');
+    if (scope.ownerId !== null) query = query.where('owner_id', '=', scope.ownerId);
+    const metadata = where?.metadata;
+    if (metadata !== undefined) query = query.where((eb) => this.metadataFilter(eb, metadata));
+    return query;
   }
 
   #messagesOf(sessionId: string, scope: Scope) {

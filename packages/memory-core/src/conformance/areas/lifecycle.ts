@@ -4,13 +4,18 @@ import type { ConformanceCase } from '../conformance-case.js';
 import { expectMemoryError } from '../expect-error.js';
 
 /** One call of each method, with valid arguments, for the after-close checks. */
-const CALLS: Record<Exclude<keyof ConversationMemory, 'close'>, (store: ConversationMemory) => unknown> = {
+// `capabilities` is a plain property: reading it after close is harmless and throws nothing.
+const CALLS: Record<
+  Exclude<keyof ConversationMemory, 'close' | 'capabilities'>,
+  (store: ConversationMemory) => unknown
+> = {
   createSession: (s) => s.createSession({ id: 'after-close' }),
   addMessage: (s) => s.addMessage('open', { role: 'user', content: 'late' }),
   getHistory: (s) => s.getHistory('open'),
   getHistoryPage: (s) => s.getHistoryPage('open'),
   getSessionsPage: (s) => s.getSessionsPage(),
   getSessions: (s) => s.getSessions(),
+  searchMessages: (s) => s.searchMessages('late'),
   getSession: (s) => s.getSession('open'),
   updateSessionTitle: (s) => s.updateSessionTitle('open', 'late'),
   deleteSession: (s) => s.deleteSession('open'),
