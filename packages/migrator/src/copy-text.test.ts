@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { copyField, copyLine } from './copy-text.js';
+import { copyField, copyLine, copyRows } from './copy-text.js';
 
 describe('COPY text format', () => {
   it('copyField - escapes backslash, tab, newline and carriage return; NULL is \\N', () => {
@@ -12,5 +12,16 @@ describe('COPY text format', () => {
 
   it('copyLine - tab-separated, newline-terminated', () => {
     expect(copyLine(['a', null, 3])).toBe('a\t\\N\t3\n');
+  });
+});
+
+describe('copyRows', () => {
+  it('copyRows - bytes and strings give the same COPY text, escapes included', () => {
+    const text = 'naïve \\ tab\there\nline\r日本語 🙂';
+    const asString = copyRows([[1, 'id', text, null]]);
+    const asBytes = copyRows([[1, 'id', Buffer.from(text, 'utf8'), null]]);
+    expect(asBytes.equals(asString)).toBe(true);
+    expect(asString.toString('utf8')).toBe(copyLine([1, 'id', text, null]));
+    expect(copyRows([['a'], [Buffer.from('b')]]).toString()).toBe('a\nb\n');
   });
 });

@@ -25,10 +25,10 @@ export class CopyWriter {
   }
 
   /** Sends a chunk of COPY text; resolves when the stream can take more. */
-  async write(chunk: string): Promise<void> {
+  async write(chunk: string | Buffer): Promise<void> {
     if (this.#error) throw this.#error;
     if (chunk.length === 0) return;
-    if (!this.#stream.write(Buffer.from(chunk, 'utf8'))) {
+    if (!this.#stream.write(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk)) {
       await Promise.race([once(this.#stream, 'drain'), this.#done]);
     }
     if (this.#error) throw this.#error;

@@ -48,9 +48,9 @@ export interface EngineOptions {
   onProgress?: (progress: MigrationProgress) => void;
 }
 
-const PAGE_BYTES = 4 * 1024 * 1024;
+const PAGE_BYTES = 1024 * 1024;
 /** Messages read back from the target per verification query. */
-const VERIFY_MESSAGES = 20_000;
+const VERIFY_MESSAGES = 5_000;
 
 interface Recovered {
   first: IsoMicros;
@@ -183,7 +183,12 @@ class Run {
       });
     }
     if (this.#rejects) {
-      const { key, ...row } = raw as unknown as Record<string, unknown> & { key: number };
+      const { key, contentUtf8, ...row } = raw as unknown as Record<string, unknown> & {
+        key: number;
+        contentUtf8?: Buffer;
+      };
+      // Text content read as bytes is shown as text (blobs stay base64).
+      if (contentUtf8) row.content = contentUtf8.toString('utf8');
       this.#rejects.write({ table, key, action: j.action, problems: j.problems, row });
       this.#invalid.rejectsFile = this.#rejects.path;
     }
@@ -250,12 +255,15 @@ class Run {
   }
 
   async #scanMessages(target: MigrationTarget, probe: boolean): Promise<void> {
+    // The target answers the probe of one page while the next page is read and judged.
+    let pending: Promise<Set<string>> | undefined;
     for await (const page of this.#o.source.messages(this.#limits)) {
       const rows = this.#judgeMessages(page, true);
-      if (probe)
-        this.#tables.messages.alreadyPresent += (await target.presentMessages(rows.map((r) => r.id))).size;
+      if (pending) this.#tables.messages.alreadyPresent += (await pending).size;
+      pending = probe ? target.presentMessages(rows.map((r) => r.id)) : undefined;
       this.#progress('messages', 'scan', this.#tables.messages.read, this.#total.messages);
     }
+    if (pending) this.#tables.messages.alreadyPresent += (await pending).size;
     this.#addRecoveredDigests();
     if (probe && this.#recovered.size > 0) {
       this.#tables.sessions.alreadyPresent += (
@@ -367,7 +375,8 @@ class Run {
     const mismatches: MigrationReport['verification']['mismatches'] = [];
     let mismatchCount = 0;
     let done = 0;
-    for (let i = 0; i < ids.length; ) {
+    let i = 0;
+    const nextBatch = (): string[] => {
       const batch: string[] = [];
       let messages = 0;
       while (i < ids.length && batch.length < 1000 && (batch.length === 0 || messages < VERIFY_MESSAGES)) {
@@ -375,14 +384,23 @@ class Run {
         batch.push(id);
         messages += this.#expected.get(id)!.count;
       }
-      const actual = await target.digests(batch);
-      for (const id of batch) {
+      return batch;
+    };
+    // The target reads one batch while the one before is compared.
+    let batch = nextBatch();
+    let pending = batch.length > 0 ? target.digests(batch) : undefined;
+    while (pending) {
+      const actual = await pending;
+      const current = batch;
+      batch = nextBatch();
+      pending = batch.length > 0 ? target.digests(batch) : undefined;
+      for (const id of current) {
         const problems = compareSession(this.#expected.get(id)!, actual.get(id));
         if (problems.length === 0) continue;
         mismatchCount++;
         if (mismatches.length < REPORT_LIST_LIMIT) mismatches.push({ sessionId: id, problems });
       }
-      done += batch.length;
+      done += current.length;
       this.#progress('verify', 'check', done, ids.length);
     }
     return {

@@ -2,7 +2,7 @@ import { BackendUnavailableError, MemoryError, maskSecrets } from '@flux-rag/mem
 import { decodeMetadataText } from '@flux-rag/memory-core/sql';
 import { isUnavailable, PostgresConversationMemory } from '@flux-rag/memory-postgres';
 import pg from 'pg';
-import { copyLine } from './copy-text.js';
+import { copyRows } from './copy-text.js';
 import { CopyWriter } from './copy-writer.js';
 import { describeError, MigrationError } from './migration-errors.js';
 import type { MigrationTarget, SessionWithCounts } from './migration-target.js';
@@ -236,7 +236,7 @@ class PostgresTarget implements MigrationTarget {
     this.#saved = saved;
   }
 
-  async #copyInto(table: 'sessions' | 'messages', text: string): Promise<void> {
+  async #copyInto(table: 'sessions' | 'messages', text: Buffer): Promise<void> {
     if (this.#copying !== table) {
       await this.#endCopy();
       const columns = table === 'sessions' ? SESSION_COLUMNS : MESSAGE_COLUMNS;
@@ -439,10 +439,9 @@ class PostgresTarget implements MigrationTarget {
   }
 }
 
-function encodeSessions(rows: readonly SessionWithCounts[]): string {
-  let text = '';
-  for (const r of rows) {
-    text += copyLine([
+function encodeSessions(rows: readonly SessionWithCounts[]): Buffer {
+  return copyRows(
+    rows.map((r) => [
       r.id,
       r.title,
       r.createdAt,
@@ -451,15 +450,12 @@ function encodeSessions(rows: readonly SessionWithCounts[]): string {
       r.messageCount,
       r.lastMessageAt,
       r.ownerId,
-    ]);
-  }
-  return text;
+    ]),
+  );
 }
 
-function encodeMessages(rows: readonly MessageRow[]): string {
-  let text = '';
-  for (const r of rows) {
-    text += copyLine([r.seq, r.id, r.sessionId, r.role, r.content, r.createdAt, r.metadataText]);
-  }
-  return text;
+function encodeMessages(rows: readonly MessageRow[]): Buffer {
+  return copyRows(
+    rows.map((r) => [r.seq, r.id, r.sessionId, r.role, r.content, r.createdAt, r.metadataText]),
+  );
 }

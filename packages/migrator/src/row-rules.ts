@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { type IsoMicros, LIMITS, type Metadata } from '@flux-rag/memory-core';
 import type { TimestampReader } from './source-timezone.js';
 
@@ -17,6 +18,7 @@ export type OnInvalid = 'fail' | 'skip' | 'repair';
  * - `metadata_not_text`: metadata stored as a number or a blob.
  * - `text_nul`: content, title or role holding U+0000, which PostgreSQL text cannot store.
  * - `title_not_text`, `role_not_text`, `content_not_text`: stored as a number or a blob.
+ * - `content_invalid_utf8`: text whose bytes are not valid UTF-8 (read with U+FFFD, as the SQLite backend does).
  * - `content_large`: content larger than the configured limit (`maxContentBytes`).
  * - `timestamp_missing`: `NULL` or empty; `timestamp_other_form`: ISO 8601 but not the form the original
  *   code wrote; `timestamp_unparseable`: not a timestamp; `timestamp_not_text`: stored as a number or blob.
@@ -37,6 +39,7 @@ export type InvalidReason =
   | 'title_not_text'
   | 'role_not_text'
   | 'content_not_text'
+  | 'content_invalid_utf8'
   | 'content_large'
   | 'timestamp_missing'
   | 'timestamp_other_form'
@@ -78,7 +81,13 @@ export interface RawMessage {
   id: unknown;
   sessionId: unknown;
   role: unknown;
+  /** The content as the driver returned it; ignored when `contentUtf8` is given. */
   content: unknown;
+  /**
+   * The content of a TEXT value as its UTF-8 bytes, when the source can hand them over without decoding (SQLite):
+   * copied to PostgreSQL byte for byte, hashed as bytes, never turned into a JavaScript string.
+   */
+  contentUtf8?: Buffer;
   createdAt: unknown;
   metadata: unknown;
   /** Whether a session row with exactly this `sessionId` exists in the source. */
@@ -106,7 +115,8 @@ export interface MessageRow {
   id: string;
   sessionId: string;
   role: string;
-  content: string;
+  /** The text, or its UTF-8 bytes (valid UTF-8, no U+0000) when the source gave bytes. */
+  content: string | Buffer;
   createdAt: IsoMicros;
   metadataText: string;
   metadata: Metadata;
@@ -267,7 +277,25 @@ function textOrNull(
   return stripNul(text, field, problems);
 }
 
-function judgeContent(raw: RawMessage, ctx: RuleContext, problems: RowProblem[]): string {
+function judgeContent(raw: RawMessage, ctx: RuleContext, problems: RowProblem[]): string | Buffer {
+  const bytes = raw.contentUtf8;
+  if (bytes) {
+    if (!isUtf8(bytes)) {
+      problems.push({
+        reason: 'content_invalid_utf8',
+        field: 'content',
+        detail: 'content is not valid UTF-8',
+        repair: 'invalid bytes read as U+FFFD, as the SQLite backend reads them',
+      });
+      return judgeText(bytes.toString('utf8'), ctx, problems);
+    }
+    if (bytes.length > ctx.maxContentBytes) problems.push(largeProblem(bytes.length, ctx));
+    // In UTF-8 a 0x00 byte is U+0000 and nothing else.
+    if (bytes.indexOf(0) === -1) return bytes;
+    const kept = bytes.filter((b) => b !== 0);
+    problems.push(nulProblem('content', bytes.length - kept.length));
+    return Buffer.from(kept.buffer, kept.byteOffset, kept.length);
+  }
   const value = raw.content;
   let text: string;
   if (typeof value === 'string') text = value;
@@ -281,19 +309,25 @@ function judgeContent(raw: RawMessage, ctx: RuleContext, problems: RowProblem[])
       repair: kind(value) === 'blob' ? 'decoded as UTF-8 text' : `stored as the text ${preview(text)}`,
     });
   }
+  return judgeText(text, ctx, problems);
+}
+
+function judgeText(text: string, ctx: RuleContext, problems: RowProblem[]): string {
   // UTF-8 takes at most 3 bytes per UTF-16 unit: the exact size is needed only near the limit.
   if (text.length * 3 > ctx.maxContentBytes) {
     const bytes = Buffer.byteLength(text, 'utf8');
-    if (bytes > ctx.maxContentBytes) {
-      problems.push({
-        reason: 'content_large',
-        field: 'content',
-        detail: `content of ${bytes} bytes, more than ${ctx.maxContentBytes}`,
-        repair: 'kept whole',
-      });
-    }
+    if (bytes > ctx.maxContentBytes) problems.push(largeProblem(bytes, ctx));
   }
   return stripNul(text, 'content', problems);
+}
+
+function largeProblem(bytes: number, ctx: RuleContext): RowProblem {
+  return {
+    reason: 'content_large',
+    field: 'content',
+    detail: `content of ${bytes} bytes, more than ${ctx.maxContentBytes}`,
+    repair: 'kept whole',
+  };
 }
 
 function stripNul(text: string, field: string, problems: RowProblem[]): string {

@@ -87,7 +87,9 @@ class SqliteSource implements MigrationSource {
     // EXISTS finds orphans through the sessions' primary-key index, exactly (same value, same type).
     this.#messages = db
       .prepare<[number, number], unknown[]>(
-        `SELECT m.rowid, m.id, m.session_id, m.role, m.content, m.created_at, m.metadata,
+        `SELECT m.rowid, m.id, m.session_id, m.role,
+           CASE WHEN typeof(m.content) = 'text' THEN CAST(m.content AS BLOB) ELSE m.content END,
+           typeof(m.content) = 'text', m.created_at, m.metadata,
            EXISTS (SELECT 1 FROM sessions s WHERE s.id = m.session_id)
          FROM messages m WHERE m.rowid > ? ORDER BY m.rowid LIMIT ?`,
       )
@@ -131,17 +133,20 @@ class SqliteSource implements MigrationSource {
       // Stops early at the byte budget (the iterator is closed by `break`), so a page of very large rows
       // stays small.
       for (const r of this.#messages.iterate(after, limits.rows)) {
+        // Text content comes as its UTF-8 bytes: no decoding into a string, no encoding back for COPY.
+        const text = r[5] === 1;
         page.push({
           key: r[0] as number,
           id: r[1],
           sessionId: r[2],
           role: r[3],
-          content: r[4],
-          createdAt: r[5],
-          metadata: r[6],
-          sessionFound: r[7] === 1,
+          content: text ? undefined : r[4],
+          ...(text ? { contentUtf8: (r[4] as Buffer | null) ?? Buffer.alloc(0) } : {}),
+          createdAt: r[6],
+          metadata: r[7],
+          sessionFound: r[8] === 1,
         });
-        bytes += sizeOf(r[4]) + sizeOf(r[6]) + 100;
+        bytes += sizeOf(r[4]) + sizeOf(r[7]) + 100;
         if (bytes >= limits.bytes) break;
       }
       if (page.length === 0) return;

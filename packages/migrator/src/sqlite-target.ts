@@ -324,5 +324,6 @@ function sessionValues(r: SessionWithCounts): unknown[] {
 }
 
 function messageValues(r: MessageRow): unknown[] {
-  return [r.seq, r.id, r.sessionId, r.role, r.content, isoMicrosToNaive(r.createdAt), r.metadataText];
+  const content = typeof r.content === 'string' ? r.content : r.content.toString('utf8');
+  return [r.seq, r.id, r.sessionId, r.role, content, isoMicrosToNaive(r.createdAt), r.metadataText];
 }
