@@ -2,8 +2,12 @@ export {
   BaseConversationMemory,
   type BaseMemoryOptions,
   type MessageRecord,
+  type PageRows,
+  type Scope,
+  type SearchRequest,
   type SessionRecord,
 } from './base-memory.js';
+export type { HistoryPosition, SessionPosition } from './cursor.js';
 export { type Clock, monotonic } from './clock.js';
 export { CONTRACT_VERSION, type ConversationMemory } from './conversation-memory.js';
 export {
