@@ -26,7 +26,12 @@ describe('postgresCodecs', () => {
     expect(postgresCodecs.decodeTimestamp('2025-03-01 14:32:01.117364+00')).toBe(
       '2025-03-01T14:32:01.117364Z',
     );
+    expect(postgresCodecs.decodeTimestamp('2025-03-01 14:32:01+00')).toBe('2025-03-01T14:32:01.000000Z');
+    expect(postgresCodecs.decodeTimestamp('2025-03-01 14:32:01.5+00')).toBe('2025-03-01T14:32:01.500000Z');
     expect(postgresCodecs.decodeTimestamp('2025-03-01 20:02:01.5+05:30')).toBe('2025-03-01T14:32:01.500000Z');
+    expect(postgresCodecs.decodeTimestamp('0099-03-01 14:32:01+00:00 BC')).toBe(
+      '1970-01-01T00:00:00.000000Z',
+    );
     // TIMESTAMP without zone (the original schema): naive values are UTC.
     expect(postgresCodecs.decodeTimestamp('2025-03-01 14:32:01.117364')).toBe('2025-03-01T14:32:01.117364Z');
   });

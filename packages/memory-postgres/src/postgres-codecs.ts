@@ -7,6 +7,9 @@ export const TIMESTAMPTZ_OID = 1184;
 /** OID of `TIMESTAMP` (without time zone): the original schema's columns, before schema version 2. */
 export const TIMESTAMP_OID = 1114;
 
+/** PostgreSQL's text for a TIMESTAMPTZ in a UTC session, years 1000 to 9999; the server only sends valid ones. */
+const SERVER_UTC = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?\+00$/;
+
 /** What an unreadable or missing legacy timestamp decodes to: the epoch, so it sorts first and reads as absurd. */
 const UNKNOWN_TIME: IsoMicros = '1970-01-01T00:00:00.000000Z';
 
@@ -31,7 +34,13 @@ export const postgresCodecs: SqlCodecs = {
   encodeTimestamp: (value) => value,
   decodeTimestamp(value) {
     if (value instanceof Date) return Number.isNaN(value.getTime()) ? UNKNOWN_TIME : dateToIsoMicros(value);
-    if (typeof value === 'string') return parseTimestamp(value) ?? UNKNOWN_TIME;
+    if (typeof value === 'string') {
+      // The store's own connections render TIMESTAMPTZ in UTC (`2025-03-01 14:32:01.117364+00`); that form is
+      // rewritten with string operations, a few times faster than the general parser, which reads the rest.
+      const utc = SERVER_UTC.exec(value);
+      if (utc) return `${utc[1]}T${utc[2]}.${(utc[3] ?? '').padEnd(6, '0')}Z`;
+      return parseTimestamp(value) ?? UNKNOWN_TIME;
+    }
     return UNKNOWN_TIME;
   },
   encodeMetadata: (value) => JSON.stringify(value),

@@ -45,6 +45,12 @@ describe('options', () => {
     }
   });
 
+  it('constructor - refuses a preparedStatements that is not a boolean', () => {
+    expect(validationErrorOf({ connectionString: pg.url, preparedStatements: 'yes' }).field).toBe(
+      'preparedStatements',
+    );
+  });
+
   it('constructor - accepts postgres:// as well as postgresql://', async () => {
     const store = await pg.store({ connectionString: pg.url.replace(/^postgresql:/, 'postgres:') });
     const id = await store.createSession();

@@ -2,6 +2,7 @@ import { maskSecrets, ValidationError } from '@flux-rag/memory-core';
 import type { PostgresPool } from 'kysely';
 import pg from 'pg';
 import { timestampTextTypes } from './postgres-codecs.js';
+import { PreparedStatements } from './postgres-statements.js';
 
 /** How a store reaches PostgreSQL; see `PostgresMemoryOptions`. */
 export interface PostgresConnectionOptions {
@@ -19,6 +20,11 @@ export interface PostgresConnectionOptions {
    * 60,000; `0` for none. It bounds how long a call waits on a server that stopped answering.
    */
   queryTimeoutMillis?: number;
+  /**
+   * Run statements as named prepared statements, planned once per connection; default `true`. Turn it off
+   * behind a pooler that cannot keep them (PgBouncer in transaction mode before 1.21).
+   */
+  preparedStatements?: boolean;
 }
 
 /** The defaults of a pool the store creates: the original's pool size, bounded waits. */
@@ -53,8 +59,14 @@ export function openPool(options: PostgresConnectionOptions): OpenedPool {
   const connectionTimeoutMillis = timeout('connectionTimeoutMillis', options.connectionTimeoutMillis);
   const queryTimeoutMillis = timeout('queryTimeoutMillis', options.queryTimeoutMillis);
   if (connectionString !== undefined) assertConnectionString('connectionString', connectionString);
+  const { preparedStatements = true } = options;
+  if (typeof preparedStatements !== 'boolean') {
+    throw new ValidationError('preparedStatements', 'expected true or false');
+  }
+  const statements = preparedStatements ? new PreparedStatements() : undefined;
   if (isPool(pool)) {
-    return { pool, owned: false, dialectPool: guarded(pool, false), location: describe(pool.options ?? {}) };
+    const location = describe(pool.options ?? {});
+    return { pool, owned: false, dialectPool: guarded(pool, false, statements), location };
   }
   if (pool !== undefined && (typeof pool !== 'object' || pool === null || Array.isArray(pool))) {
     throw new ValidationError('pool', 'expected a pg PoolConfig object or a pg.Pool');
@@ -85,15 +97,21 @@ export function openPool(options: PostgresConnectionOptions): OpenedPool {
   // An idle connection dropped by a server restart is reported here; the pool replaces it on next use, so
   // the event must not crash the process.
   created.on('error', () => {});
-  return { pool: created, owned: true, dialectPool: guarded(created, true), location: describe(config) };
+  return {
+    pool: created,
+    owned: true,
+    dialectPool: guarded(created, true, statements),
+    location: describe(config),
+  };
 }
 
 /**
  * Wraps a pg pool for Kysely: every client it hands out has an `error` listener (pg emits `error` on a
  * checked-out client whose server went away, and without a listener that kills the process; the failing
- * query still rejects), and `end()` ends the pool only when the store owns it.
+ * query still rejects) and runs prepared statements when asked, and `end()` ends the pool only when the store
+ * owns it.
  */
-function guarded(pool: pg.Pool, owned: boolean): PostgresPool {
+function guarded(pool: pg.Pool, owned: boolean, statements: PreparedStatements | undefined): PostgresPool {
   const listening = new WeakSet<pg.PoolClient>();
   const ignore = () => {};
   return {
@@ -103,7 +121,7 @@ function guarded(pool: pg.Pool, owned: boolean): PostgresPool {
         listening.add(client);
         client.on('error', ignore);
       }
-      return client;
+      return statements ? statements.wrap(client) : client;
     },
     end: owned ? () => pool.end() : async () => {},
     // Kysely opens a control connection from these to cancel a query.
