@@ -15,15 +15,17 @@ const UNKNOWN_TIME: IsoMicros = '1970-01-01T00:00:00.000000Z';
 
 /**
  * Type parsers for the pools the store creates: timestamps come back as the server's text, which keeps the
- * microseconds a `Date` would drop; everything else as pg parses it by default. Scoped to those pools, never
- * installed globally in `pg.types`.
+ * microseconds a `Date` would drop; every other type as `base` parses it (pg's defaults unless the caller's
+ * `PoolConfig.types` said otherwise). Scoped to those pools, never installed globally in `pg.types`.
  */
-export const timestampTextTypes = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === TIMESTAMPTZ_OID || oid === TIMESTAMP_OID
-      ? (value: string) => value
-      : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
-};
+export function timestampsAsText(base: Pick<typeof pg.types, 'getTypeParser'> = pg.types) {
+  return {
+    getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+      oid === TIMESTAMPTZ_OID || oid === TIMESTAMP_OID
+        ? (value: string) => value
+        : base.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+  };
+}
 
 /**
  * PostgreSQL codecs. Timestamps are sent as ISO text with microseconds and `Z`, and read back from text (the

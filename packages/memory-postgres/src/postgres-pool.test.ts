@@ -89,6 +89,26 @@ describe('pool', () => {
     await expect(store.getSessions()).rejects.toSatisfy(MemoryClosedError.isInstance);
   });
 
+  it('passed in - two stores with different schemas share one pool and its one connection', async () => {
+    // One connection: both stores' prepared statements live in the same server session.
+    const pool = pg.pool({ max: 1 });
+    const [a, b] = await Promise.all([pg.store({ pool }), pg.store({ pool })]);
+    for (let i = 0; i < 3; i++) {
+      const [inA, inB] = await Promise.all([
+        a.createSession({ title: `a${i}` }),
+        b.createSession({ title: `b${i}` }),
+      ]);
+      await Promise.all([
+        a.addMessage(inA, { role: 'user', content: 'to a' }),
+        b.addMessage(inB, { role: 'user', content: 'to b' }),
+      ]);
+    }
+    const [listA, listB] = await Promise.all([a.getSessions(), b.getSessions()]);
+    expect(listA.map((s) => s.title).sort()).toEqual(['a0', 'a1', 'a2']);
+    expect(listB.map((s) => s.title).sort()).toEqual(['b0', 'b1', 'b2']);
+    expect((await a.getHistory(listA[0]!.id)).map((m) => m.content)).toEqual(['to a']);
+  });
+
   it('passed in - a pool with max 1 is enough (schema setup holds one connection at a time)', async () => {
     const store = await pg.store({ pool: pg.pool({ max: 1 }) });
     const id = await store.createSession();

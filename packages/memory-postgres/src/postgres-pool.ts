@@ -1,7 +1,7 @@
 import { maskSecrets, ValidationError } from '@flux-rag/memory-core';
 import type { PostgresPool } from 'kysely';
 import pg from 'pg';
-import { timestampTextTypes } from './postgres-codecs.js';
+import { timestampsAsText } from './postgres-codecs.js';
 import { PreparedStatements } from './postgres-statements.js';
 
 /** How a store reaches PostgreSQL; see `PostgresMemoryOptions`. */
@@ -74,7 +74,6 @@ export function openPool(options: PostgresConnectionOptions): OpenedPool {
   const config: pg.PoolConfig = { ...pool, ...(connectionString === undefined ? {} : { connectionString }) };
   if (config.connectionString !== undefined)
     assertConnectionString('pool.connectionString', config.connectionString);
-  const userTypes = config.types;
   const created = new pg.Pool({
     min: POOL_DEFAULTS.min,
     max: POOL_DEFAULTS.max,
@@ -87,12 +86,7 @@ export function openPool(options: PostgresConnectionOptions): OpenedPool {
     ...(queryTimeoutMillis === undefined ? {} : { query_timeout: queryTimeoutMillis }),
     // Timestamps are rendered in UTC and read as text, so microseconds survive (see postgres-codecs.ts).
     options: [config.options, '-c TimeZone=UTC'].filter(Boolean).join(' '),
-    types: {
-      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-        oid === 1184 || oid === 1114 || !userTypes
-          ? timestampTextTypes.getTypeParser(oid, format)
-          : userTypes.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
-    },
+    types: timestampsAsText(config.types),
   });
   // An idle connection dropped by a server restart is reported here; the pool replaces it on next use, so
   // the event must not crash the process.

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { PostgresPoolClient } from 'kysely';
 import type pg from 'pg';
 
@@ -12,8 +13,9 @@ interface ClientState {
 
 /**
  * Runs the store's parameterised statements as named prepared statements, so the server parses and plans each
- * one once per connection instead of on every call (the raw-pg baseline of the benchmark does the same). One
- * SQL text always gets one name, so pg never sees a name reused for another text.
+ * one once per connection instead of on every call (the raw-pg baseline of the benchmark does the same). A
+ * statement's name is a hash of its text, so stores sharing a pool agree on names and pg never sees a name
+ * reused for another text.
  *
  * A prepared `SELECT *` fails with "cached plan must not change result type" once another process has added
  * a column (a newer version migrating the schema). Outside a transaction the statement is then prepared again
@@ -23,11 +25,6 @@ interface ClientState {
 export class PreparedStatements {
   readonly #names = new Map<string, string>();
   readonly #states = new WeakMap<pg.PoolClient, ClientState>();
-  readonly #prefix: string;
-
-  constructor(prefix = 'flux_rag_') {
-    this.#prefix = prefix;
-  }
 
   /** Wraps a checked-out client for Kysely; `release` and `processID` pass through to it. */
   wrap(client: pg.PoolClient): PostgresPoolClient {
@@ -70,7 +67,7 @@ export class PreparedStatements {
   #nameOf(text: string): string | undefined {
     let name = this.#names.get(text);
     if (name === undefined && this.#names.size < MAX_NAMED_STATEMENTS) {
-      name = `${this.#prefix}${this.#names.size}`;
+      name = `flux_rag_${createHash('sha256').update(text).digest('base64url').slice(0, 24)}`;
       this.#names.set(text, name);
     }
     return name;
