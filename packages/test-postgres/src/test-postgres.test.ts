@@ -1,0 +1,69 @@
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { startEmbeddedPostgres } from './embedded-server.js';
+import { testPostgresUrl } from './inject.js';
+import { createTestDatabase, createTestSchema } from './test-schema.js';
+import { startTestPostgres, TEST_URL_VARIABLE, withClient } from './test-server.js';
+
+const url = testPostgresUrl();
+const exists = (sql: string, value: string, target = url) =>
+  withClient(target, async (client) => (await client.query(sql, [value])).rowCount === 1);
+
+describe('test-postgres', () => {
+  it('startTestPostgres - a named server that does not answer fails loudly, password masked', async () => {
+    const error = await startTestPostgres({
+      [TEST_URL_VARIABLE]: 'postgresql://u:hunter2@127.0.0.1:1/db',
+    }).catch((e: unknown) => e as Error);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toContain(TEST_URL_VARIABLE);
+    expect((error as Error).message).toContain('u:***@127.0.0.1:1');
+    expect((error as Error).message).not.toContain('hunter2');
+  });
+
+  it('startTestPostgres - a named server that answers is used as it is and left running', async () => {
+    const server = await startTestPostgres({ [TEST_URL_VARIABLE]: url });
+    expect(server).toMatchObject({ url, source: 'env' });
+    await server.stop();
+    expect(await withClient(url, async (c) => (await c.query('SELECT 1 AS one')).rows[0].one)).toBe(1);
+  });
+
+  it('createTestSchema - creates an empty schema and drop() removes it with its tables', async () => {
+    const schema = await createTestSchema(url);
+    expect(await exists('SELECT 1 FROM pg_namespace WHERE nspname = $1', schema.name)).toBe(true);
+    await withClient(url, (c) => c.query(`CREATE TABLE "${schema.name}".t (x int)`));
+    await schema.drop();
+    await schema.drop();
+    expect(await exists('SELECT 1 FROM pg_namespace WHERE nspname = $1', schema.name)).toBe(false);
+    const unnamed = await createTestSchema(url, { create: false });
+    expect(await exists('SELECT 1 FROM pg_namespace WHERE nspname = $1', unnamed.name)).toBe(false);
+  });
+
+  it('createTestDatabase - creates a database reachable at its url, dropped even with a session open', async () => {
+    const database = await createTestDatabase(url);
+    expect(
+      await withClient(
+        database.url,
+        async (c) => (await c.query('SELECT current_database() AS d')).rows[0].d,
+      ),
+    ).toBe(database.name);
+    await withClient(database.url, () => database.drop());
+    expect(await exists('SELECT 1 FROM pg_database WHERE datname = $1', database.name)).toBe(false);
+  });
+
+  it('startEmbeddedPostgres - stops, starts again with its data, and destroy() removes the data directory', async () => {
+    const server = await startEmbeddedPostgres();
+    try {
+      await withClient(server.url, (c) => c.query('CREATE TABLE kept (x int); INSERT INTO kept VALUES (7)'));
+      await server.stop();
+      expect(server.pid).toBeUndefined();
+      await expect(withClient(server.url, (c) => c.query('SELECT 1'))).rejects.toThrow(/ECONNREFUSED/);
+      await server.start();
+      expect(await withClient(server.url, async (c) => (await c.query('SELECT x FROM kept')).rows)).toEqual([
+        { x: 7 },
+      ]);
+    } finally {
+      await server.destroy();
+    }
+    expect(existsSync(server.dataDir)).toBe(false);
+  });
+});
