@@ -3,18 +3,33 @@ import { dirname } from 'node:path';
 import {
   type BaseMemoryOptions,
   CONFIG_DEFAULTS,
+  type MemoryCapabilities,
   type MemoryError,
+  type Metadata,
+  type PageRows,
+  type Scope,
+  type SearchHit,
+  type SearchRequest,
+  type SearchTerm,
+  type SessionFilter,
+  type SessionPosition,
+  type SessionSummary,
   type StoreHealth,
+  snippetOf,
   ValidationError,
 } from '@flux-rag/memory-core';
-import { type Database, SqlConversationMemory } from '@flux-rag/memory-core/sql';
+import { type Database, SqlConversationMemory, toMessage } from '@flux-rag/memory-core/sql';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely } from 'kysely';
+import { type Expression, type ExpressionBuilder, Kysely, type SqlBool } from 'kysely';
 import { sqliteCodecs } from './sqlite-codecs.js';
 import { SqliteMemoryDialect } from './sqlite-dialect.js';
 import { retryWhileBusy } from './sqlite-driver.js';
 import { mapSqliteError } from './sqlite-errors.js';
+import { filterError, metadataContains } from './sqlite-metadata-filter.js';
 import { migrateSqlite, readSchemaVersion } from './sqlite-migrations.js';
+import { planSearch, searchError, searchQuery } from './sqlite-search.js';
+
+const CAPABILITIES: MemoryCapabilities = Object.freeze({ metadataFilter: true, fullTextSearch: true });
 
 /** Default of {@link SqliteMemoryOptions.busyTimeoutMs}. */
 export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
@@ -43,7 +58,9 @@ export interface SqliteMemoryOptions extends BaseMemoryOptions {
  * Conversation memory in a SQLite file, through better-sqlite3 and Kysely. It opens files written by the
  * original Python backend in place and upgrades their schema on first use (transactionally, keeping every
  * row). The file is put in WAL mode; writes take the write lock up front (`BEGIN IMMEDIATE`), so several
- * processes can write one file at once. Implements contract version 1.0 of `@flux-rag/memory-core`.
+ * processes can write one file at once. Implements contract version 1.0 of `@flux-rag/memory-core`, with both
+ * optional capabilities: metadata filters (a term index kept by triggers, then an exact containment check) and
+ * full-text search (FTS5, kept by triggers in the writing transaction).
  */
 export class SqliteConversationMemory extends SqlConversationMemory {
   protected readonly db: Kysely<Database>;
@@ -65,6 +82,11 @@ export class SqliteConversationMemory extends SqlConversationMemory {
     });
   }
 
+  /** Both optional capabilities: `where.metadata` filters and `searchMessages`. */
+  override get capabilities(): MemoryCapabilities {
+    return CAPABILITIES;
+  }
+
   /** The file (or `:memory:`) this store uses, as given. */
   get location(): string {
     return this.#location;
@@ -80,6 +102,62 @@ export class SqliteConversationMemory extends SqlConversationMemory {
     // last commits (never corrupt the file), and it saves an fsync per commit.
     raw.pragma('synchronous = NORMAL');
     await migrateSqlite(this.db, raw, this.#location);
+  }
+
+  protected override metadataFilter(
+    _eb: ExpressionBuilder<Database, 'sessions'>,
+    filter: Metadata,
+  ): Expression<SqlBool> {
+    return metadataContains(filter);
+  }
+
+  protected override async _getSessions(
+    limit: number,
+    offset: number,
+    scope: Scope,
+    where: SessionFilter | undefined,
+  ): Promise<SessionSummary[]> {
+    try {
+      return await super._getSessions(limit, offset, scope, where);
+    } catch (error) {
+      throw where === undefined ? error : filterError(error);
+    }
+  }
+
+  protected override async _getSessionsPage(
+    limit: number,
+    cursor: SessionPosition | null,
+    scope: Scope,
+    where: SessionFilter | undefined,
+  ): Promise<PageRows<SessionSummary, SessionPosition>> {
+    try {
+      return await super._getSessionsPage(limit, cursor, scope, where);
+    } catch (error) {
+      throw where === undefined ? error : filterError(error);
+    }
+  }
+
+  protected override async _searchMessages(
+    terms: readonly SearchTerm[],
+    request: SearchRequest,
+    scope: Scope,
+  ): Promise<SearchHit[]> {
+    const query = searchQuery(planSearch(terms), {
+      ...request,
+      sessionIds: this.sessionsIn(this.db, scope).select('id'),
+    });
+    let rows: Awaited<ReturnType<typeof query.execute>>['rows'];
+    try {
+      ({ rows } = await query.execute(this.db));
+    } catch (error) {
+      throw searchError(error);
+    }
+    return rows.map((row) => {
+      const message = toMessage(row, this.codecs);
+      // Core's snippet rather than FTS5's snippet(): it marks unspaced-script substrings too, which FTS5's
+      // word index did not match, and cuts the text the same way on every backend.
+      return { message, rank: Number(row.score), snippet: snippetOf(message.content, terms) };
+    });
   }
 
   protected async _check(): Promise<StoreHealth> {

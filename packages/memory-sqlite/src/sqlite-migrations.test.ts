@@ -62,14 +62,15 @@ describe('sqliteMigrations', () => {
       '0001_original_schema',
       '0002_insertion_order_and_counts',
       '0003_owner_scope',
+      '0004_search_and_filters',
     ]);
   });
 
-  it('a new file - gets the latest schema: seq, counts, owner and the read indexes', async () => {
+  it('a new file - gets the latest schema: seq, counts, owner, the read indexes and the search triggers', async () => {
     const { raw, db } = openKysely(tempFile(dir));
     expect(readSchemaVersion(raw)).toBe(0);
-    expect(await migrateSqlite(db, raw, 'new.db')).toBe(3);
-    expect(readSchemaVersion(raw)).toBe(3);
+    expect(await migrateSqlite(db, raw, 'new.db')).toBe(4);
+    expect(readSchemaVersion(raw)).toBe(4);
     expect(columns(raw, 'messages')).toEqual([
       'seq',
       'id',
@@ -91,11 +92,24 @@ describe('sqliteMigrations', () => {
     ]);
     expect(indexes(raw)).toEqual([
       'idx_messages_history',
+      'idx_session_metadata_terms_session',
       'idx_sessions_activity',
+      'idx_sessions_created',
       'idx_sessions_owner_activity',
+      'idx_sessions_owner_created',
+    ]);
+    expect(
+      raw.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name").pluck().all(),
+    ).toEqual([
+      'messages_fts_delete',
+      'messages_fts_insert',
+      'messages_fts_update',
+      'sessions_terms_delete',
+      'sessions_terms_insert',
+      'sessions_terms_update',
     ]);
     expect(raw.pragma('foreign_keys', { simple: true })).toBe(1);
-    expect(await migrateSqlite(db, raw, 'new.db')).toBe(3);
+    expect(await migrateSqlite(db, raw, 'new.db')).toBe(4);
     expect(raw.prepare('SELECT name FROM kysely_migration ORDER BY name').pluck().all()).toEqual(
       Object.keys(sqliteMigrations),
     );
@@ -132,10 +146,10 @@ describe('sqliteMigrations', () => {
     const sessionsBefore = raw.prepare('SELECT * FROM sessions ORDER BY id').all();
     const failing = {
       ...sqliteMigrations,
-      '0003_owner_scope': {
+      '0004_search_and_filters': {
         // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed tables exist
         async up(trx: Kysely<any>) {
-          await sqliteMigrations['0003_owner_scope']!.up(trx);
+          await sqliteMigrations['0004_search_and_filters']!.up(trx);
           throw new Error('injected failure after the whole upgrade ran');
         },
       },
@@ -157,7 +171,7 @@ describe('sqliteMigrations', () => {
     expect(raw.prepare('SELECT rowid, * FROM messages ORDER BY rowid').all()).toEqual(before);
     expect(raw.prepare('SELECT * FROM sessions ORDER BY id').all()).toEqual(sessionsBefore);
     // The next try, with the real migrations, upgrades it.
-    expect(await migrateSqlite(db, raw, path)).toBe(3);
+    expect(await migrateSqlite(db, raw, path)).toBe(4);
     expect(raw.prepare('SELECT count(*) FROM messages').pluck().get()).toBe(4);
   });
 
@@ -168,7 +182,7 @@ describe('sqliteMigrations', () => {
     await first.close();
     const setup = new Database(path);
     setup
-      .prepare("INSERT INTO kysely_migration VALUES ('0004_from_the_future', ?)")
+      .prepare("INSERT INTO kysely_migration VALUES ('0005_from_the_future', ?)")
       .run(new Date().toISOString());
     setup.close();
     const hash = () => createHash('sha256').update(readFileSync(path)).digest('hex');
@@ -178,11 +192,11 @@ describe('sqliteMigrations', () => {
     const error = await store.getSessions().catch((e: unknown) => e);
     expect(SchemaVersionError.isInstance(error)).toBe(true);
     expect((error as SchemaVersionError).code).toBe('SCHEMA_VERSION_UNSUPPORTED');
-    expect((error as Error).message).toContain('schema version 4');
+    expect((error as Error).message).toContain('schema version 5');
     expect((error as Error).message).toContain(path);
     const health = await store.check();
     expect(health.reachable).toBe(false);
-    expect(health.error).toContain('schema version 4');
+    expect(health.error).toContain('schema version 5');
     await store.close();
     expect(hash()).toBe(before);
   });
@@ -199,7 +213,7 @@ describe('sqliteMigrations', () => {
     const [x, y] = await Promise.all([a.createSession({ title: 'a' }), b.createSession({ title: 'b' })]);
     expect((await a.getSessions()).map((s) => s.id).sort()).toEqual([x, y].sort());
     const check = new Database(path, { readonly: true });
-    expect(check.prepare('SELECT count(*) FROM kysely_migration').pluck().get()).toBe(3);
+    expect(check.prepare('SELECT count(*) FROM kysely_migration').pluck().get()).toBe(4);
     check.close();
   });
 });

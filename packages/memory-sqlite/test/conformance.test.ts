@@ -17,12 +17,6 @@ runConformanceSuite(
   'sqlite (file)',
   ({ clock }) => new SqliteConversationMemory({ filename: tempFile(dir), clock }),
   {
-    // Issue 8 brings these to SQLite (a JSON containment index, FTS5); until then the store declares neither and
-    // the suite reports their cases as skipped with this reason.
-    skip: {
-      metadataFilter: 'not implemented on SQLite yet (issue 8)',
-      fullTextSearch: 'not implemented on SQLite yet (issue 8)',
-    },
     openShared: async () => {
       const path = tempFile(dir, 'shared');
       return {
