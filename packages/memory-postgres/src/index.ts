@@ -1,5 +1,6 @@
 export { postgresCodecs } from './postgres-codecs.js';
 export { isUnavailable, mapPostgresError } from './postgres-errors.js';
+export { SchemaIntrospector, SchemaScopedPostgresDialect } from './postgres-introspector.js';
 export { PostgresConversationMemory, type PostgresMemoryOptions } from './postgres-memory.js';
 export {
   type MigratePostgresOptions,

@@ -1,10 +1,11 @@
 import type { BaseMemoryOptions } from '@flux-rag/memory-core';
 import { type MemoryError, type StoreHealth, ValidationError } from '@flux-rag/memory-core';
 import { type Database, SqlConversationMemory } from '@flux-rag/memory-core/sql';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, sql } from 'kysely';
 import type pg from 'pg';
 import { postgresCodecs } from './postgres-codecs.js';
 import { mapPostgresError } from './postgres-errors.js';
+import { SchemaScopedPostgresDialect } from './postgres-introspector.js';
 import { migratePostgres, readSchemaVersion } from './postgres-migrations.js';
 import { openPool, type PostgresConnectionOptions } from './postgres-pool.js';
 
@@ -53,7 +54,9 @@ export class PostgresConversationMemory extends SqlConversationMemory {
     this.schema = schema;
     this.#pool = opened.pool;
     this.#location = opened.location;
-    this.#root = new Kysely({ dialect: new PostgresDialect({ pool: opened.dialectPool }) });
+    this.#root = new Kysely({
+      dialect: new SchemaScopedPostgresDialect({ pool: opened.dialectPool }, schema),
+    });
     this.db = this.#root.withSchema(schema);
   }
 

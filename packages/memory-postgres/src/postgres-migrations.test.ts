@@ -198,3 +198,27 @@ describe('schema', () => {
     expect((await stores[0]!.check()).sessions).toBe(6);
   });
 });
+
+describe('schema setup beside other applications', () => {
+  it('init - succeeds while another session keeps creating and dropping schemas in the same database', async () => {
+    let churning = true;
+    // Kysely's own introspection read every schema by name and failed when one was dropped meanwhile.
+    const churn = withClient(pg.url, async (client) => {
+      for (let i = 0; churning; i++) {
+        await client.query(
+          `CREATE SCHEMA churn_${process.pid}_${i}; CREATE TABLE churn_${process.pid}_${i}.t (x int)`,
+        );
+        await client.query(`DROP SCHEMA churn_${process.pid}_${i} CASCADE`);
+      }
+    });
+    try {
+      for (let round = 0; round < 8; round++) {
+        const stores = await Promise.all(Array.from({ length: 3 }, () => pg.store()));
+        await Promise.all(stores.map((store) => store.createSession()));
+      }
+    } finally {
+      churning = false;
+      await churn;
+    }
+  });
+});

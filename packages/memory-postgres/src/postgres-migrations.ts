@@ -5,6 +5,7 @@ import {
   schemaVersionOf,
 } from '@flux-rag/memory-core/sql';
 import { type Kysely, sql } from 'kysely';
+import type { SchemaScopedPostgresDialect } from './postgres-introspector.js';
 
 /**
  * Schema versions, named and numbered as in `@flux-rag/memory-sqlite` so "schema version 2" means the same
@@ -138,7 +139,9 @@ export interface MigratePostgresOptions {
  * Creates the schema when missing and brings it to the latest version, on one connection holding an advisory
  * lock keyed on the schema's name. Processes starting together against an empty database queue on that lock
  * instead of racing `CREATE SCHEMA` (which is not safe to run concurrently, even with `IF NOT EXISTS`); the
- * first creates everything, the others find it done. Returns the schema version reached.
+ * first creates everything, the others find it done. Returns the schema version reached. Build `db` with
+ * {@link SchemaScopedPostgresDialect}: Kysely's default introspection reads the whole database and fails when
+ * another application drops a schema meanwhile.
  */
 // biome-ignore lint/suspicious/noExplicitAny: the tables do not exist yet
 export async function migratePostgres(db: Kysely<any>, options: MigratePostgresOptions): Promise<number> {
