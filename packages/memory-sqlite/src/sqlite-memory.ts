@@ -4,7 +4,7 @@ import {
   type BaseMemoryOptions,
   CONFIG_DEFAULTS,
   type MemoryCapabilities,
-  type MemoryError,
+  MemoryError,
   type Metadata,
   type PageRows,
   type Scope,
@@ -30,6 +30,13 @@ import { migrateSqlite, readSchemaVersion } from './sqlite-migrations.js';
 import { planSearch, searchError, searchQuery } from './sqlite-search.js';
 
 const CAPABILITIES: MemoryCapabilities = Object.freeze({ metadataFilter: true, fullTextSearch: true });
+
+/**
+ * Oldest SQLite this store runs on: FTS5's `contentless_delete` (3.43) and JSON path labels with `\uXXXX`
+ * escapes, which the metadata filter writes for keys holding `"` or `\` (3.45). better-sqlite3 12.11.1 bundles
+ * 3.53; an older one can only come through the `database` option, from another copy of better-sqlite3.
+ */
+export const MIN_SQLITE_VERSION = '3.45.0';
 
 /** Default of {@link SqliteMemoryOptions.busyTimeoutMs}. */
 export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
@@ -98,6 +105,17 @@ export class SqliteConversationMemory extends SqlConversationMemory {
     raw.pragma('busy_timeout = 0');
     // WAL: readers never wait for the writer, and a commit appends to the log instead of rewriting pages.
     await retryWhileBusy(() => raw.pragma('journal_mode = WAL'), this.#busyTimeoutMs);
+    // Preparing reads the schema, which another process may hold locked while it creates or upgrades it.
+    const version = await retryWhileBusy(
+      () => String(raw.prepare('SELECT sqlite_version()').pluck().get()),
+      this.#busyTimeoutMs,
+    );
+    if (compareVersions(version, MIN_SQLITE_VERSION) < 0) {
+      throw new MemoryError(
+        'MEMORY_ERROR',
+        `SQLite ${version} is too old for this store (${MIN_SQLITE_VERSION} or later is needed)`,
+      );
+    }
     // NORMAL is durable across application crashes in WAL mode; only an OS crash or power loss can lose the
     // last commits (never corrupt the file), and it saves an fsync per commit.
     raw.pragma('synchronous = NORMAL');
@@ -200,6 +218,17 @@ export class SqliteConversationMemory extends SqlConversationMemory {
     }
     return this.#raw;
   }
+}
+
+/** Compares dotted version numbers (`3.9.0` < `3.45.0`). */
+function compareVersions(a: string, b: string): number {
+  const left = a.split('.').map(Number);
+  const right = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(left.length, right.length); i++) {
+    const difference = (left[i] ?? 0) - (right[i] ?? 0);
+    if (difference !== 0) return difference;
+  }
+  return 0;
 }
 
 function checkOptions(options: unknown): SqliteMemoryOptions {

@@ -48,8 +48,8 @@ export function termValue(value: JsonValue): string {
 }
 
 /**
- * The terms every session containing `filter` has: one per leaf of the filter (a scalar, or an empty object or
- * array, which still requires a container there). Nodes with children add nothing their leaves do not imply.
+ * Terms every session containing `filter` has: one per leaf of the filter (a scalar, or an empty object or
+ * array, which still requires a container there). Nodes with children are left out: their leaves narrow more.
  */
 export function filterTerms(filter: Metadata): MetadataTerm[] {
   const terms: MetadataTerm[] = [];

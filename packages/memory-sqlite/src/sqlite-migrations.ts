@@ -94,7 +94,42 @@ const insertTerms = (source: string) =>
     FROM (${source}) AS s, json_tree(${metadataObject('s.metadata')}) AS t
     WHERE t.parent IS NOT NULL`;
 
-const UNICODE_WORDS = `tokenize = "unicode61 remove_diacritics 0 categories 'L* N* M*'"`;
+/**
+ * Characters that are neither letters, numbers nor marks (core's word characters) but that FTS5's `unicode61`
+ * tokenizer would take as part of a word: its tables are Unicode 6.1, and it treats any code point they lack as
+ * a word character. Most are symbols and emoji added since (🙂 U+1F642, 🤖), which would otherwise glue to the
+ * words around them (`thanks🙂` would be one word, and `thanks` would not find it). They are given to FTS5 as
+ * `separators`. Computed by probing FTS5 with every character of Unicode 17.0 (Node 20.20's); private-use
+ * characters are left out (they stay word characters), and so are unassigned code points. Hexadecimal code
+ * points and ranges.
+ */
+const FTS5_EXTRA_SEPARATORS =
+  '58d-58e 605 61c-61d 7fe-7ff 888 890-891 8e2 9fd a76 c77 c84 d4f 1b4e-1b4f 1b7d-1b7f 2066-2069 20ba-20c1 ' +
+  '218a-218b 23f4-23ff 2427-2429 2700 2b4d-2b4f 2b5a-2b73 2b76-2bff 2e3c-2e5d 2ffc-2fff 31e4-31e5 31ef ' +
+  '32ff a8fc ab5b ab6a-ab6b fbc2-fbd2 fd40-fd4f fd90-fd91 fdc8-fdcf fdfe-fdff 1018c-1018e 1019c 101a0 ' +
+  '1056f 10877-10878 10ac8 10af0-10af6 10b99-10b9c 10d6e 10d8e-10d8f 10ead 10ed0-10ed8 10f55-10f59 ' +
+  '10f86-10f89 110cd 11174-11175 111cd 111db 111dd-111df 11238-1123d 112a9 113d4-113d5 113d7-113d8 ' +
+  '1144b-1144f 1145a-1145b 1145d 114c6 115c1-115d7 11641-11643 11660-1166c 116b9 1173c-1173f 1183b ' +
+  '11944-11946 119e2 11a3f-11a46 11a9a-11a9c 11a9e-11aa2 11b00-11b09 11be1 11c41-11c45 11c70-11c71 ' +
+  '11ef7-11ef8 11f43-11f4f 11fd5-11ff1 11fff 12474 12ff1-12ff2 13430-1343f 16a6e-16a6f 16af5 16b37-16b3f ' +
+  '16b44-16b45 16d6d-16d6f 16e97-16e9a 16fe2 1bc9c 1bc9f-1bca3 1cc00-1ccef 1ccfa-1ccfc 1cd00-1ceb3 ' +
+  '1ceba-1ced0 1cee0-1cef0 1cf50-1cfc3 1d1de-1d1ea 1d800-1d9ff 1da37-1da3a 1da6d-1da74 1da76-1da83 ' +
+  '1da85-1da8b 1e14f 1e2ff 1e5ff 1e95e-1e95f 1ecac 1ecb0 1ed2e 1f0bf 1f0e0-1f0f5 1f10d-1f10f 1f12f ' +
+  '1f16c-1f16f 1f19b-1f1ad 1f23b 1f260-1f265 1f321-1f32f 1f336 1f37d-1f37f 1f394-1f39f 1f3c5 1f3cb-1f3df ' +
+  '1f3f1-1f3ff 1f43f 1f441 1f4f8 1f4fd-1f4ff 1f53e-1f53f 1f544-1f54f 1f568-1f5fa 1f641-1f644 1f650-1f67f ' +
+  '1f6c6-1f6d8 1f6dc-1f6ec 1f6f0-1f6fc 1f774-1f7d9 1f7e0-1f7eb 1f7f0 1f800-1f80b 1f810-1f847 1f850-1f859 ' +
+  '1f860-1f887 1f890-1f8ad 1f8b0-1f8bb 1f8c0-1f8c1 1f8d0-1f8d8 1f900-1fa57 1fa60-1fa6d 1fa70-1fa7c ' +
+  '1fa80-1fa8a 1fa8e-1fac6 1fac8 1facd-1fadc 1fadf-1faea 1faef-1faf8 1fb00-1fb92 1fb94-1fbef 1fbfa';
+
+const extraSeparators = FTS5_EXTRA_SEPARATORS.split(' ')
+  .flatMap((range) => {
+    const [first = 0, last = first] = range.split('-').map((hex) => Number.parseInt(hex, 16));
+    return Array.from({ length: last - first + 1 }, (_, i) => String.fromCodePoint(first + i));
+  })
+  .join('');
+
+/** The tokenizer of `messages_fts`: words as core's search syntax defines them, case folded, accents kept. */
+export const WORD_TOKENIZER = `unicode61 remove_diacritics 0 categories 'L* N* M*' separators '${extraSeparators}'`;
 
 /**
  * Version 4: what `where.metadata`, `searchMessages` and `getSessionsPage` read.
@@ -130,7 +165,7 @@ END`,
 END`,
   insertTerms('SELECT id, metadata FROM sessions'),
   `CREATE VIRTUAL TABLE messages_fts USING fts5(
-    content, content = '', contentless_delete = 1, ${UNICODE_WORDS}
+    content, content = '', contentless_delete = 1, tokenize = "${WORD_TOKENIZER}"
 )`,
   `CREATE VIRTUAL TABLE messages_fts_trigram USING fts5(
     content, content = '', contentless_delete = 1, tokenize = 'trigram case_sensitive 0'

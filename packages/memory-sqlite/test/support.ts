@@ -59,3 +59,47 @@ export function legacyFile(dir: string, fill: (db: Database.Database) => void): 
 export function openPlain(path: string): Database.Database {
   return new Database(path, { readonly: true, fileMustExist: true });
 }
+
+/** A statement the store ran, with its parameters, as seen on its better-sqlite3 handle. */
+export interface RanStatement {
+  sql: string;
+  parameters: unknown[];
+}
+
+/**
+ * Records the reads run on `db` (a real handle, which still runs them), so that a test can ask SQLite for the
+ * plan of the exact statement a store ran.
+ */
+export function recordReads(db: Database.Database): RanStatement[] {
+  const ran: RanStatement[] = [];
+  const prepare = db.prepare.bind(db);
+  db.prepare = ((source: string) => {
+    const statement = prepare(source);
+    const all = statement.all.bind(statement);
+    statement.all = ((...parameters: unknown[]) => {
+      ran.push({ sql: source, parameters: parameters.flat() });
+      return all(...parameters);
+    }) as typeof statement.all;
+    return statement;
+  }) as typeof db.prepare;
+  return ran;
+}
+
+/** SQLite's plan of a statement, one `detail` line per step. */
+export function queryPlan(db: Database.Database, { sql, parameters }: RanStatement): string[] {
+  return (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...parameters) as { detail: string }[]).map(
+    (row) => row.detail,
+  );
+}
+
+/** A small deterministic generator of numbers in [0, 1), so that generated data is the same every run. */
+export function prng(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
