@@ -1,7 +1,6 @@
 export { canonicalJson } from './canonical-json.js';
 export { generateLegacyFile, type LegacyFileOptions } from './legacy-file-generator.js';
-export { migratePostgresToSqlite } from './migrate-postgres-to-sqlite.js';
-export { migrateSqliteToPostgres } from './migrate-sqlite-to-postgres.js';
+export { migratePostgresToSqlite, migrateSqliteToPostgres } from './migrate-sqlite-to-postgres.js';
 export type { MigrationProgress } from './migration-engine.js';
 export { describeError, MigrationError, type MigrationErrorCode } from './migration-errors.js';
 export {
@@ -28,3 +27,4 @@ export {
   type RowProblem,
   UNREADABLE_TIME,
 } from './row-rules.js';
+export { WORKER_LIMITS } from './run-isolated.js';

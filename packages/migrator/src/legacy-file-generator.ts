@@ -1,5 +1,9 @@
 import { renameSync, rmSync } from 'node:fs';
-import BetterSqlite3 from 'better-sqlite3';
+import { createRequire } from 'node:module';
+import type BetterSqlite3 from 'better-sqlite3';
+
+// Loaded when a file is generated, not when the package is imported.
+const require = createRequire(import.meta.url);
 
 /** Options of {@link generateLegacyFile}. */
 export interface LegacyFileOptions {
@@ -52,7 +56,8 @@ export function generateLegacyFile(options: LegacyFileOptions): { sessions: numb
   const int = (n: number) => Math.floor(random() * n);
   const temporary = `${options.path}.partial`;
   rmSync(temporary, { force: true });
-  const db = new BetterSqlite3(temporary);
+  const Database = require('better-sqlite3') as typeof BetterSqlite3;
+  const db = new Database(temporary);
   db.exec(LEGACY_SCHEMA);
   const insertSession = db.prepare('INSERT INTO sessions VALUES (?, ?, ?, ?, ?)');
   const insertMessage = db.prepare('INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?)');

@@ -1,8 +1,6 @@
-import { runMigration } from './migration-engine.js';
 import { type MigrationOptions, resolveOptions } from './migration-options.js';
 import type { MigrationReport } from './migration-report.js';
-import { openPostgresTarget } from './postgres-target.js';
-import { openSqliteSource } from './sqlite-source.js';
+import { canIsolate, runIsolated } from './run-isolated.js';
 
 /**
  * Copies a SQLite conversation-memory file (written by the original Python code or by
@@ -18,30 +16,34 @@ import { openSqliteSource } from './sqlite-source.js';
  *   after success writes 0 rows and a re-run after a kill writes exactly what is missing;
  * - verified: per-session counts and order-independent checksums are compared with the source after the
  *   copy (`report.verification`); any difference names the session and makes `report.ok` false;
- * - streaming: memory is bounded by the batch, not the file.
+ * - streaming, bounded memory: pages of rows, in a worker thread with a bounded heap (`isolate`).
  * Throws `ValidationError` for bad options, `MigrationError` when the source cannot be read or the target
  * written (messages masked), `BackendUnavailableError` when PostgreSQL cannot be reached.
  */
 export async function migrateSqliteToPostgres(options: MigrationOptions): Promise<MigrationReport> {
+  return run('sqlite-to-postgres', options);
+}
+
+/**
+ * The reverse direction, for taking production data to a laptop: copies a PostgreSQL store (any schema
+ * version) into a SQLite file, created or upgraded through `@flux-rag/memory-sqlite`'s own migrations, with
+ * the guarantees of {@link migrateSqliteToPostgres}: rules for invalid rows, ids, microsecond timestamps and
+ * `seq` kept, bulk load into an empty file (one transaction, indexes built after) or merge into a file holding
+ * rows (rows present skipped, one transaction per batch), verification with the same checksums. The
+ * PostgreSQL source is read in one `REPEATABLE READ` snapshot and never written. `sourceTimezone` applies to
+ * the naive `TIMESTAMP` columns of a schema-version-1 database only.
+ */
+export async function migratePostgresToSqlite(options: MigrationOptions): Promise<MigrationReport> {
+  return run('postgres-to-sqlite', options);
+}
+
+async function run(
+  direction: MigrationReport['direction'],
+  options: MigrationOptions,
+): Promise<MigrationReport> {
   const o = resolveOptions(options);
-  const source = openSqliteSource(o.sqlitePath);
-  return runMigration({
-    direction: 'sqlite-to-postgres',
-    mode: o.mode,
-    source,
-    openTarget: async (setup) => {
-      try {
-        return await openPostgresTarget({ connectionString: o.postgresDsn, schema: o.schema, setup });
-      } catch (error) {
-        await source.close();
-        throw error;
-      }
-    },
-    onInvalid: o.onInvalid,
-    batchSize: o.batchSize,
-    maxContentBytes: o.maxContentBytes,
-    sourceTimezone: o.sourceTimezone,
-    rejectsPath: o.rejectsPath,
-    ...(o.onProgress ? { onProgress: o.onProgress } : {}),
-  });
+  if (o.isolate && canIsolate()) return runIsolated(direction, o, o.onProgress);
+  // Loaded only here: on the isolated path the drivers live in the worker alone.
+  const { runDirection } = await import('./run-direction.js');
+  return runDirection(direction, o, o.onProgress);
 }

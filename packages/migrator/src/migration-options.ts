@@ -45,6 +45,11 @@ export interface MigrationOptions {
   maxContentBytes?: number;
   /** Called at every batch and step; for a progress bar. Must not throw. */
   onProgress?: (progress: MigrationProgress) => void;
+  /**
+   * Run in a worker thread whose heap is bounded (`WORKER_LIMITS`); default true. `false` runs on the
+   * calling thread (progress callbacks then run between two pages, synchronously).
+   */
+  isolate?: boolean;
 }
 
 /** Options after validation, defaults applied. */
@@ -59,6 +64,7 @@ export interface ResolvedOptions {
   sourceTimezone: string;
   maxContentBytes: number;
   onProgress: ((progress: MigrationProgress) => void) | undefined;
+  isolate: boolean;
 }
 
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
@@ -118,5 +124,6 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     sourceTimezone,
     maxContentBytes,
     onProgress: o.onProgress,
+    isolate: o.isolate !== false,
   };
 }

@@ -44,8 +44,10 @@ export interface MigrationTarget {
   mergeMessages(rows: readonly MessageRow[]): Promise<number>;
   /** Moves the id sequence past the largest `seq` (a no-op where the database does it itself). */
   fixSequence(): Promise<void>;
-  /** The target's digests of these sessions and their messages. */
-  digests(sessionIds: readonly string[]): Promise<DigestSet>;
+  /** Row counts (0 when the tables do not exist). */
+  count(): Promise<{ sessions: number; messages: number }>;
+  /** The target's digests of these sessions and their messages, or of every session (`'all'`, one scan). */
+  digests(sessionIds: readonly string[] | 'all'): Promise<DigestSet>;
   /** Releases the connection. Idempotent. */
   close(): Promise<void>;
 }

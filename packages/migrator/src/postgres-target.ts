@@ -27,6 +27,8 @@ const MIGRATION_LOCK_CLASS = 0x6d696772;
 const SESSION_COLUMNS =
   'id, title, created_at, updated_at, metadata, message_count, last_message_at, owner_id';
 const MESSAGE_COLUMNS = 'seq, id, session_id, role, content, created_at, metadata';
+/** Read-only: handed to the digest only. */
+const EMPTY_METADATA = Object.freeze({});
 const TS = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
 
 /** Opens (and unless `setup: false`, creates or upgrades) a PostgreSQL target and takes its migration lock. */
@@ -389,45 +391,82 @@ class PostgresTarget implements MigrationTarget {
     );
   }
 
-  async digests(sessionIds: readonly string[]): Promise<DigestSet> {
+  async count(): Promise<{ sessions: number; messages: number }> {
+    if (this.schemaVersion === null) return { sessions: 0, messages: 0 };
+    const result = await this.#query<{ s: string; m: string }>(
+      `SELECT (SELECT count(*) FROM ${this.#sessions}) AS s, (SELECT count(*) FROM ${this.#messages}) AS m`,
+    );
+    return { sessions: Number(result.rows[0]!.s), messages: Number(result.rows[0]!.m) };
+  }
+
+  /**
+   * Runs `select` and hands its rows (as arrays) to `each`. With parameters, in one query; without, through a
+   * cursor in storage order (a sequential scan), a page at a time, the next page fetched while one is handled.
+   */
+  async #rows(select: string, values: unknown[] | undefined, each: (row: unknown[]) => void): Promise<void> {
+    if (values) {
+      const result = await this.#query({ text: select, values, rowMode: 'array' } as never);
+      for (const row of result.rows as unknown as unknown[][]) each(row);
+      return;
+    }
+    await this.#query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    try {
+      await this.#query(`DECLARE flux_verify NO SCROLL CURSOR FOR ${select}`);
+      const fetch = () =>
+        this.#query({ text: 'FETCH 1000 FROM flux_verify', rowMode: 'array' } as never) as Promise<
+          pg.QueryResult<never>
+        >;
+      let pending = fetch();
+      for (;;) {
+        const rows = (await pending).rows as unknown as unknown[][];
+        if (rows.length === 0) break;
+        pending = fetch();
+        for (const row of rows) each(row);
+      }
+      await this.#query('COMMIT');
+    } catch (error) {
+      await this.#client.query('ROLLBACK').catch(() => {});
+      throw error;
+    }
+  }
+
+  async digests(sessionIds: readonly string[] | 'all'): Promise<DigestSet> {
     const set = new DigestSet();
     if (this.schemaVersion === null || sessionIds.length === 0) return set;
-    const sessions = await this.#query<string[]>({
-      text: `SELECT id, title, to_char(created_at, ${TS}), to_char(updated_at, ${TS}), metadata::text,
-               message_count, to_char(last_message_at, ${TS}), owner_id
-             FROM ${this.#sessions} WHERE id = ANY($1::text[])`,
-      values: [sessionIds],
-      rowMode: 'array',
-    } as never);
-    for (const r of sessions.rows as unknown as (string | number | null)[][]) {
-      set.addSession(
-        {
-          id: r[0] as string,
-          title: r[1] as string | null,
-          createdAt: (r[2] as string | null) ?? '',
-          updatedAt: (r[3] as string | null) ?? '',
-          metadata: decodeMetadataText(r[4] as string | null),
-          ownerId: (r[7] as string | null) ?? null,
-        },
-        { count: Number(r[5]), lastMessageAt: (r[6] as string | null) ?? null },
-      );
-    }
-    const messages = await this.#query<string[]>({
-      text: `SELECT session_id, id, role, to_char(created_at, ${TS}), md5(content), metadata::text
-             FROM ${this.#messages} WHERE session_id = ANY($1::text[])`,
-      values: [sessionIds],
-      rowMode: 'array',
-    } as never);
-    for (const r of messages.rows as unknown as (string | null)[][]) {
-      set.addMessage({
-        sessionId: r[0]!,
-        id: r[1]!,
-        role: r[2]!,
-        createdAt: r[3] ?? '',
-        contentMd5: r[4]!,
-        metadata: decodeMetadataText(r[5] ?? null),
-      });
-    }
+    const all = sessionIds === 'all';
+    await this.#rows(
+      `SELECT id, title, to_char(created_at, ${TS}), to_char(updated_at, ${TS}), metadata::text,
+         message_count, to_char(last_message_at, ${TS}), owner_id
+       FROM ${this.#sessions}${all ? '' : ' WHERE id = ANY($1::text[])'}`,
+      all ? undefined : [sessionIds],
+      (r) =>
+        set.addSession(
+          {
+            id: r[0] as string,
+            title: r[1] as string | null,
+            createdAt: (r[2] as string | null) ?? '',
+            updatedAt: (r[3] as string | null) ?? '',
+            metadata: decodeMetadataText(r[4] as string | null),
+            ownerId: (r[7] as string | null) ?? null,
+          },
+          { count: Number(r[5]), lastMessageAt: (r[6] as string | null) ?? null },
+        ),
+    );
+    // PostgreSQL hashes the contents itself: they never travel back.
+    await this.#rows(
+      `SELECT session_id, id, role, to_char(created_at, ${TS}), md5(content), metadata::text
+       FROM ${this.#messages}${all ? '' : ' WHERE session_id = ANY($1::text[])'}`,
+      all ? undefined : [sessionIds],
+      (r) =>
+        set.add(
+          r[0] as string,
+          r[1] as string,
+          r[2] as string,
+          (r[3] as string | null) ?? '',
+          r[4] as string,
+          r[5] === '{}' ? EMPTY_METADATA : decodeMetadataText((r[5] as string | null) ?? null),
+        ),
+    );
     return set;
   }
 

@@ -44,6 +44,12 @@ export interface SessionFacts {
 
 const SEP = '\u001f';
 
+/** Canonical text of metadata; `{}`, most messages' metadata, without any work. */
+function metadataKey(metadata: Metadata): string {
+  for (const _ in metadata) return canonicalJson(metadata);
+  return '{}';
+}
+
 /** MD5 (hex) of a text's UTF-8 bytes (or of the bytes given): what PostgreSQL's `md5(text)` returns. */
 export function md5Hex(text: string | Buffer): string {
   return hash('md5', text, 'hex');
@@ -60,20 +66,41 @@ export function sessionDigest(s: SessionFacts): string {
   );
 }
 
-/** MurmurHash3 (x86, 32-bit) over a string's UTF-16 code units, twice with two seeds in one pass: 64 bits. */
-function lanes(text: string): [number, number] {
-  let a = 0x9747b28c;
-  let b = 0x5bd1e995;
-  for (let i = 0; i < text.length; i++) {
-    let k = Math.imul(text.charCodeAt(i), 0xcc9e2d51);
-    k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
-    a ^= k;
-    a = (Math.imul((a << 13) | (a >>> 19), 5) + 0xe6546b64) | 0;
-    b ^= k;
-    b = (Math.imul((b << 13) | (b >>> 19), 5) + 0xe6546b64) | 0;
+/**
+ * MurmurHash3 (x86, 32-bit) over the UTF-16 code units of several fields separated by U+001F, twice with two
+ * seeds in one pass: 64 bits, without building the joined string.
+ */
+class Lanes {
+  a = 0;
+  b = 0;
+  length = 0;
+
+  reset(): this {
+    this.a = 0x9747b28c;
+    this.b = 0x5bd1e995;
+    this.length = 0;
+    return this;
   }
-  return [fmix(a ^ text.length), fmix(b ^ text.length)];
+
+  add(text: string): this {
+    let { a, b } = this;
+    for (let i = 0; i <= text.length; i++) {
+      // The separator closes every field, so ("ab", "c") and ("a", "bc") differ.
+      let k = Math.imul(i < text.length ? text.charCodeAt(i) : 0x1f, 0xcc9e2d51);
+      k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+      a ^= k;
+      a = (Math.imul((a << 13) | (a >>> 19), 5) + 0xe6546b64) | 0;
+      b ^= k;
+      b = (Math.imul((b << 13) | (b >>> 19), 5) + 0xe6546b64) | 0;
+    }
+    this.a = a;
+    this.b = b;
+    this.length += text.length + 1;
+    return this;
+  }
 }
+
+const lanes = new Lanes();
 
 function fmix(value: number): number {
   let h = value;
@@ -112,15 +139,28 @@ export class DigestSet {
 
   /** Records a message. */
   addMessage(m: MessageFacts): void {
-    // The content is already reduced to its MD5 (computed by PostgreSQL on the target side); what is left
-    // is short, and a 64-bit hash in two lanes is enough to tell rows apart: no cryptographic call per row.
-    const text = `${m.id}${SEP}${m.sessionId}${SEP}${m.role}${SEP}${m.createdAt}${SEP}${m.contentMd5}${SEP}${canonicalJson(m.metadata)}`;
-    const entry = this.#entry(m.sessionId);
+    this.add(m.sessionId, m.id, m.role, m.createdAt, m.contentMd5, m.metadata);
+  }
+
+  /**
+   * Records a message from its fields. The content is already reduced to its MD5 (computed by PostgreSQL on
+   * the target side); what is left is short, and 64 bits tell rows apart: no cryptographic call per row.
+   */
+  add(
+    sessionId: string,
+    id: string,
+    role: string,
+    createdAt: IsoMicros,
+    contentMd5: string,
+    metadata: Metadata,
+  ): void {
+    const h = lanes.reset().add(id).add(sessionId).add(role).add(createdAt).add(contentMd5);
+    h.add(metadataKey(metadata));
+    const entry = this.#entry(sessionId);
     entry.count++;
-    const [a, b] = lanes(text);
-    entry.a = (entry.a + a) >>> 0;
-    entry.b = (entry.b + b) >>> 0;
-    if (entry.lastMessageAt === null || m.createdAt > entry.lastMessageAt) entry.lastMessageAt = m.createdAt;
+    entry.a = (entry.a + fmix(h.a ^ h.length)) >>> 0;
+    entry.b = (entry.b + fmix(h.b ^ h.length)) >>> 0;
+    if (entry.lastMessageAt === null || createdAt > entry.lastMessageAt) entry.lastMessageAt = createdAt;
   }
 
   /** The digest of one session, if seen. */
@@ -141,10 +181,22 @@ export class DigestSet {
   }
 }
 
-/** Compares strings by their UTF-8 bytes, as SQLite's BINARY and PostgreSQL's "C" collations do. */
+/**
+ * Compares strings by their UTF-8 bytes, as SQLite's BINARY and PostgreSQL's "C" collations do: that is code
+ * point order, which UTF-16 code-unit order matches except for surrogates against U+E000 to U+FFFF.
+ */
 export function compareBytes(a: string, b: string): number {
-  if (a === b) return 0;
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    const surrogateX = x >= 0xd800 && x <= 0xdfff;
+    const surrogateY = y >= 0xd800 && y <= 0xdfff;
+    if (surrogateX !== surrogateY && (x >= 0xe000 || y >= 0xe000)) return surrogateX ? 1 : -1;
+    return x < y ? -1 : 1;
+  }
+  return a.length - b.length;
 }
 
 /** One session that differs between source and target, with every difference found. */

@@ -87,7 +87,7 @@ export interface RawMessage {
    * The content of a TEXT value as its UTF-8 bytes, when the source can hand them over without decoding (SQLite):
    * copied to PostgreSQL byte for byte, hashed as bytes, never turned into a JavaScript string.
    */
-  contentUtf8?: Buffer;
+  contentUtf8?: Buffer | undefined;
   createdAt: unknown;
   metadata: unknown;
   /** Whether a session row with exactly this `sessionId` exists in the source. */
@@ -152,6 +152,7 @@ export const RECOVERED_TITLE = 'Recovered session';
 export const RECOVERED_METADATA: Metadata = { _recovered: true };
 
 const NUL = /\u0000/g;
+const MAYBE_UNSTORABLE = /\\u(?:0000|[dD][89a-fA-F])/;
 // Lone UTF-16 surrogates: JSONB refuses their \u escapes, and UTF-8 cannot carry them.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
@@ -457,7 +458,9 @@ function readMetadata(value: unknown, problems: RowProblem[]): { text: string; v
     });
     return raw(text, problems);
   }
-  if (hasUnstorableText(parsed)) {
+  // Parsed strings can hold U+0000 or a lone surrogate only through an escape (or a raw NUL, which JSON
+  // refuses): most texts are cleared without walking the value.
+  if (MAYBE_UNSTORABLE.test(text) && hasUnstorableText(parsed)) {
     problems.push({
       reason: 'metadata_unstorable',
       field: 'metadata',

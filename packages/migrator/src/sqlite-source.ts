@@ -4,6 +4,7 @@ import { MigrationError } from './migration-errors.js';
 import type { MigrationSource, PageLimits } from './migration-source.js';
 import type { RawMessage, RawSession } from './row-rules.js';
 
+const EMPTY = Buffer.alloc(0);
 const SESSION_COLUMNS = ['id', 'title', 'created_at', 'updated_at', 'metadata'];
 const MESSAGE_COLUMNS = ['id', 'session_id', 'role', 'content', 'created_at', 'metadata'];
 
@@ -141,7 +142,7 @@ class SqliteSource implements MigrationSource {
           sessionId: r[2],
           role: r[3],
           content: text ? undefined : r[4],
-          ...(text ? { contentUtf8: (r[4] as Buffer | null) ?? Buffer.alloc(0) } : {}),
+          contentUtf8: text ? ((r[4] as Buffer | null) ?? EMPTY) : undefined,
           createdAt: r[6],
           metadata: r[7],
           sessionFound: r[8] === 1,

@@ -256,20 +256,29 @@ class SqliteTarget implements MigrationTarget {
     // seq is the rowid: SQLite always takes max(rowid) + 1 next.
   }
 
-  async digests(sessionIds: readonly string[]): Promise<DigestSet> {
+  async count(): Promise<{ sessions: number; messages: number }> {
+    if (!this.#db || this.schemaVersion === null) return { sessions: 0, messages: 0 };
+    return this.#run((db) => ({
+      sessions: db.prepare('SELECT count(*) FROM sessions').pluck().get() as number,
+      messages: db.prepare('SELECT count(*) FROM messages').pluck().get() as number,
+    }));
+  }
+
+  async digests(sessionIds: readonly string[] | 'all'): Promise<DigestSet> {
     const set = new DigestSet();
     if (!this.#db || this.schemaVersion === null || sessionIds.length === 0) return set;
-    const ids = JSON.stringify(sessionIds);
+    const all = sessionIds === 'all';
+    const ids = all ? '[]' : JSON.stringify(sessionIds);
     const time = (value: unknown) => parseTimestamp(asText(value)) ?? UNREADABLE_TIME;
     this.#run((db) => {
       const owner = db.prepare("SELECT 1 FROM pragma_table_info('sessions') WHERE name = 'owner_id'").get();
       for (const r of db
         .prepare(
           `SELECT id, title, created_at, updated_at, metadata, message_count, last_message_at, ${owner ? 'owner_id' : 'NULL'}
-           FROM sessions WHERE id IN (SELECT value FROM json_each(?))`,
+           FROM sessions WHERE ? OR id IN (SELECT value FROM json_each(?))`,
         )
         .raw(true)
-        .iterate(ids) as Iterable<unknown[]>) {
+        .iterate(all ? 1 : 0, ids) as Iterable<unknown[]>) {
         set.addSession(
           {
             id: r[0] as string,
@@ -285,10 +294,10 @@ class SqliteTarget implements MigrationTarget {
       for (const r of db
         .prepare(
           `SELECT session_id, id, role, content, created_at, metadata FROM messages
-           WHERE session_id IN (SELECT value FROM json_each(?))`,
+           WHERE ? OR session_id IN (SELECT value FROM json_each(?))`,
         )
         .raw(true)
-        .iterate(ids) as Iterable<unknown[]>) {
+        .iterate(all ? 1 : 0, ids) as Iterable<unknown[]>) {
         set.addMessage({
           sessionId: r[0] as string,
           id: r[1] as string,

@@ -5,7 +5,7 @@ import { withClient } from '@flux-rag/test-postgres';
 import { testPostgresUrl } from '@flux-rag/test-postgres/vitest';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { formatReport, migrateSqliteToPostgres } from '../src/index.js';
+import { formatReport, migrateSqliteToPostgres } from '../dist/index.js';
 import { freshSchema, legacyCopy, tempDir } from './helpers.js';
 
 const S = '0c5c7fd0-a6a3-4450-a513-270e269e0d37'; // a session of the fixture

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { withClient } from '@flux-rag/test-postgres';
 import { testPostgresUrl } from '@flux-rag/test-postgres/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateLegacyFile, migrateSqliteToPostgres } from '../src/index.js';
+import { generateLegacyFile, migrateSqliteToPostgres } from '../dist/index.js';
 import { freshSchema, tempDir } from './helpers.js';
 
 const CHILD = fileURLToPath(new URL('./migrate-child.mjs', import.meta.url));

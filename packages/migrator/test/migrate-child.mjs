@@ -10,6 +10,8 @@ const report = await migrate({
   postgresDsn: DSN,
   schema: SCHEMA,
   batchSize: Number(BATCH ?? 500),
+  // A pause must stop the migration itself: on the calling thread, not in a worker that would go on.
+  isolate: !PAUSE_PHASE,
   onProgress: (p) => {
     if (
       p.phase === PAUSE_PHASE &&

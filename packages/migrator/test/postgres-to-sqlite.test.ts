@@ -4,7 +4,7 @@ import { SqliteConversationMemory } from '@flux-rag/memory-sqlite';
 import { testPostgresUrl } from '@flux-rag/test-postgres/vitest';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { migratePostgresToSqlite, migrateSqliteToPostgres } from '../src/index.js';
+import { migratePostgresToSqlite, migrateSqliteToPostgres } from '../dist/index.js';
 import { freshSchema, legacyCopy, readEverything, tempDir } from './helpers.js';
 
 describe('migratePostgresToSqlite - production data to a laptop', () => {

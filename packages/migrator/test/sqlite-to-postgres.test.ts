@@ -4,7 +4,7 @@ import { withClient } from '@flux-rag/test-postgres';
 import { testPostgresUrl } from '@flux-rag/test-postgres/vitest';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { formatReport, migrateSqliteToPostgres } from '../src/index.js';
+import { formatReport, migrateSqliteToPostgres } from '../dist/index.js';
 import { dsnWithPassword, freshSchema, legacyCopy, readEverything, tempDir } from './helpers.js';
 
 describe('migrateSqliteToPostgres - the legacy fixture', () => {
@@ -100,6 +100,17 @@ describe('migrateSqliteToPostgres - the legacy fixture', () => {
       );
       expect(fk.rows[0].n).toBe(1);
     });
+  });
+
+  it('isolate - on the calling thread the migration gives the same result as in its worker', async () => {
+    const report = await migrateSqliteToPostgres({
+      sqlitePath: legacyCopy(dir.dir),
+      postgresDsn: testPostgresUrl(),
+      schema: schema.name,
+      isolate: false,
+    });
+    expect(report).toMatchObject({ ok: true, verification: { status: 'passed', messages: 947 } });
+    expect(report.tables.messages.written).toBe(947);
   });
 
   it('migrate - a re-run after success writes 0 rows and says so', async () => {
