@@ -121,11 +121,13 @@ class Run {
         mismatches: [],
         durationMs: 0,
       };
-      const probe = mode !== 'verify-only';
+      // Only a dry run asks the target which ids it holds while scanning: a migration into a non-empty
+      // target compares digests first (a re-run after success ends there) and probes while it writes.
+      const probe = mode === 'dry-run';
       let bulk = false;
       if (writes && emptyAtStart) bulk = await target.beginBulk();
       try {
-        await this.#phase('sessions scan', () => this.#scanSessions(target, probe && !bulk));
+        await this.#phase('sessions scan', () => this.#scanSessions(target, probe));
         if (bulk) {
           load = 'bulk';
           await this.#phase('messages load', () => this.#loadMessages(target));
@@ -141,13 +143,23 @@ class Run {
           await this.#phase('messages scan', () => this.#scanMessages(target, probe));
           if (writes && !this.#blocked()) {
             load = 'merge';
-            await this.#phase('merge', () => this.#merge(target));
+            const before = await this.#verify(target);
+            if (before.status === 'passed') {
+              // Every source row is there, equal: nothing to write (the re-run after success).
+              const { sessions, messages } = this.#tables;
+              sessions.alreadyPresent = sessions.read - sessions.rejected + this.#recovered.size;
+              messages.alreadyPresent = messages.read - messages.rejected;
+              verification = before;
+            } else {
+              this.#phases.push({ name: 'compare', durationMs: before.durationMs });
+              await this.#phase('merge', () => this.#merge(target));
+            }
           }
         }
       } finally {
         if (bulk) await target.abortBulk();
       }
-      if (mode !== 'dry-run' && !this.#blocked()) {
+      if (mode !== 'dry-run' && !this.#blocked() && verification.status === 'skipped') {
         verification = await this.#verify(target);
       }
       return this.#report(target, emptyAtStart, load, verification);
@@ -325,15 +337,6 @@ class Run {
   async #merge(target: MigrationTarget): Promise<void> {
     const sessions = this.#tables.sessions;
     const messages = this.#tables.messages;
-    const recovered = this.#recovered.size;
-    if (
-      sessions.alreadyPresent === sessions.read - sessions.rejected + recovered &&
-      messages.alreadyPresent === messages.read - messages.rejected
-    ) {
-      return;
-    }
-    sessions.alreadyPresent = 0;
-    messages.alreadyPresent = 0;
     const writeSessions = async (rows: SessionRow[]) => {
       const present = await target.presentSessions(rows.map((r) => r.id));
       const missing = rows.filter((r) => !present.has(r.id));
