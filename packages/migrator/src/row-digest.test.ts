@@ -1,7 +1,8 @@
+import type { Metadata } from '@flux-rag/memory-core';
 import { describe, expect, it } from 'vitest';
 import { compareBytes, compareSession, DigestSet } from './row-digest.js';
 
-const message = (id: string, extra: Partial<{ role: string; metadata: Record<string, unknown> }> = {}) => ({
+const message = (id: string, extra: Partial<{ role: string; metadata: Metadata }> = {}) => ({
   id,
   sessionId: 's',
   role: extra.role ?? 'user',
