@@ -118,8 +118,13 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
     let query = this.#messagesOf(sessionId, scope);
     if (before !== null) {
       const at = this.codecs.encodeTimestamp(before.createdAt);
+      // `created_at <= at` is implied by the OR, but only it lets the index seek to the cursor: without it the
+      // database walks the index from the newest row and filters, and page N costs N pages.
       query = query.where((eb) =>
-        eb.or([eb('created_at', '<', at), eb.and([eb('created_at', '=', at), eb('seq', '<', before.seq)])]),
+        eb.and([
+          eb('created_at', '<=', at),
+          eb.or([eb('created_at', '<', at), eb.and([eb('created_at', '=', at), eb('seq', '<', before.seq)])]),
+        ]),
       );
     }
     const rows = await query
@@ -163,8 +168,12 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
     let query = this.#sessionsIn(this.db, scope, where).selectAll();
     if (cursor !== null) {
       const at = this.codecs.encodeTimestamp(cursor.createdAt);
+      // As in _getHistoryPage: the redundant `created_at <= at` is what lets the index seek to the cursor.
       query = query.where((eb) =>
-        eb.or([eb('created_at', '<', at), eb.and([eb('created_at', '=', at), eb('id', '<', cursor.id)])]),
+        eb.and([
+          eb('created_at', '<=', at),
+          eb.or([eb('created_at', '<', at), eb.and([eb('created_at', '=', at), eb('id', '<', cursor.id)])]),
+        ]),
       );
     }
     const rows = await query
