@@ -1,16 +1,21 @@
 // `pnpm bench`: @flux-rag/memory-sqlite against the same operations written directly on better-sqlite3
 // prepared statements, in the same process and run, on files of 10k and 1M messages (100 per session) that
-// are generated once under the OS temp folder and reused. Prints ops/s, latencies and ratios.
+// are generated once under the OS temp folder and reused. Prints ops/s, latencies and ratios; then issue 8's
+// measures on the large file: searchMessages (a selective and a common word), metadata-filtered getSessions
+// with the term index and with a json_extract scan, cursor vs offset paging through every session, and the
+// time to upgrade that file from schema version 3 (building the indexes).
 //
 // Options (environment): BENCH_TIME_MS (per task, over 4 alternating rounds, default 3000), BENCH_MESSAGES (largest file, default
-// 1000000), BENCH_DIR (where the files go, default <tmp>/flux-rag-memory-sqlite-bench).
+// 1000000), BENCH_DIR (where the files go, default <tmp>/flux-rag-memory-sqlite-bench), BENCH_UPGRADE=0 to skip
+// the upgrade timing (it copies the large file and rebuilds its indexes).
 import { randomUUID } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseSearchQuery, snippetOf } from '@flux-rag/memory-core';
 import Database from 'better-sqlite3';
 import { Bench } from 'tinybench';
-import { SqliteConversationMemory } from '../dist/index.js';
+import { SqliteConversationMemory, sqliteMigrations } from '../dist/index.js';
 
 const TIME_MS = Number(process.env.BENCH_TIME_MS ?? 3000);
 const ROUNDS = 4;
@@ -18,8 +23,13 @@ const LARGE = Number(process.env.BENCH_MESSAGES ?? 1_000_000);
 const SMALL = 10_000;
 const PER_SESSION = 100;
 const DIR = process.env.BENCH_DIR ?? join(tmpdir(), 'flux-rag-memory-sqlite-bench');
-// Bump when the generated content changes, so that old files are not reused.
-const DATASET_VERSION = 1;
+// Bump when the generated content or schema changes, so that old files are not reused.
+const DATASET_VERSION = 2;
+const UPGRADE = process.env.BENCH_UPGRADE !== '0';
+/** A word in about 1 message in 1000 (one of the 997 generated texts): the selective search. */
+const RARE_WORD = 'quasar';
+/** A word of the generated vocabulary, in most messages: the common search. */
+const COMMON_WORD = 'retrieval';
 
 const WORDS =
   'the retrieval augmented generation pipeline returns ranked chunks with cosine similarity each source cites page number agent tool answer question context window embedding vector index'.split(
@@ -40,6 +50,19 @@ function prng(seed) {
 
 function naive(ms, micros) {
   return `${new Date(ms).toISOString().slice(0, 23)}${String(micros).padStart(3, '0')}`;
+}
+
+/**
+ * Session metadata: `team` names 10 sessions in 10,000 (0.1%), `user_id` about 1%, `tags: ["ops"]` a third,
+ * `plan: "free"` 90%.
+ */
+function sessionMetadata(s) {
+  return JSON.stringify({
+    user_id: `u${s % 97}`,
+    team: `t${s % 1000}`,
+    plan: s % 10 === 0 ? 'pro' : 'free',
+    tags: ['rag', s % 3 === 0 ? 'ops' : 'i18n'],
+  });
 }
 
 /** Creates (once) a file of `messages` messages in `messages / 100` sessions, through the store's own schema. */
@@ -64,6 +87,7 @@ async function dataset(messages) {
     const length = 10 + Math.floor(random() * 60);
     return Array.from({ length }, () => WORDS[Math.floor(random() * WORDS.length)]).join(' ');
   });
+  contents[500] = `${contents[500]} ${RARE_WORD}`;
   const sessions = messages / PER_SESSION;
   const ids = Array.from({ length: sessions }, () => randomUUID());
   const start = Date.UTC(2024, 0, 1);
@@ -81,7 +105,7 @@ async function dataset(messages) {
     for (let s = 0; s < sessions; s++) {
       const first = naive(at(0, s), 0);
       const last = naive(at(PER_SESSION - 1, s), 0);
-      insertSession.run(ids[s], `Session ${s}`, first, last, `{"user_id": "u${s % 97}"}`, PER_SESSION, last);
+      insertSession.run(ids[s], `Session ${s}`, first, last, sessionMetadata(s), PER_SESSION, last);
     }
     let n = 0;
     for (let step = 0; step < PER_SESSION; step++) {
@@ -296,6 +320,8 @@ async function main() {
       metadata: { client: 'bench', tokens: { prompt: 21 } },
     };
     let i = 0;
+    // Fair by construction: the search and filter indexes are kept by triggers in the file's schema, so the raw
+    // INSERT fires the same triggers (FTS5 word index, trigram check) as the store's.
     const results = await measure({
       'store addMessage': () => store.addMessage(ids[i++ & 4095], message),
       'raw addMessage': () => raw.addMessage(ids[i++ & 4095], message),
@@ -314,6 +340,9 @@ async function main() {
     for (const suffix of ['', '-wal', '-shm']) rmSync(`${copy}${suffix}`, { force: true });
   }
 
+  const finding = await findingBench(largeFile);
+  const upgrade = UPGRADE ? await upgradeBench(largeFile) : null;
+
   console.table(rows);
   const [small, smallCounting, large, largeCounting] = Object.values(lists);
   const growth = large.p50 / small.p50;
@@ -325,6 +354,239 @@ async function main() {
     `  for comparison, counting the messages with GROUP BY on every call (a schema without stored counts): ` +
       `${us(smallCounting.p50)} -> ${us(largeCounting.p50)} = ${(largeCounting.p50 / smallCounting.p50).toFixed(2)}x`,
   );
+  console.log(
+    `\nIssue 8 on ${LARGE.toLocaleString('en')} messages, ${(LARGE / PER_SESSION).toLocaleString('en')} sessions:`,
+  );
+  console.table(finding.rows);
+  for (const line of finding.paging) console.log(line);
+  if (upgrade) console.log(upgrade);
+}
+
+/** Messages decoded as the raw side of getHistory decodes them. */
+function messageOf(row) {
+  return {
+    id: row.id,
+    sessionId: row.session_id,
+    role: row.role,
+    content: row.content,
+    createdAt: new Date(`${row.created_at.slice(0, 23)}Z`),
+    metadata: JSON.parse(row.metadata),
+  };
+}
+
+/** Sessions decoded as the raw side of getSessions decodes them. */
+function sessionOf(row) {
+  const date = (text) => new Date(`${text.slice(0, 23)}Z`);
+  return {
+    id: row.id,
+    title: row.title,
+    createdAt: date(row.created_at),
+    updatedAt: date(row.updated_at),
+    metadata: JSON.parse(row.metadata),
+    ownerId: row.owner_id,
+    messageCount: row.message_count,
+    lastMessageAt: row.last_message_at === null ? null : date(row.last_message_at),
+  };
+}
+
+/**
+ * The raw side of issue 8's reads: the store's own SQL on better-sqlite3 prepared statements (same decoding,
+ * same snippets), and, for comparison, the same reads without an index: a LIKE scan of the messages, a
+ * json_extract scan of the sessions.
+ */
+function rawFinder(path) {
+  const db = new Database(path, { readonly: true });
+  const search = db.prepare(
+    `SELECT m.seq, m.id, m.session_id, m.role, m.content, m.created_at, m.metadata, -bm25(messages_fts) AS score
+     FROM messages_fts JOIN messages AS m ON m.seq = messages_fts.rowid
+     WHERE messages_fts MATCH ? AND m.session_id IN (SELECT id FROM sessions)
+     ORDER BY score DESC, m.created_at DESC, m.seq DESC LIMIT ? OFFSET ?`,
+  );
+  const like = db.prepare(
+    `SELECT * FROM messages WHERE content LIKE ? AND session_id IN (SELECT id FROM sessions)
+     ORDER BY created_at DESC, seq DESC LIMIT ?`,
+  );
+  const indexed = db.prepare(
+    `SELECT * FROM sessions WHERE id IN (
+       SELECT session_id FROM session_metadata_terms WHERE label = ? AND value = ?
+     ) AND CASE WHEN json_valid(metadata) THEN json_type(metadata, ?) = 'text' AND json_extract(metadata, ?) = ?
+       ELSE 0 END
+     ORDER BY updated_at DESC, id DESC LIMIT ? OFFSET ?`,
+  );
+  const scan = db.prepare(
+    'SELECT * FROM sessions WHERE json_extract(metadata, ?) = ? ORDER BY updated_at DESC, id DESC LIMIT ?',
+  );
+  return {
+    searchMessages(word, limit) {
+      const terms = parseSearchQuery(word);
+      return search.all(`"${word}"`, limit + 1, 0).map((row) => {
+        const message = messageOf(row);
+        return { message, rank: row.score, snippet: snippetOf(message.content, terms) };
+      });
+    },
+    likeScan: (word, limit) => like.all(`%${word}%`, limit).map(messageOf),
+    filtered: (key, value, limit) =>
+      indexed.all(`k${key}`, `s${value}`, `$."${key}"`, `$."${key}"`, value, limit, 0).map(sessionOf),
+    scanned: (key, value, limit) => scan.all(`$."${key}"`, value, limit).map(sessionOf),
+    close: () => db.close(),
+  };
+}
+
+/** searchMessages, metadata filters and paging on the large file (read only). */
+async function findingBench(path) {
+  const store = new SqliteConversationMemory({ filename: path });
+  await store.init();
+  const raw = rawFinder(path);
+  const rows = [];
+  const count = (sql, ...parameters) => {
+    const db = new Database(path, { readonly: true });
+    const n = db
+      .prepare(sql)
+      .pluck()
+      .get(...parameters);
+    db.close();
+    return n;
+  };
+  const hits = (word) => count('SELECT count(*) FROM messages_fts WHERE messages_fts MATCH ?', `"${word}"`);
+  const rare = hits(RARE_WORD);
+  const common = hits(COMMON_WORD);
+
+  const selective = await measure({
+    'store search': () => store.searchMessages(RARE_WORD),
+    'raw search': () => raw.searchMessages(RARE_WORD, 20),
+  });
+  rows.push(
+    row(
+      `searchMessages('${RARE_WORD}'), ${rare.toLocaleString('en')} hits`,
+      selective['store search'],
+      selective['raw search'],
+    ),
+  );
+  // Every hit of a common word is ranked before the first page is known: slow by nature, a few runs suffice.
+  const few = { rounds: 1, time: 0, warmupTime: 0, iterations: 5, warmupIterations: 1 };
+  const broad = await measure(
+    {
+      'store search': () => store.searchMessages(COMMON_WORD),
+      'raw search': () => raw.searchMessages(COMMON_WORD, 20),
+    },
+    few,
+  );
+  rows.push(
+    row(
+      `searchMessages('${COMMON_WORD}'), ${common.toLocaleString('en')} hits`,
+      broad['store search'],
+      broad['raw search'],
+    ),
+  );
+  const scans = await measure({ 'like scan': () => raw.likeScan(RARE_WORD, 20) }, { ...few, iterations: 3 });
+  rows.push(row(`  no index: LIKE '%${RARE_WORD}%' scan`, scans['like scan'], selective['raw search']));
+
+  for (const [key, value, share] of [
+    ['team', 't42', '0.1%'],
+    ['user_id', 'u5', '1%'],
+    ['plan', 'free', '90%'],
+  ]) {
+    const where = { metadata: { [key]: value } };
+    const results = await measure({
+      'store filter': () => store.getSessions({ where, limit: 50 }),
+      'raw filter': () => raw.filtered(key, value, 50),
+      'raw scan': () => raw.scanned(key, value, 50),
+    });
+    const matches = count(
+      'SELECT count(*) FROM sessions WHERE json_extract(metadata, ?) = ?',
+      `$."${key}"`,
+      value,
+    );
+    rows.push(
+      row(
+        `getSessions({ ${key}: '${value}' }), ${matches.toLocaleString('en')} sessions (${share})`,
+        results['store filter'],
+        results['raw filter'],
+      ),
+      row(`  no index: json_extract scan`, results['raw scan'], results['raw filter']),
+    );
+  }
+  const paging = await pagingBench(store);
+  await store.close();
+  raw.close();
+  return { rows, paging };
+}
+
+/**
+ * Every session, 50 at a time, by cursor (getSessionsPage) and by offset (getSessions), `passes` times; the
+ * median latency of each page position over the passes, summarised at the start and the end of the listing.
+ */
+async function pagingBench(store, passes = 7) {
+  const byCursor = [];
+  const byOffset = [];
+  for (let pass = 0; pass < passes; pass++) {
+    let cursor = null;
+    let page = 0;
+    do {
+      const started = performance.now();
+      const result = await store.getSessionsPage({ limit: 50, cursor });
+      (byCursor[page++] ??= []).push(performance.now() - started);
+      cursor = result.nextCursor;
+    } while (cursor !== null);
+    for (let offset = 0, at = 0; ; offset += 50, at++) {
+      const started = performance.now();
+      const result = await store.getSessions({ limit: 50, offset });
+      (byOffset[at] ??= []).push(performance.now() - started);
+      if (result.length < 50) break;
+    }
+  }
+  const median = (samples) => statistics(samples).p50;
+  const summary = (label, pages) => {
+    const medians = pages.map(median);
+    const first = statistics(medians.slice(0, 5)).p50;
+    const last = statistics(medians.slice(-5)).p50;
+    return (
+      `${label}: ${pages.length} pages of 50; first 5 pages ${us(first)}, last 5 pages ${us(last)} ` +
+      `(median of ${passes} passes) = ${(last / first).toFixed(2)}x`
+    );
+  };
+  const cursor = summary('cursor paging (getSessionsPage)', byCursor);
+  const offset = summary('offset paging (getSessions)   ', byOffset);
+  const flat = median(byCursor.slice(-5).flat()) / median(byCursor.slice(0, 5).flat());
+  return [cursor, `${offset}`, `  cursor stays flat (last / first ≤ 2x): ${flat <= 2 ? 'ok' : 'MISSED'}`];
+}
+
+/**
+ * How long the upgrade to schema version 4 takes on the large file: a copy is taken back to version 3 (the
+ * search and filter objects dropped), then opened by the store, which migrates it.
+ */
+async function upgradeBench(path) {
+  const copy = join(DIR, `upgrade-${process.pid}.db`);
+  copyFileSync(path, copy);
+  try {
+    const db = new Database(copy);
+    for (const trigger of [
+      'sessions_terms_insert',
+      'sessions_terms_delete',
+      'sessions_terms_update',
+      'messages_fts_insert',
+      'messages_fts_delete',
+      'messages_fts_update',
+    ]) {
+      db.exec(`DROP TRIGGER ${trigger}`);
+    }
+    for (const table of ['session_metadata_terms', 'messages_fts', 'messages_fts_trigram'])
+      db.exec(`DROP TABLE ${table}`);
+    for (const index of ['idx_sessions_created', 'idx_sessions_owner_created'])
+      db.exec(`DROP INDEX ${index}`);
+    const latest = Object.keys(sqliteMigrations).at(-1);
+    db.prepare('DELETE FROM kysely_migration WHERE name = ?').run(latest);
+    db.close();
+    const store = new SqliteConversationMemory({ filename: copy });
+    const started = performance.now();
+    await store.init();
+    const seconds = (performance.now() - started) / 1000;
+    const found = (await store.searchMessages(RARE_WORD)).items.length;
+    await store.close();
+    return `upgrade of the ${LARGE.toLocaleString('en')}-message file from version 3 to 4 (${latest}): ${seconds.toFixed(1)} s, then '${RARE_WORD}' finds ${found} (first page)`;
+  } finally {
+    for (const suffix of ['', '-wal', '-shm']) rmSync(`${copy}${suffix}`, { force: true });
+  }
 }
 
 await main();

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { BackendUnavailableError, MemoryError, ValidationError } from '@flux-rag/memory-core';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openPlain, tempDir, tempFile } from '../test/support.js';
+import { openPlain, queryPlan, recordReads, tempDir, tempFile } from '../test/support.js';
 import { SqliteConversationMemory, type SqliteMemoryOptions } from './sqlite-memory.js';
 
 const dir = tempDir();
@@ -243,5 +243,24 @@ describe('SqliteConversationMemory insertion order', () => {
     expect(history.map((m) => m.content)).toEqual(contents);
     expect(new Set(history.map((m) => m.createdAt.getTime()))).toEqual(new Set([frozen.getTime()]));
     expect((await copy.getHistory(id, { limit: 3 })).map((m) => m.content)).toEqual(['u', 't', 's']);
+  });
+});
+
+describe('keyset pages', () => {
+  it('getHistoryPage - a later page seeks to its cursor in the history index', async () => {
+    const raw = handle(tempFile(dir));
+    const ran = recordReads(raw);
+    const memory = store({ database: raw });
+    await memory.createSession({ id: 's' });
+    for (let i = 0; i < 30; i++) await memory.addMessage('s', { role: 'user', content: `m${i}` });
+    const { nextCursor } = await memory.getHistoryPage('s', { limit: 10 });
+    ran.length = 0;
+    const page = await memory.getHistoryPage('s', { limit: 10, before: nextCursor });
+    expect(page.items.map((m) => m.content)).toEqual(Array.from({ length: 10 }, (_, i) => `m${i + 10}`));
+    const statement = ran.find((s) => /from "messages"/i.test(s.sql));
+    if (!statement) throw new Error('no history read');
+    expect(queryPlan(raw, statement)).toEqual([
+      'SEARCH messages USING INDEX idx_messages_history (session_id=? AND created_at<?)',
+    ]);
   });
 });

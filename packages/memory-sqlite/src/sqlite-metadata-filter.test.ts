@@ -199,6 +199,15 @@ describe('metadata filter', () => {
     expect(page).toEqual(['SCAN sessions USING INDEX idx_sessions_created']);
     const owned = await plans(() => store.forOwner('o').getSessionsPage({ limit: 10 }));
     expect(owned).toEqual(['SEARCH sessions USING INDEX idx_sessions_owner_created (owner_id=?)']);
+    // A later page seeks to its cursor in the index instead of walking it from the newest session.
+    const { nextCursor } = await store.getSessionsPage({ limit: 10 });
+    expect(await plans(() => store.getSessionsPage({ limit: 10, cursor: nextCursor }))).toEqual([
+      'SEARCH sessions USING INDEX idx_sessions_created (created_at<?)',
+    ]);
+    const ownedCursor = (await store.forOwner('o').getSessionsPage({ limit: 10 })).nextCursor;
+    expect(
+      await plans(() => store.forOwner('o').getSessionsPage({ limit: 10, cursor: ownedCursor })),
+    ).toEqual(['SEARCH sessions USING INDEX idx_sessions_owner_created (owner_id=? AND created_at<?)']);
   });
 
   it('getSessions(where.metadata) - the term index follows inserts, imports, updates and deletes', async () => {
