@@ -5,7 +5,7 @@ import { usePostgres } from '../test/support.js';
 const pg = usePostgres();
 
 describe('check', () => {
-  it('check - reports reachable, the server version, schema version 3 and exact counts', async () => {
+  it('check - reports reachable, the server version, schema version 4 and exact counts', async () => {
     const store = await pg.store();
     const a = await store.createSession();
     await store.createSession();
@@ -19,7 +19,7 @@ describe('check', () => {
       location: `${pg.url.replace(/:[^:@/]*@/, ':***@')} (schema ${store.schema})`,
       reachable: true,
       serverVersion: version,
-      schemaVersion: 3,
+      schemaVersion: 4,
       sessions: 2,
       messages: 3,
     });

@@ -1,13 +1,29 @@
-import type { BaseMemoryOptions } from '@flux-rag/memory-core';
+import type {
+  BaseMemoryOptions,
+  MemoryCapabilities,
+  Metadata,
+  PageRows,
+  Scope,
+  SearchHit,
+  SearchRequest,
+  SearchTerm,
+  SessionFilter,
+  SessionPosition,
+  SessionSummary,
+} from '@flux-rag/memory-core';
 import { type MemoryError, type StoreHealth, ValidationError } from '@flux-rag/memory-core';
-import { type Database, SqlConversationMemory } from '@flux-rag/memory-core/sql';
-import { Kysely, sql } from 'kysely';
+import { type Database, SqlConversationMemory, toMessage } from '@flux-rag/memory-core/sql';
+import { type Expression, type ExpressionBuilder, Kysely, type SqlBool, sql } from 'kysely';
 import type pg from 'pg';
 import { postgresCodecs } from './postgres-codecs.js';
 import { mapPostgresError } from './postgres-errors.js';
 import { SchemaScopedPostgresDialect } from './postgres-introspector.js';
+import { filterError, metadataContains } from './postgres-metadata-filter.js';
 import { migratePostgres, readSchemaVersion } from './postgres-migrations.js';
 import { openPool, type PostgresConnectionOptions } from './postgres-pool.js';
+import { planSearch, searchError, searchQuery, snippetFor } from './postgres-search.js';
+import { assertSchemaTextSearchConfig, assertTextSearchConfig } from './postgres-search-schema.js';
+import { sessionsPage } from './postgres-sessions-page.js';
 
 /** Options of {@link PostgresConversationMemory}. */
 export interface PostgresMemoryOptions extends BaseMemoryOptions, PostgresConnectionOptions {
@@ -17,7 +33,17 @@ export interface PostgresMemoryOptions extends BaseMemoryOptions, PostgresConnec
    * not starting with a digit or `pg_`, at most 63 characters.
    */
   schema?: string;
+  /**
+   * Text-search configuration of `searchMessages` (`simple`, `english`, `russian`, a schema-qualified custom
+   * one, ...). The search index is built with it when the store creates the schema (or upgrades it to
+   * version 4), and keeps it: a store opened on an existing schema uses the schema's configuration, and one
+   * that asks for another gets a `ValidationError` on first use. Default: `simple` for a new schema (no
+   * stemming, no stop words), the schema's own otherwise.
+   */
+  textSearchConfig?: string;
 }
+
+const CAPABILITIES: MemoryCapabilities = Object.freeze({ metadataFilter: true, fullTextSearch: true });
 
 /** Schema names the store accepts: safe to quote, and not reserved by PostgreSQL (`pg_`). */
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
@@ -36,6 +62,7 @@ export class PostgresConversationMemory extends SqlConversationMemory {
   // biome-ignore lint/suspicious/noExplicitAny: schema setup and check() query tables outside Database
   readonly #root: Kysely<any>;
   readonly #location: string;
+  readonly #textSearchConfig: string | undefined;
 
   /** Validates the options (`ValidationError` naming the field) and prepares the pool; connects on first use. */
   constructor(options: PostgresMemoryOptions) {
@@ -50,6 +77,8 @@ export class PostgresConversationMemory extends SqlConversationMemory {
         'expected 1 to 63 letters, digits or _, not starting with a digit or pg_',
       );
     }
+    assertTextSearchConfig(options.textSearchConfig);
+    this.#textSearchConfig = options.textSearchConfig;
     const opened = openPool(options);
     this.schema = schema;
     this.#pool = opened.pool;
@@ -68,8 +97,72 @@ export class PostgresConversationMemory extends SqlConversationMemory {
     return this.#pool;
   }
 
+  /** Both optional capabilities: `where.metadata` filters (JSONB `@>`) and `searchMessages` (`tsvector`). */
+  override get capabilities(): MemoryCapabilities {
+    return CAPABILITIES;
+  }
+
   protected override async _init(): Promise<void> {
-    await migratePostgres(this.#root, { schema: this.schema, location: this.#location });
+    const textSearchConfig = this.#textSearchConfig;
+    await migratePostgres(this.#root, { schema: this.schema, location: this.#location, textSearchConfig });
+    if (textSearchConfig !== undefined) {
+      await assertSchemaTextSearchConfig(this.#root, this.schema, textSearchConfig);
+    }
+  }
+
+  protected override metadataFilter(
+    eb: ExpressionBuilder<Database, 'sessions'>,
+    filter: Metadata,
+  ): Expression<SqlBool> {
+    return metadataContains(eb, filter);
+  }
+
+  protected override async _getSessions(
+    limit: number,
+    offset: number,
+    scope: Scope,
+    where: SessionFilter | undefined,
+  ): Promise<SessionSummary[]> {
+    try {
+      return await super._getSessions(limit, offset, scope, where);
+    } catch (error) {
+      throw where === undefined ? error : filterError(error);
+    }
+  }
+
+  protected override async _getSessionsPage(
+    limit: number,
+    cursor: SessionPosition | null,
+    scope: Scope,
+    where: SessionFilter | undefined,
+  ): Promise<PageRows<SessionSummary, SessionPosition>> {
+    try {
+      return await sessionsPage(this.sessionsIn(this.db, scope, where), limit, cursor, this.codecs);
+    } catch (error) {
+      throw where === undefined ? error : filterError(error);
+    }
+  }
+
+  protected override async _searchMessages(
+    terms: readonly SearchTerm[],
+    request: SearchRequest,
+    scope: Scope,
+  ): Promise<SearchHit[]> {
+    const query = searchQuery(planSearch(terms), {
+      ...request,
+      schema: this.schema,
+      ownedSessionIds: scope.ownerId === null ? undefined : this.sessionsIn(this.db, scope).select('id'),
+    });
+    let rows: Awaited<ReturnType<typeof query.execute>>['rows'];
+    try {
+      ({ rows } = await query.execute(this.db));
+    } catch (error) {
+      throw searchError(error);
+    }
+    return rows.map((row) => {
+      const message = toMessage(row, this.codecs);
+      return { message, rank: Number(row.score), snippet: snippetFor(row.headline, message.content, terms) };
+    });
   }
 
   protected override mapError(error: unknown): MemoryError {

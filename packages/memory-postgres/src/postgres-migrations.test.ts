@@ -72,11 +72,21 @@ describe('schema', () => {
     expect(definitions).toContain(
       'CREATE INDEX idx_sessions_owner_activity (owner_id, updated_at DESC, id DESC)',
     );
+    expect(definitions).toContain('CREATE INDEX idx_sessions_created (created_at DESC, id DESC)');
+    expect(definitions).toContain(
+      'CREATE INDEX idx_sessions_owner_created (owner_id, created_at DESC, id DESC)',
+    );
+    expect(definitions).toContain(
+      `CREATE INDEX idx_sessions_metadata ON ${store.schema}.sessions USING gin (metadata jsonb_path_ops)`,
+    );
+    expect(definitions).toContain(
+      `CREATE INDEX idx_messages_search ON ${store.schema}.messages USING gin (${store.schema}.message_search_vector(content))`,
+    );
   });
 
-  it('init - records schema version 3 under the same migration names as SQLite', async () => {
+  it('init - records schema version 4 under the same migration names as SQLite', async () => {
     const store = await pg.store();
-    expect((await store.check()).schemaVersion).toBe(3);
+    expect((await store.check()).schemaVersion).toBe(4);
     const rows = await query<{ name: string }>(
       `SELECT name FROM "${store.schema}".kysely_migration ORDER BY name`,
     );
@@ -84,6 +94,7 @@ describe('schema', () => {
       '0001_original_schema',
       '0002_insertion_order_and_counts',
       '0003_owner_scope',
+      '0004_search_and_filters',
     ]);
   });
 

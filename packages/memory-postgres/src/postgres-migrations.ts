@@ -6,13 +6,18 @@ import {
 } from '@flux-rag/memory-core/sql';
 import { type Kysely, sql } from 'kysely';
 import type { SchemaScopedPostgresDialect } from './postgres-introspector.js';
+import { DEFAULT_TEXT_SEARCH_CONFIG, searchAndFiltersMigration } from './postgres-search-schema.js';
 
 /**
  * Schema versions, named and numbered as in `@flux-rag/memory-sqlite` so "schema version 2" means the same
  * tables everywhere. Every statement names `schema` explicitly: two stores with different schemas in one
- * database never touch each other's tables, whatever the connection's `search_path`.
+ * database never touch each other's tables, whatever the connection's `search_path`. `textSearchConfig` is the
+ * configuration version 4 builds the search index with (default `simple`).
  */
-export function postgresMigrations(schema: string): MigrationSet {
+export function postgresMigrations(
+  schema: string,
+  options: { textSearchConfig?: string | undefined } = {},
+): MigrationSet {
   const t = (table: string) => sql.id(schema, table);
   return {
     // The tables exactly as the original Python (asyncpg) backend created them, `IF NOT EXISTS` included: a
@@ -121,6 +126,10 @@ export function postgresMigrations(schema: string): MigrationSet {
         `.execute(db);
       },
     },
+    '0004_search_and_filters': searchAndFiltersMigration(
+      schema,
+      options.textSearchConfig ?? DEFAULT_TEXT_SEARCH_CONFIG,
+    ),
   };
 }
 
@@ -133,6 +142,8 @@ export interface MigratePostgresOptions {
   schema: string;
   /** Names the database in errors, password masked. */
   location: string;
+  /** Text-search configuration of the search index, when this call creates it; default `simple`. */
+  textSearchConfig?: string | undefined;
 }
 
 /**
@@ -145,8 +156,8 @@ export interface MigratePostgresOptions {
  */
 // biome-ignore lint/suspicious/noExplicitAny: the tables do not exist yet
 export async function migratePostgres(db: Kysely<any>, options: MigratePostgresOptions): Promise<number> {
-  const { schema, location } = options;
-  const migrations = postgresMigrations(schema);
+  const { schema, location, textSearchConfig } = options;
+  const migrations = postgresMigrations(schema, { textSearchConfig });
   const latest = latestSchemaVersion(migrations);
   return db.connection().execute(async (conn) => {
     // The common case, a schema already at the latest version, costs two reads instead of the lock and the

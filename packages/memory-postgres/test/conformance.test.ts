@@ -47,12 +47,6 @@ runConformanceSuite(
       ...(clock ? { clock } : {}),
     }),
   {
-    // Metadata filters (JSONB @> with GIN) and full-text search (tsvector) are issue 8's: until it lands, the
-    // suite reports their cases as skipped with this reason.
-    skip: {
-      metadataFilter: 'not implemented on PostgreSQL yet (issue 8)',
-      fullTextSearch: 'not implemented on PostgreSQL yet (issue 8)',
-    },
     openShared: async () => {
       const schema = await emptySchema();
       return {
