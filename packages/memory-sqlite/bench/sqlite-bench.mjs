@@ -391,8 +391,8 @@ function sessionOf(row) {
 
 /**
  * The raw side of issue 8's reads: the store's own SQL on better-sqlite3 prepared statements (same decoding,
- * same snippets), and, for comparison, the same reads without an index: a LIKE scan of the messages, a
- * json_extract scan of the sessions.
+ * same snippets, the same choice between the term index and a scan in listing order), and, for comparison, each
+ * way alone: a LIKE scan of the messages; the sessions through the term index only, or by a json_extract scan.
  */
 function rawFinder(path) {
   const db = new Database(path, { readonly: true });
@@ -416,6 +416,17 @@ function rawFinder(path) {
   const scan = db.prepare(
     'SELECT * FROM sessions WHERE json_extract(metadata, ?) = ? ORDER BY updated_at DESC, id DESC LIMIT ?',
   );
+  const exact = db.prepare(
+    `SELECT * FROM sessions WHERE CASE WHEN json_valid(metadata)
+       THEN json_type(metadata, ?) = 'text' AND json_extract(metadata, ?) = ? ELSE 0 END
+     ORDER BY updated_at DESC, id DESC LIMIT ? OFFSET ?`,
+  );
+  const candidates = db.prepare(
+    `SELECT (SELECT count(*) FROM (SELECT 1 FROM session_metadata_terms WHERE label = ? AND value = ? LIMIT ?)) AS n,
+       (SELECT max(rowid) FROM sessions) AS sessions`,
+  );
+  const viaIndex = (key, value, limit) =>
+    indexed.all(`k${key}`, `s${value}`, `$."${key}"`, `$."${key}"`, value, limit, 0).map(sessionOf);
   return {
     searchMessages(word, limit) {
       const terms = parseSearchQuery(word);
@@ -425,8 +436,14 @@ function rawFinder(path) {
       });
     },
     likeScan: (word, limit) => like.all(`%${word}%`, limit).map(messageOf),
-    filtered: (key, value, limit) =>
-      indexed.all(`k${key}`, `s${value}`, `$."${key}"`, `$."${key}"`, value, limit, 0).map(sessionOf),
+    /** As the store: the term index, unless the filter matches so many sessions that a scan fills the page sooner. */
+    filtered(key, value, limit) {
+      const { sessions } = candidates.get('', '', 0);
+      const { n } = candidates.get(`k${key}`, `s${value}`, Math.ceil(Math.sqrt(limit * sessions)) + 1);
+      if (n * n <= limit * sessions) return viaIndex(key, value, limit);
+      return exact.all(`$."${key}"`, `$."${key}"`, value, limit, 0).map(sessionOf);
+    },
+    viaIndex,
     scanned: (key, value, limit) => scan.all(`$."${key}"`, value, limit).map(sessionOf),
     close: () => db.close(),
   };
@@ -490,6 +507,7 @@ async function findingBench(path) {
     const results = await measure({
       'store filter': () => store.getSessions({ where, limit: 50 }),
       'raw filter': () => raw.filtered(key, value, 50),
+      'raw index': () => raw.viaIndex(key, value, 50),
       'raw scan': () => raw.scanned(key, value, 50),
     });
     const matches = count(
@@ -503,6 +521,7 @@ async function findingBench(path) {
         results['store filter'],
         results['raw filter'],
       ),
+      row(`  term index only`, results['raw index'], results['raw filter']),
       row(`  no index: json_extract scan`, results['raw scan'], results['raw filter']),
     );
   }

@@ -25,7 +25,7 @@ import { sqliteCodecs } from './sqlite-codecs.js';
 import { SqliteMemoryDialect } from './sqlite-dialect.js';
 import { retryWhileBusy } from './sqlite-driver.js';
 import { mapSqliteError } from './sqlite-errors.js';
-import { filterError, metadataContains } from './sqlite-metadata-filter.js';
+import { candidateCounts, filterError, metadataContains, scanIsCheaper } from './sqlite-metadata-filter.js';
 import { migrateSqlite, readSchemaVersion } from './sqlite-migrations.js';
 import { planSearch, searchError, searchQuery } from './sqlite-search.js';
 
@@ -76,6 +76,8 @@ export class SqliteConversationMemory extends SqlConversationMemory {
   readonly #busyTimeoutMs: number;
   readonly #location: string;
   #raw: BetterSqlite3.Database | undefined;
+  /** Filters to serve without the term index (see `#planFilter`). */
+  readonly #scanned = new WeakSet<Metadata>();
 
   constructor(options: SqliteMemoryOptions = {}) {
     super({ clock: options.clock, codecs: sqliteCodecs });
@@ -126,7 +128,7 @@ export class SqliteConversationMemory extends SqlConversationMemory {
     _eb: ExpressionBuilder<Database, 'sessions'>,
     filter: Metadata,
   ): Expression<SqlBool> {
-    return metadataContains(filter);
+    return metadataContains(filter, { candidates: !this.#scanned.has(filter) });
   }
 
   protected override async _getSessions(
@@ -136,7 +138,8 @@ export class SqliteConversationMemory extends SqlConversationMemory {
     where: SessionFilter | undefined,
   ): Promise<SessionSummary[]> {
     try {
-      return await super._getSessions(limit, offset, scope, where);
+      const filter = await this.#planFilter(where, offset + limit);
+      return await super._getSessions(limit, offset, scope, filter);
     } catch (error) {
       throw where === undefined ? error : filterError(error);
     }
@@ -149,10 +152,29 @@ export class SqliteConversationMemory extends SqlConversationMemory {
     where: SessionFilter | undefined,
   ): Promise<PageRows<SessionSummary, SessionPosition>> {
     try {
-      return await super._getSessionsPage(limit, cursor, scope, where);
+      const filter = await this.#planFilter(where, limit + 1);
+      return await super._getSessionsPage(limit, cursor, scope, filter);
     } catch (error) {
       throw where === undefined ? error : filterError(error);
     }
+  }
+
+  /**
+   * Chooses how `where.metadata` is served for a listing that needs `window` matching rows: through the term
+   * index (a selective filter), or, when most sessions match, by checking sessions in listing order until the
+   * page is full (see `scanIsCheaper`). The choice travels with a copy of the filter, marked in `#scanned`,
+   * which `metadataFilter` reads; both ways return the same rows.
+   */
+  async #planFilter(where: SessionFilter | undefined, window: number): Promise<SessionFilter | undefined> {
+    if (where?.metadata === undefined) return where;
+    const counts = candidateCounts(where.metadata, window);
+    if (counts === null) return where;
+    const { rows } = await counts.execute(this.db);
+    const { candidates = 0, sessions = 0 } = rows[0] ?? {};
+    if (!scanIsCheaper(Number(candidates), Number(sessions), window)) return where;
+    const marked = { ...where.metadata };
+    this.#scanned.add(marked);
+    return { ...where, metadata: marked };
   }
 
   protected override async _searchMessages(

@@ -9,6 +9,7 @@ import {
   lookupTerms,
   MAX_FILTER_ARRAY_DEPTH,
   MAX_FILTER_NODES,
+  scanIsCheaper,
   termValue,
 } from './sqlite-metadata-filter.js';
 
@@ -39,24 +40,37 @@ const LONG = 'L'.repeat(100);
 const STRINGS = ['urgent', '1', '', 'Ünï', '東京', `${LONG}x`, `${LONG}y`, 'a "quote"', '%_'];
 const NUMBERS = [0, 1, -1, 1.5, 0.1, 2 ** 53 + 2, 1e21, 1383980457930926800, -7];
 
-/** Random JSON, small enough that filters derived from it often match other sessions too. */
-function randomJson(random: () => number, depth: number): JsonValue {
-  const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)]!;
+type Scalar = string | number | boolean | null;
+const SCALARS: readonly Scalar[] = [...STRINGS, ...NUMBERS, true, false, null];
+
+/** Random JSON of the given keys and scalars, small enough that derived filters often match other sessions. */
+function randomJson(
+  random: () => number,
+  depth: number,
+  keys: readonly string[],
+  values: readonly Scalar[],
+): JsonValue {
   const roll = random();
   if (depth > 0 && roll < 0.2) {
-    return Array.from({ length: Math.floor(random() * 4) }, () => randomJson(random, depth - 1));
+    return Array.from({ length: Math.floor(random() * 4) }, () =>
+      randomJson(random, depth - 1, keys, values),
+    );
   }
-  if (depth > 0 && roll < 0.4) return randomObject(random, depth - 1);
-  if (roll < 0.65) return pick(STRINGS);
-  if (roll < 0.85) return pick(NUMBERS);
-  return pick([true, false, null]);
+  if (depth > 0 && roll < 0.4) return randomObject(random, depth - 1, keys, values);
+  return values[Math.floor(random() * values.length)]!;
 }
 
-function randomObject(random: () => number, depth: number): Metadata {
+function randomObject(
+  random: () => number,
+  depth: number,
+  keys: readonly string[] = KEYS,
+  values: readonly Scalar[] = SCALARS,
+): Metadata {
   const object: Metadata = {};
   const count = Math.floor(random() * 4);
-  for (let i = 0; i < count; i++)
-    object[KEYS[Math.floor(random() * KEYS.length)]!] = randomJson(random, depth);
+  for (let i = 0; i < count; i++) {
+    object[keys[Math.floor(random() * keys.length)]!] = randomJson(random, depth, keys, values);
+  }
   return object;
 }
 
@@ -96,28 +110,46 @@ function mutate(random: () => number, value: JsonValue): JsonValue {
 }
 
 describe('metadata filter', () => {
-  it('getSessions(where.metadata) - returns exactly what core jsonContains accepts, on 150 random sessions and 400 filters', async () => {
-    const { store } = await open();
-    const random = prng(8);
-    const corpus: Record<string, Metadata> = {};
-    for (let i = 0; i < 150; i++) {
-      const metadata = randomObject(random, 3);
-      corpus[`s${i}`] = JSON.parse(JSON.stringify(metadata)) as Metadata;
-      await store.createSession({ id: `s${i}`, metadata });
-    }
-    const ids = Object.keys(corpus);
-    let nonTrivial = 0;
-    for (let i = 0; i < 400; i++) {
-      const source = Object.values(corpus)[Math.floor(random() * ids.length)]!;
-      let filter = subFilter(random, source) as Metadata;
-      if (i % 2 === 1) filter = mutate(random, filter) as Metadata;
-      const expected = ids.filter((id) => jsonContains(corpus[id]!, filter)).sort();
-      if (expected.length > 0 && expected.length < ids.length) nonTrivial++;
-      expect(await matching(store, filter), JSON.stringify(filter)).toEqual(expected);
-    }
-    // The comparison means something only if many filters split the corpus.
-    expect(nonTrivial).toBeGreaterThan(100);
-  });
+  // Two corpora: varied values, where filters are mostly selective (the term index serves them), and few keys
+  // and values, where many filters match most sessions (pages of two are then served by a scan in order).
+  for (const [label, keys, values, seed] of [
+    ['varied', KEYS, SCALARS, 8],
+    ['uniform', KEYS.slice(0, 3), ['x', 1, true], 9],
+  ] as const) {
+    it(`getSessions(where.metadata) - returns exactly what core jsonContains accepts, 150 ${label} sessions, 300 filters`, async () => {
+      const { store, raw } = await open();
+      const random = prng(seed);
+      const corpus: Record<string, Metadata> = {};
+      for (let i = 0; i < 150; i++) {
+        const metadata = randomObject(random, 3, keys, values);
+        corpus[`s${i}`] = JSON.parse(JSON.stringify(metadata)) as Metadata;
+        await store.createSession({ id: `s${i}`, metadata });
+      }
+      const ids = Object.keys(corpus);
+      const listing = (await store.getSessions({ limit: 1000 })).map((s) => s.id);
+      const termCount = raw
+        .prepare('SELECT count(*) FROM session_metadata_terms WHERE label = ? AND value = ?')
+        .pluck();
+      let nonTrivial = 0;
+      let scanned = 0;
+      for (let i = 0; i < 300; i++) {
+        const source = Object.values(corpus)[Math.floor(random() * ids.length)]!;
+        let filter = subFilter(random, source) as Metadata;
+        if (i % 2 === 1) filter = mutate(random, filter) as Metadata;
+        const expected = ids.filter((id) => jsonContains(corpus[id]!, filter)).sort();
+        if (expected.length > 0 && expected.length < ids.length) nonTrivial++;
+        expect(await matching(store, filter), JSON.stringify(filter)).toEqual(expected);
+        const firstTwo = listing.filter((id) => expected.includes(id)).slice(0, 2);
+        const page = (await store.getSessions({ where: { metadata: filter }, limit: 2 })).map((s) => s.id);
+        expect(page, JSON.stringify(filter)).toEqual(firstTwo);
+        const counts = lookupTerms(filter).map((term) => termCount.get(term.label, term.value) as number);
+        if (counts.length > 0 && scanIsCheaper(Math.min(...counts), 150, 2)) scanned++;
+      }
+      // The comparison means something only if many filters split the corpus, and both ways are exercised.
+      expect(nonTrivial).toBeGreaterThan(label === 'varied' ? 80 : 30);
+      if (label === 'uniform') expect(scanned).toBeGreaterThan(10);
+    });
+  }
 
   it('getSessions(where.metadata) - reads legacy metadata: ASCII-escaped JSON, 1.0, big integers; anything not a JSON object matches {} only', async () => {
     const { store, raw } = await open();
@@ -156,7 +188,7 @@ describe('metadata filter', () => {
     expect(await matching(store, { a: { b: 0 } })).toEqual(['nested']);
   });
 
-  it('getSessions(where.metadata) - served by the term index: no scan of sessions for a selective filter', async () => {
+  it('getSessions(where.metadata) - served by the term index: no scan of sessions for a selective filter; a broad one scans in order', async () => {
     const raw = new Database(':memory:');
     const ran = recordReads(raw);
     const store = new SqliteConversationMemory({ database: raw });
@@ -194,6 +226,24 @@ describe('metadata filter', () => {
       expect(plan.filter((line) => /^SCAN sessions/.test(line))).toEqual([]);
     }
     expect(await store.getSessions({ where, limit: 1000 })).toHaveLength(21);
+    // A filter every session matches is a scan in listing order that stops after the page.
+    const broad = { metadata: { tags: ['x'] } };
+    for (const [plan, index] of [
+      [await plans(() => store.getSessions({ where: broad, limit: 10 })), 'idx_sessions_activity'],
+      [await plans(() => store.getSessionsPage({ where: broad, limit: 10 })), 'idx_sessions_created'],
+    ] as const) {
+      expect(plan[0]).toBe(`SCAN sessions USING INDEX ${index}`);
+      expect(plan.join('\n')).not.toMatch(/TEMP B-TREE|session_metadata_terms/);
+    }
+    expect((await store.getSessions({ where: broad, limit: 10 })).map((s) => s.id)).toEqual(
+      (await store.getSessions({ limit: 10 })).map((s) => s.id),
+    );
+    // Deep in the listing, reading the candidates is cheaper again than scanning to the offset.
+    expect(
+      (
+        await plans(() => store.getSessions({ where: { metadata: { userId: 'u5' } }, limit: 10, offset: 5 }))
+      ).filter((line) => /^SCAN sessions/.test(line)),
+    ).toEqual([]);
     // Without a filter, keyset pages read their own index in order: nothing sorted, nothing skipped.
     const page = await plans(() => store.getSessionsPage({ limit: 10 }));
     expect(page).toEqual(['SCAN sessions USING INDEX idx_sessions_created']);

@@ -125,10 +125,14 @@ interface Node {
  * elements of an array): objects by JSON path (`json_type`, `json_extract`), each element a filter array gives by
  * an `EXISTS` over `json_each` of the array, so that one element must hold all of it. Keys and values are bound
  * parameters, keys quoted and escaped in their paths (see {@link keyPath}). Metadata that is not a JSON object
- * (legacy rows) contains only `{}`. Throws `ValidationError` on `where.metadata` for a filter over
+ * (legacy rows) contains only `{}`. With `candidates: false` the term index is left out and the condition is the
+ * exact check alone, for a filter most sessions match (see {@link scanIsCheaper}). Throws `ValidationError` on `where.metadata` for a filter over
  * {@link MAX_FILTER_NODES} keys and elements, or with arrays nested over {@link MAX_FILTER_ARRAY_DEPTH} deep.
  */
-export function metadataContains(filter: Metadata): RawBuilder<SqlBool> {
+export function metadataContains(
+  filter: Metadata,
+  { candidates: useCandidates = true }: { candidates?: boolean } = {},
+): RawBuilder<SqlBool> {
   checkSize(filter);
   const terms = lookupTerms(filter);
   if (terms.length === 0) return sql<SqlBool>`1`;
@@ -180,8 +184,8 @@ export function metadataContains(filter: Metadata): RawBuilder<SqlBool> {
   const metadata = sql.ref('sessions.metadata');
   const root: Node = { json: metadata, path: '$', element: null };
   // Inside CASE, so that no JSON function ever sees malformed text, whatever order the planner evaluates in.
-  return sql<SqlBool>`(${sql.ref('sessions.id')} IN (${candidates}) AND CASE WHEN json_valid(${metadata})
-    THEN ${all(contains(root, filter, true))} ELSE 0 END)`;
+  const exact = sql<SqlBool>`CASE WHEN json_valid(${metadata}) THEN ${all(contains(root, filter, true))} ELSE 0 END`;
+  return useCandidates ? sql<SqlBool>`(${sql.ref('sessions.id')} IN (${candidates}) AND ${exact})` : exact;
 }
 
 /**
@@ -196,6 +200,40 @@ export function filterError(error: unknown): unknown {
     return Object.assign(new ValidationError('where.metadata', problem), { cause: error });
   }
   return error;
+}
+
+/**
+ * Whether reading the listing in its order and checking each session until `window` of them match (about
+ * `window * sessions / candidates` rows) is cheaper than reading every candidate of the term index and sorting
+ * them (`candidates` rows): when `candidates² > window * sessions`. A filter most sessions match, such as
+ * `{ archived: false }`, is then a scan that stops after one page instead of reading nearly every session.
+ */
+export function scanIsCheaper(candidates: number, sessions: number, window: number): boolean {
+  return candidates * candidates > window * sessions;
+}
+
+/**
+ * The figures {@link scanIsCheaper} needs, in one statement: the number of sessions (estimated by the largest
+ * rowid, never below the count) and the fewest sessions any lookup term of `filter` has, counted in the term
+ * index only as far as the decision needs (`sqrt(window * sessions)` + 1, so a selective filter costs a few
+ * index steps). `null` when the filter has no term (`{}`).
+ */
+export function candidateCounts(
+  filter: Metadata,
+  window: number,
+): RawBuilder<{ candidates: number; sessions: number }> | null {
+  const terms = lookupTerms(filter);
+  if (terms.length === 0) return null;
+  const sessions = sql`(SELECT coalesce(max(rowid), 0) FROM sessions)`;
+  const counts = sql.join(
+    terms.map(
+      (term) => sql`SELECT (SELECT count(*) FROM (SELECT 1 FROM session_metadata_terms
+        WHERE label = ${term.label} AND value = ${term.value}
+        LIMIT CAST(sqrt(${window} * ${sessions}) AS INTEGER) + 1)) AS n`,
+    ),
+    sql` UNION ALL `,
+  );
+  return sql`SELECT min(n) AS candidates, ${sessions} AS sessions FROM (${counts})`;
 }
 
 function checkSize(filter: Metadata): void {
