@@ -92,7 +92,11 @@ export async function createMemory(config: MemoryConfig = {}): Promise<Conversat
 // biome-ignore lint/suspicious/noExplicitAny: the backend packages depend on this one, not the reverse
 type BackendModule = Partial<Record<string, new (options: any) => ConversationMemory>>;
 
-async function importBackend(packageName: string, className: string) {
+/**
+ * Imports a backend package and returns its store class; `BackendNotInstalledError` naming the package when it
+ * cannot be resolved (or lacks the class). Exported for tests; `createMemory` is the public way in.
+ */
+export async function importBackend(packageName: string, className: string) {
   let module: BackendModule;
   try {
     module = (await import(packageName)) as BackendModule;
