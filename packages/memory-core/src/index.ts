@@ -7,7 +7,6 @@ export {
   type SearchRequest,
   type SessionRecord,
 } from './base-memory.js';
-export type { HistoryPosition, SessionPosition } from './cursor.js';
 export { type Clock, monotonic } from './clock.js';
 export { CONTRACT_VERSION, type ConversationMemory } from './conversation-memory.js';
 export {
@@ -18,6 +17,7 @@ export {
   type ResolvedMemoryConfig,
   resolveMemoryConfig,
 } from './create-memory.js';
+export type { HistoryPosition, SessionPosition } from './cursor.js';
 export {
   BackendNotInstalledError,
   BackendUnavailableError,
