@@ -52,7 +52,8 @@ const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
  * Conversation memory in PostgreSQL, through pg and Kysely. The schema (tables `sessions` and `messages`) is
  * created or upgraded on first use, safely when several processes start at once. A server that cannot be
  * reached makes calls reject with `BackendUnavailableError` (bounded by the pool's connect and query
- * timeouts); the same instance works again once the server is back.
+ * timeouts); the same instance works again once the server is back. Metadata filters are JSONB containment on a
+ * GIN index, search a `tsvector` GIN index (schema version 4), both kept in the writing transaction.
  */
 export class PostgresConversationMemory extends SqlConversationMemory {
   protected readonly db: Kysely<Database>;

@@ -54,14 +54,13 @@ export async function resolveTextSearchConfig(db: AnyDb, name: string): Promise<
  * `ValidationError` on `textSearchConfig` otherwise, or when the database has no such configuration.
  */
 export async function assertSchemaTextSearchConfig(db: AnyDb, schema: string, name: string): Promise<void> {
+  const config = sql`${sql.id(schema, 'search_config')}()`;
   let row: { same: boolean; used: string } | undefined;
   try {
-    ({
-      rows: [row],
-    } = await sql<{ same: boolean; used: string }>`
-      SELECT ${sql.id(schema, 'search_config')}() = ${name}::regconfig AS same,
-             ${sql.id(schema, 'search_config')}()::text AS used
-    `.execute(db));
+    const result = await sql<{ same: boolean; used: string }>`
+      SELECT ${config} = ${name}::regconfig AS same, ${config}::text AS used
+    `.execute(db);
+    row = result.rows[0];
   } catch (error) {
     throw unknownConfig(error, name);
   }
@@ -69,7 +68,8 @@ export async function assertSchemaTextSearchConfig(db: AnyDb, schema: string, na
     throw new ValidationError(
       'textSearchConfig',
       `schema "${schema}" is indexed with the text search configuration ${row.used}, not ${name}: open it ` +
-        'with that one (or without textSearchConfig), or rebuild the index as the README describes',
+        'with that one (or without textSearchConfig), or copy the data to a new schema opened with ' +
+        `${name} (exportRecords / importRecords)`,
     );
   }
 }
