@@ -8,6 +8,6 @@ const report = await migrateSqliteToPostgres({
 });
 if (!report.ok) throw new Error(report.summary);
 const phases = report.phases.map((p) => `${p.name} ${(p.durationMs / 1000).toFixed(1)}s`).join(', ');
-console.log(
-  JSON.stringify({ rssMb: process.resourceUsage().maxRSS >> 10, note: `(${phases}; ${report.summary})` }),
-);
+const usage = process.resourceUsage();
+const cpu = `${((usage.userCPUTime + usage.systemCPUTime) / 1e6).toFixed(1)} s`;
+console.log(JSON.stringify({ rssMb: usage.maxRSS >> 10, cpu, note: `(${phases}; ${report.summary})` }));

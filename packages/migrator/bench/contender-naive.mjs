@@ -39,6 +39,6 @@ await copy(
 );
 const counts = await client.query(`SELECT (SELECT count(*) FROM ${t('messages')}) AS m`);
 await client.end();
-console.log(
-  JSON.stringify({ rssMb: process.resourceUsage().maxRSS >> 10, note: `(${counts.rows[0].m} messages)` }),
-);
+const usage = process.resourceUsage();
+const cpu = `${((usage.userCPUTime + usage.systemCPUTime) / 1e6).toFixed(1)} s`;
+console.log(JSON.stringify({ rssMb: usage.maxRSS >> 10, cpu, note: `(${counts.rows[0].m} messages)` }));

@@ -12,9 +12,13 @@ admin('CREATE DATABASE bench_pgloader');
 const target = new URL(server);
 target.pathname = '/bench_pgloader';
 const start = performance.now();
-const run = spawnSync('pgloader', ['--quiet', `sqlite://${process.env.BENCH_FILE}`, target.toString()], {
-  encoding: 'utf8',
-});
+const run = spawnSync(
+  'pgloader',
+  ['--quiet', '--dynamic-space-size', '4096', `sqlite://${process.env.BENCH_FILE}`, target.toString()],
+  {
+    encoding: 'utf8',
+  },
+);
 const seconds = (performance.now() - start) / 1000;
 if (run.status !== 0) throw new Error(run.stderr || run.stdout);
 const check = spawnSync('psql', ['-X', '-At', '-c', 'SELECT count(*) FROM messages', target.toString()], {

@@ -44,40 +44,53 @@ function measure(name, script, env) {
   if (run.status !== 0) throw new Error(`${name} failed: ${run.stderr}`);
   const last = JSON.parse(run.stdout.trim().split('\n').pop());
   console.log(`  ${name}: ${(last.seconds ?? seconds).toFixed(1)} s ${last.note ?? ''}`);
-  return { name, seconds: last.seconds ?? seconds, rssMb: last.rssMb, note: last.note };
+  return { name, seconds: last.seconds ?? seconds, rssMb: last.rssMb, cpu: last.cpu, note: last.note };
 }
 
-const results = [];
-await sql('DROP SCHEMA IF EXISTS bench_migrator CASCADE');
-results.push(measure('migrator, empty target', 'contender-migrator.mjs', { BENCH_SCHEMA: 'bench_migrator' }));
-results.push(
-  measure('migrator, re-run on the full target', 'contender-migrator.mjs', {
-    BENCH_SCHEMA: 'bench_migrator',
-  }),
-);
+// The machine is shared: the migrator and the floor run alternately, BENCH_ROUNDS times (default 2), and each
+// keeps its best time, so that both meet the same conditions. The naive port (minutes) runs once, last.
+const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
+const runs = new Map();
+const keep = (result) => {
+  const prior = runs.get(result.name);
+  const all = [...(prior?.all ?? []), result.seconds];
+  const best = !prior || result.seconds < prior.seconds ? result : prior;
+  runs.set(result.name, { ...best, all });
+};
+for (let round = 1; round <= rounds; round++) {
+  console.log(`round ${round}`);
+  await sql('DROP SCHEMA IF EXISTS bench_migrator CASCADE');
+  keep(measure('migrator, empty target', 'contender-migrator.mjs', { BENCH_SCHEMA: 'bench_migrator' }));
+  await sql('DROP SCHEMA IF EXISTS bench_floor CASCADE');
+  keep(
+    measure('floor: psql \\copy CSV into bare tables, then keys and indexes', 'contender-floor.mjs', {
+      BENCH_SCHEMA: 'bench_floor',
+    }),
+  );
+  keep(
+    measure('migrator, re-run on the full target', 'contender-migrator.mjs', {
+      BENCH_SCHEMA: 'bench_migrator',
+    }),
+  );
+}
+await sql('DROP SCHEMA IF EXISTS bench_floor CASCADE');
 await sql('DROP SCHEMA IF EXISTS bench_naive CASCADE');
-results.push(
+keep(
   measure('naive port (100 rows/batch, 1 INSERT per row)', 'contender-naive.mjs', {
     BENCH_SCHEMA: 'bench_naive',
   }),
 );
-await sql('DROP SCHEMA IF EXISTS bench_floor CASCADE');
-results.push(
-  measure('floor: psql \\copy CSV into bare tables, then keys and indexes', 'contender-floor.mjs', {
-    BENCH_SCHEMA: 'bench_floor',
-  }),
-);
+await sql('DROP SCHEMA IF EXISTS bench_naive CASCADE');
 let pgloader = 'not installed (apt-get install -y pgloader)';
 try {
   execFileSync('pgloader', ['--version'], { stdio: 'ignore' });
-  await sql('DROP SCHEMA IF EXISTS bench_pgloader CASCADE');
-  results.push(
-    measure('pgloader (default casts, indexes after)', 'contender-pgloader.mjs', {
-      BENCH_SCHEMA: 'bench_pgloader',
-    }),
-  );
+  keep(measure('pgloader (its defaults: tables, data, then indexes)', 'contender-pgloader.mjs', {}));
   pgloader = 'measured';
-} catch {}
+} catch (error) {
+  if (!String(error).includes('ENOENT')) pgloader = `failed: ${String(error).slice(0, 200)}`;
+}
+await sql('DROP SCHEMA IF EXISTS bench_migrator CASCADE');
+const results = [...runs.values()];
 
 const by = (prefix) => results.find((r) => r.name.startsWith(prefix));
 const naive = by('naive');
@@ -85,11 +98,13 @@ const floor = by('floor');
 console.log(
   `\n${rows.toLocaleString('en-US')} rows (${messages.toLocaleString('en-US')} messages, ${sessions.toLocaleString('en-US')} sessions), PostgreSQL ${(await sql('SHOW server_version')).rows[0].server_version}`,
 );
-console.log('| contender | wall | rows/s | peak RSS | vs naive | vs floor |');
-console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+console.log(
+  '| contender | wall (best) | all runs | rows/s | peak RSS | CPU of the process | vs naive | vs floor |',
+);
+console.log('| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |');
 for (const r of results) {
   console.log(
-    `| ${r.name} | ${r.seconds.toFixed(1)} s | ${Math.round(rows / r.seconds).toLocaleString('en-US')} | ${r.rssMb ?? '-'} MB | ${(naive.seconds / r.seconds).toFixed(1)}x faster | ${(r.seconds / floor.seconds).toFixed(2)}x |`,
+    `| ${r.name} | ${r.seconds.toFixed(1)} s | ${r.all.map((x) => x.toFixed(1)).join(', ')} | ${Math.round(rows / r.seconds).toLocaleString('en-US')} | ${r.rssMb ?? '-'} MB | ${r.cpu ?? '-'} | ${(naive.seconds / r.seconds).toFixed(1)}x faster | ${(r.seconds / floor.seconds).toFixed(2)}x |`,
   );
 }
 console.log(`pgloader: ${pgloader}`);
