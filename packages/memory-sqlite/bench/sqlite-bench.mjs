@@ -538,19 +538,23 @@ async function findingBench(path) {
 async function pagingBench(store, passes = 7) {
   const byCursor = [];
   const byOffset = [];
+  const record = (pages, at, ms) => {
+    pages[at] ??= [];
+    pages[at].push(ms);
+  };
   for (let pass = 0; pass < passes; pass++) {
     let cursor = null;
     let page = 0;
     do {
       const started = performance.now();
       const result = await store.getSessionsPage({ limit: 50, cursor });
-      (byCursor[page++] ??= []).push(performance.now() - started);
+      record(byCursor, page++, performance.now() - started);
       cursor = result.nextCursor;
     } while (cursor !== null);
     for (let offset = 0, at = 0; ; offset += 50, at++) {
       const started = performance.now();
       const result = await store.getSessions({ limit: 50, offset });
-      (byOffset[at] ??= []).push(performance.now() - started);
+      record(byOffset, at, performance.now() - started);
       if (result.length < 50) break;
     }
   }
@@ -561,7 +565,7 @@ async function pagingBench(store, passes = 7) {
     const last = statistics(medians.slice(-5)).p50;
     return (
       `${label}: ${pages.length} pages of 50; first 5 pages ${us(first)}, last 5 pages ${us(last)} ` +
-      `(median of ${passes} passes) = ${(last / first).toFixed(2)}x`
+      `(median of ${passes} passes) = ${(last / first).toFixed(2)}x, ${last >= first ? '+' : ''}${us(last - first)}`
     );
   };
   const cursor = summary('cursor paging (getSessionsPage)', byCursor);
