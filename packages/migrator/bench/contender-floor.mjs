@@ -2,7 +2,9 @@
 // the same keys and indexes as the backend's schema. Only the psql run is timed.
 import { spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
+import { PostgresConversationMemory } from '@flux-rag/memory-postgres';
 import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
 
 const schema = process.env.BENCH_SCHEMA;
 const csv = (name) => `${process.env.BENCH_FILE}.${name}.csv`;
@@ -30,21 +32,39 @@ await exportCsv(
   'SELECT rowid, id, session_id, role, content, created_at, metadata FROM messages',
   (r) => [r[0], r[1], r[2], r[3], r[4], `${r[5]}Z`, r[6]],
 );
+// The same keys and indexes as the backend's schema, whatever its version: a template schema is created
+// through PostgresConversationMemory (not timed) and its definitions are replayed on the bare tables.
+const template = `${schema}_template`;
+const store = new PostgresConversationMemory({ connectionString: process.env.BENCH_URL, schema: template });
+await store.init();
+await store.close();
+const client = new pg.Client({ connectionString: process.env.BENCH_URL });
+await client.connect();
+const tables = [`${template}.sessions`, `${template}.messages`];
+const constraints = await client.query(
+  `SELECT conrelid::regclass::text AS tbl, conname, contype, pg_get_constraintdef(oid) AS def FROM pg_constraint
+   WHERE conrelid = ANY($1::regclass[]) AND contype IN ('p', 'u', 'f') ORDER BY contype DESC, conname`,
+  [tables],
+);
+const indexes = await client.query(
+  `SELECT indexdef FROM pg_indexes i WHERE schemaname = $1 AND tablename IN ('sessions', 'messages')
+   AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = format('%I.%I', i.schemaname, i.indexname)::regclass)`,
+  [template],
+);
+const here = (sql) => sql.replaceAll(` ON ${template}.`, ` ON ${schema}.`).replaceAll(`REFERENCES ${template}.`, `REFERENCES ${schema}.`);
+const keys = constraints.rows.filter((c) => c.contype !== 'f');
+const foreign = constraints.rows.filter((c) => c.contype === 'f');
+const table = (t) => t.replace(`${template}.`, `${schema}.`);
 const script = `
 SET maintenance_work_mem = '256MB';
 CREATE SCHEMA ${schema};
-CREATE TABLE ${schema}.sessions (id VARCHAR(36) COLLATE "C", title TEXT, created_at TIMESTAMPTZ, updated_at TIMESTAMPTZ,
-  metadata JSONB, message_count INTEGER NOT NULL DEFAULT 0, last_message_at TIMESTAMPTZ, owner_id VARCHAR(36) COLLATE "C");
-CREATE TABLE ${schema}.messages (seq BIGINT, id VARCHAR(36) COLLATE "C", session_id VARCHAR(36) COLLATE "C", role TEXT,
-  content TEXT, created_at TIMESTAMPTZ, metadata JSONB);
+CREATE TABLE ${schema}.sessions (LIKE ${template}.sessions INCLUDING DEFAULTS);
+CREATE TABLE ${schema}.messages (LIKE ${template}.messages);
 \\copy ${schema}.sessions (id, title, created_at, updated_at, metadata) FROM '${csv('sessions')}' WITH (FORMAT csv)
 \\copy ${schema}.messages (seq, id, session_id, role, content, created_at, metadata) FROM '${csv('messages')}' WITH (FORMAT csv)
-ALTER TABLE ${schema}.sessions ADD PRIMARY KEY (id);
-ALTER TABLE ${schema}.messages ADD PRIMARY KEY (id);
-CREATE INDEX ON ${schema}.messages (session_id, created_at, seq);
-CREATE INDEX ON ${schema}.sessions (updated_at DESC, id DESC);
-CREATE INDEX ON ${schema}.sessions (owner_id, updated_at DESC, id DESC);
-ALTER TABLE ${schema}.messages ADD FOREIGN KEY (session_id) REFERENCES ${schema}.sessions (id) ON DELETE CASCADE;
+${keys.map((c) => `ALTER TABLE ${table(c.tbl)} ADD CONSTRAINT ${c.conname} ${c.def};`).join('\n')}
+${indexes.rows.map((i) => `${here(i.indexdef)};`).join('\n')}
+${foreign.map((c) => `ALTER TABLE ${table(c.tbl)} ADD CONSTRAINT ${c.conname} ${here(c.def)};`).join('\n')}
 `;
 const start = performance.now();
 const run = spawnSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', process.env.BENCH_URL], {
@@ -53,4 +73,7 @@ const run = spawnSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', process.env.
 });
 if (run.status !== 0) throw new Error(run.stderr);
 const seconds = (performance.now() - start) / 1000;
+await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+await client.query(`DROP SCHEMA IF EXISTS ${template} CASCADE`);
+await client.end();
 console.log(JSON.stringify({ seconds, rssMb: null, note: '(psql alone; the CSV export is not timed)' }));
