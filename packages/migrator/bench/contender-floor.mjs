@@ -51,7 +51,10 @@ const indexes = await client.query(
    AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = format('%I.%I', i.schemaname, i.indexname)::regclass)`,
   [template],
 );
-const here = (sql) => sql.replaceAll(` ON ${template}.`, ` ON ${schema}.`).replaceAll(`REFERENCES ${template}.`, `REFERENCES ${schema}.`);
+const here = (sql) =>
+  sql
+    .replaceAll(` ON ${template}.`, ` ON ${schema}.`)
+    .replaceAll(`REFERENCES ${template}.`, `REFERENCES ${schema}.`);
 const keys = constraints.rows.filter((c) => c.contype !== 'f');
 const foreign = constraints.rows.filter((c) => c.contype === 'f');
 const table = (t) => t.replace(`${template}.`, `${schema}.`);
