@@ -244,7 +244,7 @@ export abstract class BaseConversationMemory implements ConversationMemory {
   /** Runs the schema setup now instead of on first use; safe to call more than once. */
   async init(): Promise<void> {
     this.#assertOpen();
-    await this.#ensureReady();
+    await this.#call(() => Promise.resolve());
   }
 
   createSession(input?: NewSession): Promise<string> {

@@ -104,3 +104,24 @@ describe('errors', () => {
     expect(new MemoryError('MEMORY_ERROR', 'x').cause).toBeUndefined();
   });
 });
+
+describe('init', () => {
+  test('a failing schema setup reaches the caller as a contract error through mapError, and is retried', async () => {
+    const { InMemoryConversationMemory, MemoryError } = await import('../src/index.js');
+    let attempts = 0;
+    class Unreachable extends InMemoryConversationMemory {
+      protected override _init(): Promise<void> {
+        attempts++;
+        return Promise.reject(
+          Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }),
+        );
+      }
+    }
+    const store = new Unreachable();
+    const error = await store.init().catch((caught: unknown) => caught);
+    expect(MemoryError.isInstance(error)).toBe(true);
+    expect((error as Error).message).toContain('ECONNREFUSED');
+    await store.init().catch(() => undefined);
+    expect(attempts).toBe(2);
+  });
+});
