@@ -1,3 +1,4 @@
+export { ORIGINAL_SCHEMA } from './original-schema.js';
 export { sqliteCodecs, UNREADABLE_TIMESTAMP } from './sqlite-codecs.js';
 export { mapSqliteError, type SqliteErrorContext } from './sqlite-errors.js';
 export {

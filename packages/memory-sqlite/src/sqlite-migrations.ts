@@ -1,22 +1,7 @@
 import { type MigrationSet, migrateToLatest, schemaVersionOf } from '@flux-rag/memory-core/sql';
 import type Database from 'better-sqlite3';
 import { type Kysely, sql } from 'kysely';
-
-/**
- * The schema exactly as the original Python backend created it (with its `IF NOT EXISTS`), so that a file
- * written by it is simply at version 1.
- */
-const ORIGINAL_SCHEMA = [
-  `CREATE TABLE IF NOT EXISTS sessions (
-    id TEXT PRIMARY KEY, title TEXT, created_at TEXT, updated_at TEXT, metadata TEXT
-)`,
-  `CREATE TABLE IF NOT EXISTS messages (
-    id TEXT PRIMARY KEY, session_id TEXT NOT NULL, role TEXT NOT NULL, content TEXT NOT NULL,
-    created_at TEXT, metadata TEXT,
-    FOREIGN KEY (session_id) REFERENCES sessions(id) ON DELETE CASCADE
-)`,
-  'CREATE INDEX IF NOT EXISTS idx_messages_session ON messages(session_id, created_at)',
-];
+import { ORIGINAL_SCHEMA } from './original-schema.js';
 
 /**
  * Version 2. `messages` is rebuilt with `seq INTEGER PRIMARY KEY` (an alias of the rowid, so it survives

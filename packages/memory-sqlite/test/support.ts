@@ -4,22 +4,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll } from 'vitest';
+import { ORIGINAL_SCHEMA } from '../src/original-schema.js';
 
 /** The database the original Python backend wrote, copied from shared/legacy. */
 export const LEGACY_FIXTURE = fileURLToPath(new URL('./fixtures/flux-rag-memory.db', import.meta.url));
-
-/** The schema exactly as the Python code created it. */
-export const PYTHON_DDL = `
-CREATE TABLE IF NOT EXISTS sessions (
-    id TEXT PRIMARY KEY, title TEXT, created_at TEXT, updated_at TEXT, metadata TEXT
-);
-CREATE TABLE IF NOT EXISTS messages (
-    id TEXT PRIMARY KEY, session_id TEXT NOT NULL, role TEXT NOT NULL, content TEXT NOT NULL,
-    created_at TEXT, metadata TEXT,
-    FOREIGN KEY (session_id) REFERENCES sessions(id) ON DELETE CASCADE
-);
-CREATE INDEX IF NOT EXISTS idx_messages_session ON messages(session_id, created_at);
-`;
 
 /** A temporary folder for this test file, removed after it. */
 export function tempDir(prefix = 'memory-sqlite-'): string {
@@ -49,7 +37,7 @@ export function legacyFile(dir: string, fill: (db: Database.Database) => void): 
   const db = new Database(path);
   // Python's sqlite3 leaves foreign keys off (better-sqlite3 turns them on).
   db.pragma('foreign_keys = OFF');
-  db.exec(PYTHON_DDL);
+  for (const statement of ORIGINAL_SCHEMA) db.exec(statement);
   fill(db);
   db.close();
   return path;

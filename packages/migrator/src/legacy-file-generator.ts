@@ -1,5 +1,6 @@
 import { renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { ORIGINAL_SCHEMA } from '@flux-rag/memory-sqlite';
 import type BetterSqlite3 from 'better-sqlite3';
 
 // Loaded when a file is generated, not when the package is imported.
@@ -16,27 +17,6 @@ export interface LegacyFileOptions {
   /** Seed of the pseudo-random generator: the same seed gives the same file. Default 1. */
   seed?: number;
 }
-
-/** The schema exactly as the original Python code created it. */
-const LEGACY_SCHEMA = `
-CREATE TABLE IF NOT EXISTS sessions (
-    id TEXT PRIMARY KEY,
-    title TEXT,
-    created_at TEXT,
-    updated_at TEXT,
-    metadata TEXT
-);
-CREATE TABLE IF NOT EXISTS messages (
-    id TEXT PRIMARY KEY,
-    session_id TEXT NOT NULL,
-    role TEXT NOT NULL,
-    content TEXT NOT NULL,
-    created_at TEXT,
-    metadata TEXT,
-    FOREIGN KEY (session_id) REFERENCES sessions(id) ON DELETE CASCADE
-);
-CREATE INDEX IF NOT EXISTS idx_messages_session ON messages(session_id, created_at);
-`;
 
 const WORDS = (
   'the a retrieval augmented generation pipeline returns ranked source chunks each with page number and ' +
@@ -58,7 +38,7 @@ export function generateLegacyFile(options: LegacyFileOptions): { sessions: numb
   rmSync(temporary, { force: true });
   const Database = require('better-sqlite3') as typeof BetterSqlite3;
   const db = new Database(temporary);
-  db.exec(LEGACY_SCHEMA);
+  for (const statement of ORIGINAL_SCHEMA) db.exec(statement);
   const insertSession = db.prepare('INSERT INTO sessions VALUES (?, ?, ?, ?, ?)');
   const insertMessage = db.prepare('INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?)');
 
