@@ -2,6 +2,7 @@ import { maskSecrets } from '@flux-rag/memory-core';
 import pg from 'pg';
 import { describeError, MigrationError } from './migration-errors.js';
 import type { MigrationSource, PageLimits } from './migration-source.js';
+import { connectMigrationClient, readSchemaVersion } from './postgres-connection.js';
 import type { RawMessage, RawSession } from './row-rules.js';
 
 /** Options of {@link openPostgresSource}. */
@@ -22,15 +23,9 @@ const timestamp = (column: string, zoned: boolean) =>
 export async function openPostgresSource(options: PostgresSourceOptions): Promise<MigrationSource> {
   const schema = options.schema ?? 'public';
   const location = `${maskSecrets(options.connectionString)} (schema ${schema})`;
-  const client = new pg.Client({
-    connectionString: options.connectionString,
-    application_name: 'flux-rag-migrator',
-    options: '-c TimeZone=UTC',
-    connectionTimeoutMillis: 10_000,
-  });
-  client.on('error', () => {});
+  let client: pg.Client | undefined;
   try {
-    await client.connect();
+    client = await connectMigrationClient(options.connectionString);
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     const columns = await client.query<{ table_name: string; column_name: string; data_type: string }>(
       `SELECT table_name, column_name, data_type FROM information_schema.columns
@@ -43,23 +38,14 @@ export async function openPostgresSource(options: PostgresSourceOptions): Promis
       throw new MigrationError('SOURCE_UNSUPPORTED', `${location} has no sessions and messages tables`);
     }
     const zoned = has('messages', 'created_at')?.data_type === 'timestamp with time zone';
-    const version = await client.query<{ n: string | null }>('SELECT to_regclass($1) AS n', [
-      `${pg.escapeIdentifier(schema)}.kysely_migration`,
-    ]);
-    let schemaVersion = 1;
-    if (version.rows[0]?.n) {
-      const name = await client.query<{ name: string | null }>(
-        `SELECT max(name) AS name FROM ${pg.escapeIdentifier(schema)}.kysely_migration`,
-      );
-      schemaVersion = name.rows[0]?.name ? Number.parseInt(name.rows[0].name.slice(0, 4), 10) : 1;
-    }
+    const schemaVersion = await readSchemaVersion(client, schema);
     return new PostgresSource(client, schema, location, schemaVersion, {
       zoned,
       seq: Boolean(has('messages', 'seq')),
       owner: Boolean(has('sessions', 'owner_id')),
     });
   } catch (error) {
-    await client.end().catch(() => {});
+    await client?.end().catch(() => {});
     if (MigrationError.isInstance(error)) throw error;
     throw new MigrationError(
       'SOURCE_FAILED',

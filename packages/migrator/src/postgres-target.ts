@@ -6,6 +6,7 @@ import { copyRows } from './copy-text.js';
 import { CopyWriter } from './copy-writer.js';
 import { describeError, MigrationError } from './migration-errors.js';
 import type { MigrationTarget, SessionWithCounts } from './migration-target.js';
+import { connectMigrationClient, readSchemaVersion } from './postgres-connection.js';
 import { DigestSet } from './row-digest.js';
 import type { MessageRow, SessionRow } from './row-rules.js';
 
@@ -47,15 +48,9 @@ export async function openPostgresTarget(options: PostgresTargetOptions): Promis
       await store.close().catch(() => {});
     }
   }
-  const client = new pg.Client({
-    connectionString: options.connectionString,
-    application_name: 'flux-rag-migrator',
-    options: '-c TimeZone=UTC',
-    connectionTimeoutMillis: 10_000,
-  });
-  client.on('error', () => {});
+  let client: pg.Client | undefined;
   try {
-    await client.connect();
+    client = await connectMigrationClient(options.connectionString);
     // A run killed a moment ago still holds the lock until the server notices its connection is gone.
     let locked = false;
     for (let attempt = 0; attempt < 30 && !locked; attempt++) {
@@ -73,25 +68,13 @@ export async function openPostgresTarget(options: PostgresTargetOptions): Promis
       `${pg.escapeIdentifier(schema)}.messages`,
     ]);
     if (exists.rows[0]?.n) {
-      version = await readSchemaVersionOf(client, schema);
+      version = await readSchemaVersion(client, schema);
     }
   } catch (error) {
-    await client.end().catch(() => {});
+    await client?.end().catch(() => {});
     throw targetError(error, location);
   }
   return new PostgresTarget(client, schema, location, version);
-}
-
-async function readSchemaVersionOf(client: pg.Client, schema: string): Promise<number> {
-  const table = await client.query<{ n: string | null }>('SELECT to_regclass($1) AS n', [
-    `${pg.escapeIdentifier(schema)}.kysely_migration`,
-  ]);
-  if (!table.rows[0]?.n) return 1;
-  const result = await client.query<{ name: string | null }>(
-    `SELECT max(name) AS name FROM ${pg.escapeIdentifier(schema)}.kysely_migration`,
-  );
-  const name = result.rows[0]?.name;
-  return name ? Number.parseInt(name.slice(0, 4), 10) : 1;
 }
 
 /** Turns a driver error into a masked contract or migration error, keeping the cause. */
