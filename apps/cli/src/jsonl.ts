@@ -3,6 +3,7 @@ import {
   MemoryError,
   PORTABLE_FORMAT_VERSION,
   type PortableRecord,
+  ValidationError,
   validatePortableRecord,
 } from '@flux-rag/memory-core';
 import { CliError } from './cli-error.js';
@@ -74,6 +75,12 @@ export interface ExportReader {
   readonly header: ExportHeader;
   /** The records, validated, one line in memory at a time. */
   readonly records: AsyncGenerator<PortableRecord>;
+  /**
+   * `error` with the line number of the record it names, when that is the record read last: a store refuses
+   * some records only once it has them (an owner-scoped import refuses another owner's session) and names them
+   * by index (`records[i].ownerId`), where a person looks for a line. Any other error is returned as it is.
+   */
+  locate(error: unknown): unknown;
 }
 
 /**
@@ -99,6 +106,7 @@ export async function openExport(lines: AsyncIterable<string>): Promise<ExportRe
     header = value as unknown as ExportHeader;
   }
 
+  let last = { index: -1, line: 0 };
   async function* records(): AsyncGenerator<PortableRecord> {
     let index = 0;
     try {
@@ -115,18 +123,25 @@ export async function openExport(lines: AsyncIterable<string>): Promise<ExportRe
           checkHeader(value, lineNumber);
           continue;
         }
+        let record: PortableRecord;
         try {
-          yield validatePortableRecord(value, index++);
+          record = validatePortableRecord(value, index);
         } catch (error) {
           if (!MemoryError.isInstance(error)) throw error;
           throw new CliError(error.code, `line ${lineNumber}: ${error.message}`, { cause: error });
         }
+        last = { index: index++, line: lineNumber };
+        yield record;
       }
     } finally {
       await iterator.return?.();
     }
   }
-  return { header, records: records() };
+  const locate = (error: unknown): unknown =>
+    ValidationError.isInstance(error) && last.index >= 0 && error.field.startsWith(`records[${last.index}]`)
+      ? new CliError(error.code, `line ${last.line}: ${error.message}`, { cause: error })
+      : error;
+  return { header, records: records(), locate };
 }
 
 /** The parsed line, or `undefined` when it is not JSON. */

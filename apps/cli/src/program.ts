@@ -21,6 +21,7 @@ Examples:
   $ flux-memory check --url postgresql://app@db.internal/app
   $ flux-memory sessions --limit 10 --json
   $ flux-memory export --out backup.jsonl
+  $ flux-memory sessions --owner alice            only alice's sessions (also history, delete, export, import)
   $ flux-memory import backup.jsonl --backend postgres
 
 Configuration: flags, then environment (DATABASE_BACKEND, DATABASE_URL, POSTGRES_DSN, POSTGRES_SCHEMA),

@@ -64,15 +64,19 @@ export async function openStore(config: ResolvedMemoryConfig, mode: OpenMode): P
 
 /**
  * Opens the store, runs `task`, and closes the store whatever happened. When `task` failed, its error is the
- * one reported: a second failure while closing (the server went away) would only hide the first.
+ * one reported: a second failure while closing (the server went away) would only hide the first. With
+ * `owner` (`--owner`), `task` gets the store's `forOwner(owner)` view instead of the store, so that every
+ * read, write, export and import is scoped to that owner by the contract itself.
  */
 export async function withStore<T>(
-  flags: ConnectionFlags,
+  flags: ConnectionFlags & { owner?: string },
   mode: OpenMode,
   task: (opened: OpenedStore) => Promise<T>,
 ): Promise<T> {
   const config = connectionFrom(flags);
-  return usingStore(await openStore(config, mode), (store) => task({ store, config }));
+  return usingStore(await openStore(config, mode), (store) =>
+    task({ store: flags.owner === undefined ? store : store.forOwner(flags.owner), config }),
+  );
 }
 
 /** Runs `task` with `store`, then closes it; `task`'s error wins over a failure to close. */

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, fails, ok, okJson, runCli, tempDir } from './run-cli.js';
@@ -84,6 +84,50 @@ describe('flux-memory as a process', () => {
     ]) {
       expect(help).toContain(flag);
     }
+  });
+
+  it('--owner - offered by the commands an owner scopes, hidden elsewhere', async () => {
+    for (const command of ['sessions', 'history', 'delete', 'export', 'import']) {
+      expect(await ok([command, '--help'], { cwd })).toMatch(
+        /^ {2}--owner <id> +only this owner's sessions/m,
+      );
+    }
+    for (const command of ['demo', 'check', 'migrate']) {
+      expect(await ok([command, '--help'], { cwd })).not.toContain('--owner');
+    }
+  });
+
+  it("--owner - a bad id is the contract's VALIDATION_FAILED on ownerId, exit 2, before any database is touched", async () => {
+    const dir = join(cwd, 'bad-owner');
+    mkdirSync(dir);
+    const file = join(dir, 'empty.jsonl');
+    writeFileSync(file, '{"type":"header","format":"flux-rag-memory","version":1}\n');
+    expect((await fails(['import', file, '--owner', ''], { cwd: dir }, 2)).line).toBe(
+      'error: VALIDATION_FAILED: Invalid ownerId: must not be empty',
+    );
+    expect(
+      (await fails(['sessions', '--owner', 'x'.repeat(37), '--backend', 'memory'], { cwd }, 2)).line,
+    ).toBe('error: VALIDATION_FAILED: Invalid ownerId: must be at most 36 characters, got 37');
+    // import creates ./data/memory.db when it opens the store: the value was refused before that.
+    expect(existsSync(join(dir, 'data'))).toBe(false);
+    expect(await ok(['import', file, '--owner', 'x'.repeat(36)], { cwd: dir })).toMatch(/sessions 0 written/);
+  });
+
+  it('--owner on demo, check and migrate - refused with the reason, exit 2, nothing done', async () => {
+    const dir = join(cwd, 'refused-owner');
+    mkdirSync(dir);
+    const reasons = {
+      demo: 'it writes a sample conversation that belongs to no one',
+      check: 'its health and row counts are those of the whole database',
+      migrate: 'it copies the whole database, every owner',
+    };
+    for (const [command, reason] of Object.entries(reasons)) {
+      const { line, stdout } = await fails([command, '--owner', 'alice'], { cwd: dir }, 2);
+      expect(line).toContain(`error: USAGE: ${command} does not take --owner: ${reason}`);
+      expect(stdout).toBe('');
+    }
+    // demo would have written ./data/memory.db.
+    expect(existsSync(join(dir, 'data'))).toBe(false);
   });
 
   it('demo --backend memory - runs without touching the disk', async () => {

@@ -31,6 +31,38 @@ async function demo(cwd: string, args: readonly string[]): Promise<string> {
   return id!;
 }
 
+/** Writes an export file of `records` (after the header) in `cwd` and returns its path. */
+function exportFile(cwd: string, name: string, records: readonly object[]): string {
+  const file = join(cwd, name);
+  const header = { type: 'header', format: 'flux-rag-memory', version: 1 };
+  writeFileSync(file, [header, ...records].map((r) => `${JSON.stringify(r)}\n`).join(''));
+  return file;
+}
+
+/** A session of `ownerId` (or of no one), active at `minute`, and its one message. */
+function ownedSession(id: string, ownerId: string | null, minute: number): object[] {
+  const at = `2025-01-01T00:${String(minute).padStart(2, '0')}:00Z`;
+  return [
+    { type: 'session', id, createdAt: at, updatedAt: at, ownerId },
+    {
+      type: 'message',
+      id: `m-${id}`,
+      sessionId: id,
+      role: 'user',
+      content: `hello from ${id}`,
+      createdAt: at,
+    },
+  ];
+}
+
+/** Two sessions of alice, one of bob, one of no one. */
+const OWNED = [
+  ...ownedSession('alice-1', 'alice', 1),
+  ...ownedSession('alice-2', 'alice', 2),
+  ...ownedSession('bob-1', 'bob', 3),
+  ...ownedSession('nobody-1', null, 4),
+];
+
 /** What each test gets: its own directory and its own empty store, so tests run concurrently. */
 interface Workspace {
   cwd: string;
@@ -328,5 +360,101 @@ describe.concurrent.each(TARGETS)('flux-memory on $name', (target) => {
     expect((await fails(['import', join(cwd, 'missing.jsonl'), ...args], { cwd })).line).toMatch(
       /^error: FILE_ERROR: cannot read .*missing\.jsonl: no such file$/,
     );
+  });
+
+  it("sessions, history and delete --owner - see only that owner's sessions; others' are not found and stay", async ({
+    ws: { cwd, args },
+  }) => {
+    await ok(['import', exportFile(cwd, 'owned.jsonl', OWNED), ...args], { cwd });
+    const listed = async (...flags: string[]) =>
+      (await okJson<SessionJson[]>(['sessions', '--json', ...flags, ...args], { cwd })).map(
+        (s) => `${s.id} ${s.ownerId}`,
+      );
+    expect(await listed('--owner', 'alice')).toEqual(['alice-2 alice', 'alice-1 alice']);
+    expect(await listed('--owner', 'bob')).toEqual(['bob-1 bob']);
+    expect(await listed()).toEqual(['nobody-1 null', 'bob-1 bob', 'alice-2 alice', 'alice-1 alice']);
+    expect(await ok(['sessions', '--owner', 'carol', ...args], { cwd })).toMatch(
+      /^No sessions of owner carol in /,
+    );
+    const table = await ok(['sessions', '--owner', 'bob', ...args], { cwd });
+    expect(table.trimEnd().split('\n').slice(1)).toEqual([
+      expect.stringMatching(/^bob-1 +1 +2025-01-01 00:03:00 +-$/),
+    ]);
+
+    const history = await okJson<MessageJson[]>(
+      ['history', 'alice-1', '--owner', 'alice', '--json', ...args],
+      {
+        cwd,
+      },
+    );
+    expect(history.map((m) => m.content)).toEqual(['hello from alice-1']);
+    // Another owner's session, and one of no owner, are as absent to alice as an id that was never used.
+    for (const [command, id] of [
+      ['history', 'bob-1'],
+      ['history', 'nobody-1'],
+      ['delete', 'bob-1'],
+      ['delete', 'nobody-1'],
+    ] as const) {
+      const refused = await fails([command, id, '--owner', 'alice', ...args], { cwd });
+      expect(refused.line).toBe(`error: SESSION_NOT_FOUND: Session not found: "${id}"`);
+      expect(refused.stdout).toBe('');
+    }
+    expect(await okJson(['delete', 'alice-1', '--owner', 'alice', '--json', ...args], { cwd })).toEqual({
+      deleted: 'alice-1',
+    });
+    expect(await listed()).toEqual(['nobody-1 null', 'bob-1 bob', 'alice-2 alice']);
+    const bobs = await okJson<MessageJson[]>(['history', 'bob-1', '--json', ...args], { cwd });
+    expect(bobs.map((m) => m.id)).toEqual(['m-bob-1']);
+  });
+
+  it("export --owner - writes only that owner's sessions and messages; another's --session is not found", async ({
+    ws: { cwd, args },
+  }) => {
+    await ok(['import', exportFile(cwd, 'owned.jsonl', OWNED), ...args], { cwd });
+    const records = (await ok(['export', '--owner', 'alice', ...args], { cwd }))
+      .trimEnd()
+      .split('\n')
+      .slice(1)
+      .map((line) => JSON.parse(line));
+    expect(records.map((r) => `${r.type} ${r.id} ${r.ownerId ?? r.sessionId}`)).toEqual([
+      'session alice-1 alice',
+      'message m-alice-1 alice-1',
+      'session alice-2 alice',
+      'message m-alice-2 alice-2',
+    ]);
+    const out = join(cwd, 'bob.jsonl');
+    const missing = await fails(['export', '--owner', 'alice', '--session', 'bob-1', '--out', out, ...args], {
+      cwd,
+    });
+    expect(missing.line).toBe('error: SESSION_NOT_FOUND: Session not found: "bob-1"');
+    expect(existsSync(out)).toBe(false);
+    expect(
+      await ok(['export', '--owner', 'bob', '--session', 'bob-1', '--out', out, ...args], { cwd }),
+    ).toMatch(/^Exported 1 session, 1 message from /);
+  });
+
+  it("import --owner - gives the file's sessions to that owner; another owner's session is refused by line", async ({
+    ws: { cwd, args },
+  }) => {
+    const unowned = exportFile(cwd, 'unowned.jsonl', [
+      ...ownedSession('nobody-1', null, 1),
+      ...ownedSession('carol-1', 'carol', 2),
+    ]);
+    expect(await okJson(['import', unowned, '--owner', 'carol', '--json', ...args], { cwd })).toEqual({
+      sessions: { written: 2, skipped: 0 },
+      messages: { written: 2, skipped: 0 },
+    });
+    const sessions = await okJson<SessionJson[]>(['sessions', '--json', ...args], { cwd });
+    expect(sessions.map((s) => `${s.id} ${s.ownerId}`)).toEqual(['carol-1 carol', 'nobody-1 carol']);
+    // Line 4 is alice's session, after an unowned one and its message: the batch is refused whole.
+    const mixed = exportFile(cwd, 'mixed.jsonl', [
+      ...ownedSession('new-1', null, 5),
+      ...ownedSession('alice-1', 'alice', 6),
+    ]);
+    const { line } = await fails(['import', mixed, '--owner', 'carol', ...args], { cwd });
+    expect(line).toBe(
+      'error: VALIDATION_FAILED: line 4: Invalid records[2].ownerId: differs from the owner this store is scoped to',
+    );
+    expect(await okJson<SessionJson[]>(['sessions', '--json', ...args], { cwd })).toEqual(sessions);
   });
 });

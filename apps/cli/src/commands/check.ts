@@ -4,7 +4,12 @@ import { CliError } from '../cli-error.js';
 import { describeConnection } from '../config.js';
 import { paint, printJson, println, table } from '../output.js';
 import { connectionFrom, isMissingSqliteFile, openStore, usingStore } from '../store.js';
-import { addConnectionOptions, addJsonOption, type DataCommandOptions } from './options.js';
+import {
+  addConnectionOptions,
+  addJsonOption,
+  type DataCommandOptions,
+  refuseOwnerOption,
+} from './options.js';
 
 /** What `check --json` prints: the store's report plus the verdict. */
 export type CheckReport = StoreHealth & { healthy: boolean };
@@ -14,6 +19,7 @@ export function registerCheckCommand(program: Command): void {
   const command = program
     .command('check')
     .description('check the configured database: reachable, versions, row counts (exit 1 when unhealthy)');
+  refuseOwnerOption(command, 'its health and row counts are those of the whole database, every owner');
   addJsonOption(addConnectionOptions(command)).action(async (options: DataCommandOptions) => {
     const config = connectionFrom(options);
     let health: StoreHealth;

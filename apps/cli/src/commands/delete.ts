@@ -2,7 +2,7 @@ import { SessionNotFoundError } from '@flux-rag/memory-core';
 import type { Command } from 'commander';
 import { printJson, println } from '../output.js';
 import { withStore } from '../store.js';
-import { addConnectionOptions, addJsonOption, type DataCommandOptions } from './options.js';
+import { addConnectionOptions, addJsonOption, addOwnerOption, type DataCommandOptions } from './options.js';
 
 /** `flux-memory delete <session-id>`: deletes a session and its messages. */
 export function registerDeleteCommand(program: Command): void {
@@ -10,6 +10,7 @@ export function registerDeleteCommand(program: Command): void {
     .command('delete')
     .description('delete a session and all its messages')
     .argument('<session-id>', 'the session to delete');
+  addOwnerOption(command);
   addJsonOption(addConnectionOptions(command)).action(
     async (sessionId: string, options: DataCommandOptions) => {
       await withStore(options, 'read', async ({ store }) => {

@@ -5,7 +5,7 @@ import { CliError } from '../cli-error.js';
 import { describeConnection } from '../config.js';
 import { paint, println, sortKeys, truncate } from '../output.js';
 import { withStore } from '../store.js';
-import { addConnectionOptions, type DataCommandOptions } from './options.js';
+import { addConnectionOptions, type DataCommandOptions, refuseOwnerOption } from './options.js';
 import { sessionRows } from './sessions.js';
 
 /** The conversation the demo writes: a RAG assistant answering with its sources and token counts. */
@@ -78,6 +78,10 @@ export function registerDemoCommand(program: Command): void {
     .description(
       'write a short RAG conversation to the configured store (default ./data/memory.db), read it back, list sessions',
     );
+  refuseOwnerOption(
+    command,
+    'it writes a sample conversation that belongs to no one (import --owner assigns sessions)',
+  );
   addConnectionOptions(command).action(async (options: DataCommandOptions) => {
     const out = process.stdout;
     const step = (n: number, text: string) => println(`${paint(out, 'bold', `${n}.`)} ${text}`);

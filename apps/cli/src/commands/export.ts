@@ -5,7 +5,7 @@ import { headerLine, recordLine } from '../jsonl.js';
 import { plural, println, progress } from '../output.js';
 import { fileSink, type Sink, stdoutSink } from '../sink.js';
 import { withStore } from '../store.js';
-import { addConnectionOptions, type DataCommandOptions } from './options.js';
+import { addConnectionOptions, addOwnerOption, type DataCommandOptions } from './options.js';
 
 interface ExportOptions extends DataCommandOptions {
   session: string[];
@@ -30,6 +30,7 @@ export function registerExportCommand(program: Command): void {
       '--out <file>',
       'write to this file instead of stdout (replaced only once the export is complete)',
     );
+  addOwnerOption(command);
   addConnectionOptions(command).action(async (options: ExportOptions) => {
     await withStore(options, 'read', async ({ store, config }) => {
       const sessionIds = options.session.length > 0 ? [...new Set(options.session)] : undefined;

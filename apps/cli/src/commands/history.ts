@@ -2,7 +2,13 @@ import { LIMITS, type Message, SessionNotFoundError } from '@flux-rag/memory-cor
 import type { Command } from 'commander';
 import { formatTime, paint, printJson, println, sortKeys } from '../output.js';
 import { withStore } from '../store.js';
-import { addConnectionOptions, addJsonOption, type DataCommandOptions, integer } from './options.js';
+import {
+  addConnectionOptions,
+  addJsonOption,
+  addOwnerOption,
+  type DataCommandOptions,
+  integer,
+} from './options.js';
 
 interface HistoryOptions extends DataCommandOptions {
   limit?: number;
@@ -57,6 +63,7 @@ export function registerHistoryCommand(program: Command): void {
       `only the last n messages (still oldest first), 1 to ${LIMITS.historyLimit}`,
       integer(1, LIMITS.historyLimit),
     );
+  addOwnerOption(command);
   addJsonOption(addConnectionOptions(command)).action(async (sessionId: string, options: HistoryOptions) => {
     await withStore(options, 'read', async ({ store }) => {
       const session = await store.getSession(sessionId);

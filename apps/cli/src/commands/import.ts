@@ -7,7 +7,13 @@ import { describeConnection } from '../config.js';
 import { openExport } from '../jsonl.js';
 import { printJson, println, progress } from '../output.js';
 import { withStore } from '../store.js';
-import { addConnectionOptions, addJsonOption, type DataCommandOptions, integer } from './options.js';
+import {
+  addConnectionOptions,
+  addJsonOption,
+  addOwnerOption,
+  type DataCommandOptions,
+  integer,
+} from './options.js';
 
 interface ImportOptions extends DataCommandOptions {
   batchSize: number;
@@ -31,6 +37,7 @@ export function registerImportCommand(program: Command): void {
     .description('write the sessions and messages of an export file; ids already stored are skipped')
     .argument('<file>', 'a file written by flux-memory export, or - for stdin')
     .option('--batch-size <n>', 'records written per transaction, 1 to 10000', integer(1, 10_000), 500);
+  addOwnerOption(command);
   addJsonOption(addConnectionOptions(command)).action(async (file: string, options: ImportOptions) => {
     const fromStdin = file === '-';
     const handle = fromStdin ? undefined : await openFile(file);
@@ -46,6 +53,8 @@ export function registerImportCommand(program: Command): void {
           const records = counted(reader.records, (n) => meter.tick(n));
           const r: ImportResult = await store.importRecords(records, { batchSize: options.batchSize });
           return { r, target: describeConnection(config) };
+        } catch (error) {
+          throw reader.locate(error);
         } finally {
           meter.done();
         }

@@ -10,7 +10,7 @@ import { type Command, Option } from 'commander';
 import { CliError, UsageError } from '../cli-error.js';
 import { loadDotenv } from '../config.js';
 import { printJson } from '../output.js';
-import { integer } from './options.js';
+import { integer, refuseOwnerOption } from './options.js';
 
 interface MigrateFlags {
   sqlitePath?: string;
@@ -33,7 +33,7 @@ interface MigrateFlags {
  * invalid rows blocked the run (`--on-invalid fail`) or verification found a difference, 2 on wrong usage.
  */
 export function registerMigrateCommand(program: Command): void {
-  program
+  const command = program
     .command('migrate')
     .description('copy a SQLite file into PostgreSQL (or back, with --reverse), verified session by session')
     .option('--sqlite-path <path>', 'the SQLite file (default: $DATABASE_URL, else ./data/memory.db)')
@@ -105,4 +105,5 @@ export function registerMigrateCommand(program: Command): void {
         );
       }
     });
+  refuseOwnerOption(command, 'it copies the whole database, every owner, and verifies it row for row');
 }

@@ -3,7 +3,13 @@ import type { Command } from 'commander';
 import { describeConnection } from '../config.js';
 import { formatTime, paint, printJson, println, sortKeys, table, truncate } from '../output.js';
 import { withStore } from '../store.js';
-import { addConnectionOptions, addJsonOption, type DataCommandOptions, integer } from './options.js';
+import {
+  addConnectionOptions,
+  addJsonOption,
+  addOwnerOption,
+  type DataCommandOptions,
+  integer,
+} from './options.js';
 
 interface SessionsOptions extends DataCommandOptions {
   limit: number;
@@ -51,6 +57,7 @@ export function registerSessionsCommand(program: Command): void {
       DEFAULTS.sessionsLimit,
     )
     .option('--offset <n>', 'sessions to skip', integer(0, LIMITS.offset), 0);
+  addOwnerOption(command);
   addJsonOption(addConnectionOptions(command)).action(async (options: SessionsOptions) => {
     await withStore(options, 'read', async ({ store, config }) => {
       const sessions = await store.getSessions({ limit: options.limit, offset: options.offset });
@@ -59,7 +66,9 @@ export function registerSessionsCommand(program: Command): void {
         println(
           options.offset > 0
             ? `No sessions past offset ${options.offset}.`
-            : `No sessions in ${describeConnection(config)}.`,
+            : options.owner === undefined
+              ? `No sessions in ${describeConnection(config)}.`
+              : `No sessions of owner ${options.owner} in ${describeConnection(config)}.`,
         );
         return;
       }
