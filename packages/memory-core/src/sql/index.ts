@@ -1,4 +1,5 @@
 export { decodeMetadataText, type SqlCodecs } from './codecs.js';
+export { type CompiledStatement, compileOnce, type RunCompiled } from './compiled-statement.js';
 export type { Database, MessagesTable, SessionsTable, StoredJson, StoredTimestamp } from './database.js';
 export {
   latestSchemaVersion,

@@ -13,7 +13,8 @@ import type { ImportResult, PortableMessage, PortableSession } from '../portable
 import { dateToIsoMicros } from '../timestamp.js';
 import type { Message, Metadata, Session, SessionFilter, SessionSummary } from '../types.js';
 import type { SqlCodecs } from './codecs.js';
-import type { Database } from './database.js';
+import { type CompiledStatement, compileOnce, type RunCompiled } from './compiled-statement.js';
+import type { Database, StoredJson, StoredTimestamp } from './database.js';
 import { toMessage, toPortableMessage, toPortableSession, toSession, toSessionSummary } from './rows.js';
 
 /** Rows per multi-row INSERT: 1000 x 7 parameters stays under SQLite's 32,766 and PostgreSQL's 65,535. */
@@ -27,6 +28,20 @@ export interface SqlMemoryOptions extends BaseMemoryOptions {
 
 type Db = Kysely<Database> | Transaction<Database>;
 
+/** The statements of `_addMessage`, one per shape. */
+interface AddMessageStatements {
+  touch: CompiledStatement<{ sessionId: string; at: StoredTimestamp }>;
+  touchOwned: CompiledStatement<{ sessionId: string; at: StoredTimestamp; ownerId: string }>;
+  insert: CompiledStatement<{
+    id: string;
+    sessionId: string;
+    role: string;
+    content: string;
+    at: StoredTimestamp;
+    metadata: StoredJson;
+  }>;
+}
+
 /**
  * The contract written once for every SQL backend, against the shared {@link Database} type. A backend
  * supplies the Kysely instance, its codecs, its schema setup (`_init`), how a write transaction starts
@@ -38,6 +53,7 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
   protected abstract readonly db: Kysely<Database>;
   /** The dialect's codecs. */
   protected readonly codecs: SqlCodecs;
+  #addMessageStatements: AddMessageStatements | undefined;
 
   constructor(options: SqlMemoryOptions) {
     super(options);
@@ -47,6 +63,16 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
   /** Runs `work` in a transaction that writes; the default is Kysely's transaction. */
   protected writeTransaction<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
     return this.db.transaction().execute(work);
+  }
+
+  /**
+   * Runs `work`, which only runs statements compiled beforehand, in a transaction that writes. The default runs
+   * them in {@link writeTransaction}; a backend may drive one connection itself instead (a Kysely transaction
+   * builds a query executor and a `Transaction` per call), with the same begin, commit, rollback and error
+   * semantics as its `writeTransaction`.
+   */
+  protected writeCompiled<T>(work: (run: RunCompiled) => Promise<T>): Promise<T> {
+    return this.writeTransaction((trx) => work((query) => trx.executeQuery(query)));
   }
 
   protected async _createSession(record: SessionRecord): Promise<void> {
@@ -69,30 +95,58 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
 
   protected async _addMessage(record: MessageRecord, scope: Scope): Promise<void> {
     const at = this.codecs.encodeTimestamp(dateToIsoMicros(record.createdAt));
-    await this.writeTransaction(async (trx) => {
+    this.#addMessageStatements ??= this.#compileAddMessage();
+    const statements = this.#addMessageStatements;
+    const touch =
+      scope.ownerId === null
+        ? statements.touch({ sessionId: record.sessionId, at })
+        : statements.touchOwned({ sessionId: record.sessionId, at, ownerId: scope.ownerId });
+    const insert = statements.insert({
+      id: record.id,
+      sessionId: record.sessionId,
+      role: record.role,
+      content: record.content,
+      at,
+      metadata: this.codecs.encodeMetadata(record.metadata),
+    });
+    await this.writeCompiled(async (run) => {
       // The session row is updated first: it proves the session exists in scope and, on PostgreSQL, locks it so
       // that concurrent writers to one session commit in the order their sequence numbers were drawn.
-      let update = trx
-        .updateTable('sessions')
-        .set((eb) => ({ updated_at: at, last_message_at: at, message_count: eb('message_count', '+', 1) }))
-        .where('id', '=', record.sessionId);
-      if (scope.ownerId !== null) update = update.where('owner_id', '=', scope.ownerId);
-      const updated = await update.executeTakeFirst();
-      if (Number(updated.numUpdatedRows) === 0) throw new SessionNotFoundError(record.sessionId);
-      const inserted = await trx
-        .insertInto('messages')
-        .values({
-          id: record.id,
-          session_id: record.sessionId,
-          role: record.role,
-          content: record.content,
-          created_at: at,
-          metadata: this.codecs.encodeMetadata(record.metadata),
-        })
-        .onConflict((conflict) => conflict.column('id').doNothing())
-        .executeTakeFirst();
-      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) throw new ConflictError('message', record.id);
+      const updated = await run(touch);
+      if (Number(updated.numAffectedRows ?? 0) === 0) throw new SessionNotFoundError(record.sessionId);
+      const inserted = await run(insert);
+      if (Number(inserted.numAffectedRows ?? 0) === 0) throw new ConflictError('message', record.id);
     });
+  }
+
+  /** `_addMessage`'s statements; compiled on first use, since `db` is set by the subclass's constructor. */
+  #compileAddMessage(): AddMessageStatements {
+    const touch = (p: { sessionId: string; at: StoredTimestamp }) =>
+      this.db
+        .updateTable('sessions')
+        .set((eb) => ({
+          updated_at: p.at,
+          last_message_at: p.at,
+          message_count: eb('message_count', '+', 1),
+        }))
+        .where('id', '=', p.sessionId);
+    return {
+      touch: compileOnce(touch),
+      touchOwned: compileOnce((p) => touch(p).where('owner_id', '=', p.ownerId)),
+      insert: compileOnce((p) =>
+        this.db
+          .insertInto('messages')
+          .values({
+            id: p.id,
+            session_id: p.sessionId,
+            role: p.role,
+            content: p.content,
+            created_at: p.at,
+            metadata: p.metadata,
+          })
+          .onConflict((conflict) => conflict.column('id').doNothing()),
+      ),
+    };
   }
 
   protected async _getHistory(
