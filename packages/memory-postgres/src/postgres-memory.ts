@@ -12,8 +12,15 @@ import type {
   SessionSummary,
 } from '@flux-rag/memory-core';
 import { type MemoryError, type StoreHealth, ValidationError } from '@flux-rag/memory-core';
-import { type Database, SqlConversationMemory, toMessage } from '@flux-rag/memory-core/sql';
-import { type Expression, type ExpressionBuilder, Kysely, type SqlBool, sql } from 'kysely';
+import { type Database, type RunCompiled, SqlConversationMemory, toMessage } from '@flux-rag/memory-core/sql';
+import {
+  type Expression,
+  type ExpressionBuilder,
+  Kysely,
+  type PostgresPool,
+  type SqlBool,
+  sql,
+} from 'kysely';
 import type pg from 'pg';
 import { postgresCodecs } from './postgres-codecs.js';
 import { mapPostgresError } from './postgres-errors.js';
@@ -24,6 +31,7 @@ import { openPool, type PostgresConnectionOptions } from './postgres-pool.js';
 import { planSearch, searchError, searchQuery, snippetFor } from './postgres-search.js';
 import { assertSchemaTextSearchConfig, assertTextSearchConfig } from './postgres-search-schema.js';
 import { sessionsPage } from './postgres-sessions-page.js';
+import { runInTransaction } from './postgres-transaction.js';
 
 /** Options of {@link PostgresConversationMemory}. */
 export interface PostgresMemoryOptions extends BaseMemoryOptions, PostgresConnectionOptions {
@@ -60,6 +68,8 @@ export class PostgresConversationMemory extends SqlConversationMemory {
   /** The schema the store's tables live in. */
   readonly schema: string;
   readonly #pool: pg.Pool;
+  /** The pool as Kysely's dialect sees it: clients with an error listener, running prepared statements. */
+  readonly #connections: PostgresPool;
   // biome-ignore lint/suspicious/noExplicitAny: schema setup and check() query tables outside Database
   readonly #root: Kysely<any>;
   readonly #location: string;
@@ -83,6 +93,7 @@ export class PostgresConversationMemory extends SqlConversationMemory {
     const opened = openPool(options);
     this.schema = schema;
     this.#pool = opened.pool;
+    this.#connections = opened.dialectPool;
     this.#location = opened.location;
     this.#root = new Kysely({
       dialect: new SchemaScopedPostgresDialect({ pool: opened.dialectPool }, schema),
@@ -109,6 +120,10 @@ export class PostgresConversationMemory extends SqlConversationMemory {
     if (textSearchConfig !== undefined) {
       await assertSchemaTextSearchConfig(this.#root, this.schema, textSearchConfig);
     }
+  }
+
+  protected override writeCompiled<T>(work: (run: RunCompiled) => Promise<T>): Promise<T> {
+    return runInTransaction(this.#connections, work);
   }
 
   protected override metadataFilter(
