@@ -24,25 +24,28 @@ interface ClientState {
  */
 export class PreparedStatements {
   readonly #names = new Map<string, string>();
-  readonly #states = new WeakMap<pg.PoolClient, ClientState>();
+  readonly #wrapped = new WeakMap<pg.PoolClient, PostgresPoolClient>();
 
-  /** Wraps a checked-out client for Kysely; `release` and `processID` pass through to it. */
+  /**
+   * Wraps a checked-out client for Kysely; `release` and `processID` pass through to it. A client gets one
+   * wrapper for its lifetime, reused at every checkout.
+   */
   wrap(client: pg.PoolClient): PostgresPoolClient {
-    let state = this.#states.get(client);
-    if (!state) {
-      state = { generation: 0, inTransaction: false };
-      this.#states.set(client, state);
+    let wrapped = this.#wrapped.get(client);
+    if (!wrapped) {
+      const state: ClientState = { generation: 0, inTransaction: false };
+      wrapped = {
+        query: ((text: string, values?: readonly unknown[]) =>
+          this.#query(client, state, text, values)) as unknown as PostgresPoolClient['query'],
+        // Kysely passes `true` for a connection it discarded: pg-pool then destroys it instead of reusing it.
+        release: (destroy?: boolean) => client.release(destroy),
+        get processID() {
+          return (client as unknown as { processID?: number }).processID;
+        },
+      } as PostgresPoolClient;
+      this.#wrapped.set(client, wrapped);
     }
-    const clientState = state;
-    return {
-      query: ((text: string, values?: readonly unknown[]) =>
-        this.#query(client, clientState, text, values)) as unknown as PostgresPoolClient['query'],
-      // Kysely passes `true` for a connection it discarded: pg-pool then destroys it instead of reusing it.
-      release: (destroy?: boolean) => client.release(destroy),
-      get processID() {
-        return (client as unknown as { processID?: number }).processID;
-      },
-    } as PostgresPoolClient;
+    return wrapped;
   }
 
   #query(client: pg.PoolClient, state: ClientState, text: string, values: readonly unknown[] | undefined) {
