@@ -2,14 +2,10 @@ import type {
   BaseMemoryOptions,
   MemoryCapabilities,
   Metadata,
-  PageRows,
   Scope,
   SearchHit,
   SearchRequest,
   SearchTerm,
-  SessionFilter,
-  SessionPosition,
-  SessionSummary,
 } from '@flux-rag/memory-core';
 import { type MemoryError, type StoreHealth, ValidationError } from '@flux-rag/memory-core';
 import { type Database, type RunCompiled, SqlConversationMemory, toMessage } from '@flux-rag/memory-core/sql';
@@ -30,7 +26,6 @@ import { migratePostgres, readSchemaVersion } from './postgres-migrations.js';
 import { openPool, type PostgresConnectionOptions } from './postgres-pool.js';
 import { planSearch, searchError, searchQuery, snippetFor } from './postgres-search.js';
 import { assertSchemaTextSearchConfig, assertTextSearchConfig } from './postgres-search-schema.js';
-import { sessionsPage } from './postgres-sessions-page.js';
 import { runInTransaction } from './postgres-transaction.js';
 
 /** Options of {@link PostgresConversationMemory}. */
@@ -133,30 +128,8 @@ export class PostgresConversationMemory extends SqlConversationMemory {
     return metadataContains(eb, filter);
   }
 
-  protected override async _getSessions(
-    limit: number,
-    offset: number,
-    scope: Scope,
-    where: SessionFilter | undefined,
-  ): Promise<SessionSummary[]> {
-    try {
-      return await super._getSessions(limit, offset, scope, where);
-    } catch (error) {
-      throw where === undefined ? error : filterError(error);
-    }
-  }
-
-  protected override async _getSessionsPage(
-    limit: number,
-    cursor: SessionPosition | null,
-    scope: Scope,
-    where: SessionFilter | undefined,
-  ): Promise<PageRows<SessionSummary, SessionPosition>> {
-    try {
-      return await sessionsPage(this.sessionsIn(this.db, scope, where), limit, cursor, this.codecs);
-    } catch (error) {
-      throw where === undefined ? error : filterError(error);
-    }
+  protected override metadataFilterError(error: unknown): unknown {
+    return filterError(error);
   }
 
   protected override async _searchMessages(

@@ -1,7 +1,8 @@
 import { type ConversationMemory, ValidationError } from '@flux-rag/memory-core';
+import type { Database } from '@flux-rag/memory-core/sql';
 import { migrateToLatest } from '@flux-rag/memory-core/sql';
 import { uniqueName, withClient } from '@flux-rag/test-postgres';
-import { Kysely } from 'kysely';
+import { type Expression, type ExpressionBuilder, Kysely, type SqlBool, sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PostgresConversationMemory, postgresMigrations, SchemaScopedPostgresDialect } from '../src/index.js';
 import { filterError } from '../src/postgres-metadata-filter.js';
@@ -144,7 +145,7 @@ describe('indexes', () => {
       const first = await view.getSessionsPage({ limit: 50 });
       const [next] = await during(
         () => view.getSessionsPage({ limit: 50, cursor: first.nextCursor }),
-        /created_at, id\) </,
+        /"?created_at"?, "?id"?\) </,
       );
       for (const mode of ['custom', 'generic'] as const) {
         const text = await plan(next!, mode);
@@ -377,6 +378,34 @@ describe('errors', () => {
     expect((mapped as ValidationError).field).toBe('where.metadata');
     const missing = await failing('SELECT * FROM no_such_table_here');
     expect(filterError(missing)).toBe(missing);
+  });
+
+  it('listings - a filter the server refuses rejects getSessions and getSessionsPage with a ValidationError', async () => {
+    // A filter condition whose JSON the server refuses, as validation should never let through: the store's
+    // own mapping (filterError through core's metadataFilterError hook) must still name where.metadata.
+    class RefusedFilter extends PostgresConversationMemory {
+      protected override metadataFilter(eb: ExpressionBuilder<Database, 'sessions'>): Expression<SqlBool> {
+        return sql<SqlBool>`${eb.ref('metadata')} @> ${'{"a": "\\u0000"}'}::jsonb`;
+      }
+    }
+    const store = new RefusedFilter({ connectionString: pgt.url, schema: await pgt.schema(false) });
+    try {
+      await store.createSession({ metadata: { a: 'x' } });
+      for (const listing of [
+        store.getSessions({ where: { metadata: { a: 'x' } } }),
+        store.getSessionsPage({ where: { metadata: { a: 'x' } } }),
+      ]) {
+        const error = await listing.then(
+          () => null,
+          (e: unknown) => e,
+        );
+        expect(ValidationError.isInstance(error)).toBe(true);
+        expect((error as ValidationError).field).toBe('where.metadata');
+      }
+      expect(await store.getSessions()).toHaveLength(1);
+    } finally {
+      await store.close();
+    }
   });
 
   it('searchMessages - a prefix longer than a lexeme may be is no error, and finds nothing', async () => {

@@ -137,12 +137,8 @@ export class SqliteConversationMemory extends SqlConversationMemory {
     scope: Scope,
     where: SessionFilter | undefined,
   ): Promise<SessionSummary[]> {
-    try {
-      const filter = await this.#planFilter(where, offset + limit);
-      return await super._getSessions(limit, offset, scope, filter);
-    } catch (error) {
-      throw where === undefined ? error : filterError(error);
-    }
+    const filter = await this.#planFilter(where, offset + limit);
+    return super._getSessions(limit, offset, scope, filter);
   }
 
   protected override async _getSessionsPage(
@@ -151,12 +147,12 @@ export class SqliteConversationMemory extends SqlConversationMemory {
     scope: Scope,
     where: SessionFilter | undefined,
   ): Promise<PageRows<SessionSummary, SessionPosition>> {
-    try {
-      const filter = await this.#planFilter(where, limit + 1);
-      return await super._getSessionsPage(limit, cursor, scope, filter);
-    } catch (error) {
-      throw where === undefined ? error : filterError(error);
-    }
+    const filter = await this.#planFilter(where, limit + 1);
+    return super._getSessionsPage(limit, cursor, scope, filter);
+  }
+
+  protected override metadataFilterError(error: unknown): unknown {
+    return filterError(error);
   }
 
   /**
@@ -167,9 +163,15 @@ export class SqliteConversationMemory extends SqlConversationMemory {
    */
   async #planFilter(where: SessionFilter | undefined, window: number): Promise<SessionFilter | undefined> {
     if (where?.metadata === undefined) return where;
-    const counts = candidateCounts(where.metadata, window);
-    if (counts === null) return where;
-    const { rows } = await counts.execute(this.db);
+    let rows: Array<{ candidates?: number; sessions?: number }>;
+    try {
+      const counts = candidateCounts(where.metadata, window);
+      if (counts === null) return where;
+      ({ rows } = await counts.execute(this.db));
+    } catch (error) {
+      // The counting statement holds the filter's terms too, so it can fail the way the listing does.
+      throw this.metadataFilterError(error);
+    }
     const { candidates = 0, sessions = 0 } = rows[0] ?? {};
     if (!scanIsCheaper(Number(candidates), Number(sessions), window)) return where;
     const marked = { ...where.metadata };

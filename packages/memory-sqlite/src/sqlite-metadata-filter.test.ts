@@ -252,12 +252,14 @@ describe('metadata filter', () => {
     // A later page seeks to its cursor in the index instead of walking it from the newest session.
     const { nextCursor } = await store.getSessionsPage({ limit: 10 });
     expect(await plans(() => store.getSessionsPage({ limit: 10, cursor: nextCursor }))).toEqual([
-      'SEARCH sessions USING INDEX idx_sessions_created (created_at<?)',
+      'SEARCH sessions USING INDEX idx_sessions_created ((created_at,id)<(?,?))',
     ]);
     const ownedCursor = (await store.forOwner('o').getSessionsPage({ limit: 10 })).nextCursor;
     expect(
       await plans(() => store.forOwner('o').getSessionsPage({ limit: 10, cursor: ownedCursor })),
-    ).toEqual(['SEARCH sessions USING INDEX idx_sessions_owner_created (owner_id=? AND created_at<?)']);
+    ).toEqual([
+      'SEARCH sessions USING INDEX idx_sessions_owner_created (owner_id=? AND (created_at,id)<(?,?))',
+    ]);
   });
 
   it('getSessions(where.metadata) - the term index follows inserts, imports, updates and deletes', async () => {
@@ -296,13 +298,18 @@ describe('metadata filter', () => {
     expect(raw.prepare('SELECT count(*) FROM session_metadata_terms').pluck().get()).toBe(0);
   });
 
-  it('filter limits - too many keys, arrays nested too deep, or too large a statement are ValidationErrors on where.metadata', async () => {
+  it('filter limits - too many keys, arrays nested too deep, or too large a statement are ValidationErrors on where.metadata, in both listings', async () => {
     const { store } = await open();
     await store.createSession({ id: 's', metadata: { a: 1 } });
     const refused = async (metadata: Metadata) => {
-      const error = await store.getSessions({ where: { metadata } }).catch((e: unknown) => e);
-      expect(ValidationError.isInstance(error), String(error)).toBe(true);
-      expect((error as ValidationError).field).toBe('where.metadata');
+      for (const listing of [
+        store.getSessions({ where: { metadata } }),
+        store.getSessionsPage({ where: { metadata } }),
+      ]) {
+        const error = await listing.catch((e: unknown) => e);
+        expect(ValidationError.isInstance(error), String(error)).toBe(true);
+        expect((error as ValidationError).field).toBe('where.metadata');
+      }
     };
     await refused(Object.fromEntries(Array.from({ length: MAX_FILTER_NODES + 1 }, (_, i) => [`k${i}`, i])));
     let nested: JsonValue = 1;

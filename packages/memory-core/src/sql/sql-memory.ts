@@ -203,13 +203,15 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
     scope: Scope,
     where: SessionFilter | undefined,
   ): Promise<SessionSummary[]> {
-    const rows = await this.#sessionsIn(this.db, scope, where)
-      .selectAll()
-      .orderBy('updated_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(limit)
-      .offset(offset)
-      .execute();
+    const rows = await this.#filtered(where, () =>
+      this.#sessionsIn(this.db, scope, where)
+        .selectAll()
+        .orderBy('updated_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(limit)
+        .offset(offset)
+        .execute(),
+    );
     return rows.map((row) => toSessionSummary(row, this.codecs));
   }
 
@@ -219,22 +221,22 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
     scope: Scope,
     where: SessionFilter | undefined,
   ): Promise<PageRows<SessionSummary, SessionPosition>> {
-    let query = this.#sessionsIn(this.db, scope, where).selectAll();
-    if (cursor !== null) {
-      const at = this.codecs.encodeTimestamp(cursor.createdAt);
-      // As in _getHistoryPage: the redundant `created_at <= at` is what lets the index seek to the cursor.
-      query = query.where((eb) =>
-        eb.and([
-          eb('created_at', '<=', at),
-          eb.or([eb('created_at', '<', at), eb.and([eb('created_at', '=', at), eb('id', '<', cursor.id)])]),
-        ]),
-      );
-    }
-    const rows = await query
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(limit + 1)
-      .execute();
+    const rows = await this.#filtered(where, () => {
+      let query = this.#sessionsIn(this.db, scope, where).selectAll();
+      if (cursor !== null) {
+        const at = this.codecs.encodeTimestamp(cursor.createdAt);
+        // A row comparison, not `created_at < $1 OR (created_at = $1 AND id < $2)`: both PostgreSQL and SQLite
+        // turn it into the start of an index range on `(created_at DESC, id DESC)` (or `(owner_id, created_at
+        // DESC, id DESC)`), while PostgreSQL applies the OR form as a filter to every row before the cursor, so a
+        // page deep in the listing cost as much as an offset.
+        query = query.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(at, cursor.id)));
+      }
+      return query
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(limit + 1)
+        .execute();
+    });
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     return {
@@ -418,6 +420,24 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
     _filter: Metadata,
   ): Expression<SqlBool> {
     throw new UnsupportedCapabilityError('metadataFilter');
+  }
+
+  /**
+   * What an error of a listing filtered by `where` becomes: a backend turns the errors a filter can cause (one
+   * its database cannot evaluate) into a `ValidationError` on `where.metadata`, and returns any other error
+   * as is, for `mapError`. The default returns every error as is.
+   */
+  protected metadataFilterError(error: unknown): unknown {
+    return error;
+  }
+
+  /** Builds and runs a listing's query, its errors going through {@link metadataFilterError} when filtered. */
+  async #filtered<T>(where: SessionFilter | undefined, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      throw where === undefined ? error : this.metadataFilterError(error);
+    }
   }
 
   /** Sessions visible in `scope`, and matching `where` when given. */
