@@ -46,7 +46,9 @@ interface AddMessageStatements {
  * The contract written once for every SQL backend, against the shared {@link Database} type. A backend
  * supplies the Kysely instance, its codecs, its schema setup (`_init`), how a write transaction starts
  * (`writeTransaction`, e.g. `BEGIN IMMEDIATE` on SQLite), how its driver's errors map to contract errors
- * (`mapError`) and what closing releases (`_close`).
+ * (`mapError`) and what closing releases (`_close`); optionally its metadata filter (`metadataFilter`, and
+ * `metadataFilterError` for the errors a filter can cause) and a leaner transaction for the statements
+ * compiled once (`writeCompiled`).
  */
 export abstract class SqlConversationMemory extends BaseConversationMemory {
   /** The query builder every shared query runs on. */
