@@ -29,17 +29,19 @@ describe('flux-memory migrate', () => {
     await schema.drop();
     await work.remove();
   });
+  /** `migrate` from the generated legacy file into this test's schema on the run's server. */
+  const migrateArgs = () => [
+    'migrate',
+    '--sqlite-path',
+    legacy,
+    '--postgres-dsn',
+    testPostgresUrl(),
+    '--schema',
+    schema.name,
+  ];
 
   test('migrate - copies and verifies, then a re-run writes 0 rows (--json)', async () => {
-    const args = [
-      'migrate',
-      '--sqlite-path',
-      legacy,
-      '--postgres-dsn',
-      testPostgresUrl(),
-      '--schema',
-      schema.name,
-    ];
+    const args = migrateArgs();
     const text = await ok(args, { cwd: work.dir });
     expect(text).toContain('verification: passed');
     expect(text).toMatch(/wrote 20 sessions and 300 messages/);
@@ -76,15 +78,7 @@ describe('flux-memory migrate', () => {
       '{}',
     );
     db.close();
-    const args = [
-      'migrate',
-      '--sqlite-path',
-      legacy,
-      '--postgres-dsn',
-      testPostgresUrl(),
-      '--schema',
-      schema.name,
-    ];
+    const args = migrateArgs();
     const result = await fails(args, { cwd: work.dir });
     expect(result.line).toMatch(/^error: INVALID_ROWS: FAILED: 1 invalid rows, nothing written/);
     expect(result.stdout).toContain('orphan: rejected: session_missing');
@@ -98,15 +92,7 @@ describe('flux-memory migrate', () => {
   });
 
   test('migrate --verify-only - a difference names the session and exits 1', async () => {
-    const args = [
-      'migrate',
-      '--sqlite-path',
-      legacy,
-      '--postgres-dsn',
-      testPostgresUrl(),
-      '--schema',
-      schema.name,
-    ];
+    const args = migrateArgs();
     await ok(args, { cwd: work.dir });
     const db = new BetterSqlite3(legacy);
     const { session_id: changed } = db

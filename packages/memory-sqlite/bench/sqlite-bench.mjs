@@ -160,32 +160,12 @@ function rawStore(path) {
     `SELECT s.*, count(m.id) AS n FROM sessions s LEFT JOIN messages m ON m.session_id = s.id
      GROUP BY s.id ORDER BY s.updated_at DESC, s.id DESC LIMIT ?`,
   );
-  const date = (text) => new Date(`${text.slice(0, 23)}Z`);
   return {
     getHistory(sessionId, limit) {
-      return history
-        .all(sessionId, limit)
-        .reverse()
-        .map((row) => ({
-          id: row.id,
-          sessionId: row.session_id,
-          role: row.role,
-          content: row.content,
-          createdAt: date(row.created_at),
-          metadata: JSON.parse(row.metadata),
-        }));
+      return history.all(sessionId, limit).reverse().map(messageOf);
     },
     getSessions(limit, offset) {
-      return sessions.all(limit, offset).map((row) => ({
-        id: row.id,
-        title: row.title,
-        createdAt: date(row.created_at),
-        updatedAt: date(row.updated_at),
-        metadata: JSON.parse(row.metadata),
-        ownerId: row.owner_id,
-        messageCount: row.message_count,
-        lastMessageAt: row.last_message_at === null ? null : date(row.last_message_at),
-      }));
+      return sessions.all(limit, offset).map(sessionOf);
     },
     addMessage(sessionId, message) {
       return add.immediate(sessionId, message.role, message.content, message.metadata ?? {});
@@ -362,6 +342,11 @@ async function main() {
   if (upgrade) console.log(upgrade);
 }
 
+/** A stored timestamp (naive UTC text, microseconds) as a Date, as the store decodes it. */
+function date(text) {
+  return new Date(`${text.slice(0, 23)}Z`);
+}
+
 /** Messages decoded as the raw side of getHistory decodes them. */
 function messageOf(row) {
   return {
@@ -369,14 +354,13 @@ function messageOf(row) {
     sessionId: row.session_id,
     role: row.role,
     content: row.content,
-    createdAt: new Date(`${row.created_at.slice(0, 23)}Z`),
+    createdAt: date(row.created_at),
     metadata: JSON.parse(row.metadata),
   };
 }
 
 /** Sessions decoded as the raw side of getSessions decodes them. */
 function sessionOf(row) {
-  const date = (text) => new Date(`${text.slice(0, 23)}Z`);
   return {
     id: row.id,
     title: row.title,
