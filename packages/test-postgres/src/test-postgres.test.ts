@@ -1,6 +1,9 @@
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { chmod, cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { installedNativeDir } from './embedded-binaries.js';
 import { describe, expect, it } from 'vitest';
 import { startEmbeddedPostgres } from './embedded-server.js';
 import { testPostgresUrl } from './inject.js';
@@ -67,6 +70,39 @@ describe('test-postgres', () => {
       await server.destroy();
     }
     expect(existsSync(server.dataDir)).toBe(false);
+  });
+
+  it('startEmbeddedPostgres - runs from a checkout only its owner can enter (mode 0700)', async () => {
+    // A clone in /root as root: the binaries sit in a directory the server user cannot traverse.
+    const checkout = await mkdtemp(path.join(tmpdir(), 'flux-rag-checkout-'));
+    await chmod(checkout, 0o700);
+    const privateNative = path.join(checkout, 'node_modules', 'native');
+    await cp(await installedNativeDir(), privateNative, { recursive: true });
+    const asRoot = process.getuid?.() === 0;
+    let server: Awaited<ReturnType<typeof startEmbeddedPostgres>> | undefined;
+    try {
+      server = await startEmbeddedPostgres({ nativeDir: privateNative });
+      expect(
+        await withClient(server.url, async (c) => (await c.query('SELECT 6 * 7 AS answer')).rows[0].answer),
+      ).toBe(42);
+      expect(server.binDir.startsWith(checkout)).toBe(false);
+      expect(existsSync(path.join(server.binDir, 'postgres'))).toBe(true);
+      if (asRoot) {
+        // The setup is meaningful only if the server's user really cannot enter the checkout, and the server
+        // really runs as that user.
+        const uid = Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout.trim());
+        const probe = spawnSync('ls', [privateNative], { uid, cwd: '/', encoding: 'utf8' });
+        expect(probe.status).not.toBe(0);
+        const status = readFileSync(`/proc/${server.pid}/status`, 'utf8');
+        expect(status).toMatch(new RegExp(`^Uid:\\t${uid}\\t`, 'm'));
+      }
+    } finally {
+      await server?.destroy();
+      await rm(checkout, { recursive: true, force: true });
+    }
+    // destroy() removes the copied binaries along with the data.
+    expect(existsSync(server!.binDir)).toBe(false);
+    expect(existsSync(server!.dataDir)).toBe(false);
   });
 
   it('startEmbeddedPostgres - leaves the exit code alone, and process.exit() shuts a running server down', async () => {
