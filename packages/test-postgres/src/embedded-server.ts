@@ -243,7 +243,9 @@ function startPostmaster(
       if (message.includes('database system is ready to accept connections')) resolve(child);
     });
     child.once('error', reject);
-    child.once('exit', (code, signal) => reject(new Error(`the server exited (code ${code}, signal ${signal})`)));
+    child.once('exit', (code, signal) =>
+      reject(new Error(`the server exited (code ${code}, signal ${signal})`)),
+    );
   });
 }
 

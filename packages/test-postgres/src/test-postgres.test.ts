@@ -3,12 +3,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { chmod, cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { installedNativeDir } from './embedded-binaries.js';
 import { describe, expect, it } from 'vitest';
+import { installedNativeDir } from './embedded-binaries.js';
 import { startEmbeddedPostgres } from './embedded-server.js';
 import { testPostgresUrl } from './inject.js';
 import { createTestDatabase, createTestSchema } from './test-schema.js';
-import { startTestPostgres, TEST_URL_VARIABLE, withClient } from './test-server.js';
+import { maskPassword, startTestPostgres, TEST_URL_VARIABLE, withClient } from './test-server.js';
 
 const url = testPostgresUrl();
 const exists = (sql: string, value: string, target = url) =>
@@ -23,6 +23,18 @@ describe('test-postgres', () => {
     expect((error as Error).message).toContain(TEST_URL_VARIABLE);
     expect((error as Error).message).toContain('u:***@127.0.0.1:1');
     expect((error as Error).message).not.toContain('hunter2');
+  });
+
+  it('maskPassword - hides raw spaces, @ and : in the password, and a password query parameter', () => {
+    for (const [input, secret] of [
+      ['postgresql://app:my secret@db:5432/app', 'secret'],
+      ['postgresql://app:p@ss:w@db/app', 'ss:w'],
+      ['postgresql://app@db/app?sslmode=disable&password=my secret', 'secret'],
+    ] as const) {
+      const masked = maskPassword(input);
+      expect(masked).not.toContain(secret);
+      expect(masked).toContain('@db');
+    }
   });
 
   it('startTestPostgres - a named server that answers is used as it is and left running', async () => {

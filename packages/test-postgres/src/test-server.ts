@@ -73,7 +73,13 @@ async function serverVersionOf(url: string): Promise<string> {
   });
 }
 
-/** `scheme://user:secret@host` becomes `scheme://user:***@host`. */
+/**
+ * The password of a connection URL replaced by `***`, in both places a URL may hold one: the userinfo (up to
+ * its last `@`, raw spaces, `@` and `:` included, as URL parsers read it) and a `password` query parameter.
+ * (The same rules as memory-core's `maskSecrets`, for one URL; this private package does not depend on core.)
+ */
 export function maskPassword(url: string): string {
-  return url.replace(/(\/\/[^:/?#@\s]*):([^@\s]*)@/, '$1:***@');
+  return url
+    .replace(/(:\/\/[^:/?#@]*):[^/?#]*@/, '$1:***@')
+    .replace(/([?&][a-z_]*password=)[^&#]*/gi, '$1***');
 }
