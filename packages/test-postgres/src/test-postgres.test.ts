@@ -140,7 +140,9 @@ describe('test-postgres', () => {
       for (let i = 0; i < 200 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 50));
       expect(isAlive(pid)).toBe(false);
     } finally {
-      await rm(dataDir, { recursive: true, force: true });
+      // The binaries' copy went with the exit listener; the data directory is left for the stopping server.
+      expect(existsSync(path.join(path.dirname(dataDir), 'native'))).toBe(false);
+      await rm(path.dirname(dataDir), { recursive: true, force: true });
     }
   });
 });
