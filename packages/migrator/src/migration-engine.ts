@@ -351,6 +351,8 @@ class Run {
       this.#progress('sessions', 'copy', done, this.#total.sessions);
     }
     await writeSessions(this.#recoveredRows());
+    // Merged messages draw seq from the target's identity: it must first stand past every seq already there.
+    await target.fixSequence();
     done = 0;
     for await (const page of this.#o.source.messages(this.#limits)) {
       const rows = this.#judgeMessages(page, false);

@@ -40,7 +40,11 @@ export interface MigrationTarget {
   abortBulk(): Promise<void>;
   /** Writes sessions absent from the target in one transaction; returns how many were written. */
   mergeSessions(rows: readonly SessionRow[]): Promise<number>;
-  /** Writes messages absent from the target in one transaction, recounting their sessions; returns written. */
+  /**
+   * Writes messages absent from the target in one transaction, recounting their sessions; returns written.
+   * Their `seq` is the target's (next values of its own sequence, in the order of `rows`' source seq), so rows
+   * merged from several sources never share one and keep their relative order.
+   */
   mergeMessages(rows: readonly MessageRow[]): Promise<number>;
   /** Moves the id sequence past the largest `seq` (a no-op where the database does it itself). */
   fixSequence(): Promise<void>;

@@ -340,9 +340,21 @@ class PostgresTarget implements MigrationTarget {
       const copy = new CopyWriter(this.#client, `COPY flux_stage_messages (${MESSAGE_COLUMNS}) FROM STDIN`);
       await copy.write(encodeMessages(rows));
       await copy.end();
+      // seq comes from the target's own identity, drawn in the source's order (the subquery's ORDER BY feeds
+      // nextval row by row): the source's seq may already be used by rows of another source merged before (two
+      // files both number their rows from 1), and PostgreSQL has no unique key on seq to refuse it, so the
+      // duplicates only surfaced when the reverse direction wrote them into SQLite's rowid. Relative order
+      // within each session (created_at, then seq) is kept; the values are the target's.
       const result = await this.#query(
         `INSERT INTO ${this.#messages} (${MESSAGE_COLUMNS})
-         SELECT ${MESSAGE_COLUMNS} FROM flux_stage_messages ON CONFLICT (id) DO NOTHING`,
+         SELECT nextval(pg_get_serial_sequence($1, 'seq')), ${MESSAGE_COLUMNS.replace('seq, ', '')}
+         FROM (
+           SELECT * FROM flux_stage_messages AS s
+           WHERE NOT EXISTS (SELECT 1 FROM ${this.#messages} AS m WHERE m.id = s.id)
+           ORDER BY seq
+         ) AS ordered
+         ON CONFLICT (id) DO NOTHING`,
+        [this.#messages],
       );
       const written = result.rowCount ?? 0;
       if (written > 0) {
