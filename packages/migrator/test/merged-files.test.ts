@@ -54,7 +54,10 @@ function contents(file: string, order: 'rowid' | 'seq') {
       .raw(true)
       .all() as [string, string][];
     const bySession: Record<string, string[]> = {};
-    for (const [session, id] of ordered) (bySession[session] ??= []).push(id);
+    for (const [session, id] of ordered) {
+      bySession[session] ??= [];
+      bySession[session].push(id);
+    }
     return { messages, sessions, bySession };
   } finally {
     db.close();
