@@ -109,6 +109,18 @@ class Run {
     const { source, mode } = this.#o;
     const writes = mode === 'migrate';
     this.#total = await source.count();
+    if (writes && this.#o.onInvalid === 'fail') {
+      // Under `fail` one invalid row means nothing is written, not even the target's schema and tables: every
+      // row is judged in a pass of its own before the target is opened for writing. (The passes below judge
+      // again; a row that turned invalid in between still stops the run before anything is committed.)
+      const check = new Run(this.#o);
+      check.#total = this.#total;
+      await this.#phase('validate', () => check.#validate());
+      if (check.#blocked()) {
+        check.#phases.push(...this.#phases);
+        return check.#blockedReport();
+      }
+    }
     const target = await this.#o.openTarget(writes);
     try {
       const emptyAtStart = await target.isEmpty();
@@ -127,7 +139,7 @@ class Run {
       let bulk = false;
       if (writes && emptyAtStart) bulk = await target.beginBulk();
       try {
-        await this.#phase('sessions scan', () => this.#scanSessions(target, probe));
+        await this.#phase('sessions scan', () => this.#scanSessions(probe ? target : undefined));
         if (bulk) {
           load = 'bulk';
           await this.#phase('messages load', () => this.#loadMessages(target));
@@ -140,7 +152,7 @@ class Run {
           }
           bulk = false;
         } else {
-          await this.#phase('messages scan', () => this.#scanMessages(target, probe));
+          await this.#phase('messages scan', () => this.#scanMessages(probe ? target : undefined));
           if (writes && !this.#blocked()) {
             load = 'merge';
             const before = await this.#verify(target);
@@ -167,6 +179,34 @@ class Run {
       this.#rejects?.close();
       await target.close();
       await source.close();
+    }
+  }
+
+  /** Judges every session and message of the source, as the scans do, without a target. */
+  async #validate(): Promise<void> {
+    await this.#scanSessions(undefined);
+    await this.#scanMessages(undefined);
+  }
+
+  /**
+   * The report of a run that validation stopped: the target opened without setup (nothing created) only to
+   * describe it.
+   */
+  async #blockedReport(): Promise<MigrationReport> {
+    const target = await this.#o.openTarget(false);
+    try {
+      return this.#report(target, await target.isEmpty(), 'none', {
+        status: 'skipped',
+        sessions: 0,
+        messages: 0,
+        mismatchCount: 0,
+        mismatches: [],
+        durationMs: 0,
+      });
+    } finally {
+      this.#rejects?.close();
+      await target.close();
+      await this.#o.source.close();
     }
   }
 
@@ -248,31 +288,35 @@ class Run {
     }
   }
 
-  /** Judges every session (so messages of rejected ones are known), records digests, counts those present. */
-  async #scanSessions(target: MigrationTarget, probe: boolean): Promise<void> {
+  /**
+   * Judges every session (so messages of rejected ones are known), records digests, and counts those the
+   * target holds when one is given to probe.
+   */
+  async #scanSessions(probe: MigrationTarget | undefined): Promise<void> {
     for await (const page of this.#o.source.sessions(this.#limits)) {
       const rows = this.#judgeSessions(page, true);
       for (const row of rows) this.#expected.addSession(row);
       if (probe)
-        this.#tables.sessions.alreadyPresent += (await target.presentSessions(rows.map((r) => r.id))).size;
+        this.#tables.sessions.alreadyPresent += (await probe.presentSessions(rows.map((r) => r.id))).size;
       this.#progress('sessions', 'scan', this.#tables.sessions.read, this.#total.sessions);
     }
   }
 
-  async #scanMessages(target: MigrationTarget, probe: boolean): Promise<void> {
+  /** Judges every message and records its digest; counts those the target holds when one is given to probe. */
+  async #scanMessages(probe: MigrationTarget | undefined): Promise<void> {
     // The target answers the probe of one page while the next page is read and judged.
     let pending: Promise<Set<string>> | undefined;
     for await (const page of this.#o.source.messages(this.#limits)) {
       const rows = this.#judgeMessages(page, true);
       if (pending) this.#tables.messages.alreadyPresent += (await pending).size;
-      pending = probe ? target.presentMessages(rows.map((r) => r.id)) : undefined;
+      pending = probe?.presentMessages(rows.map((r) => r.id));
       this.#progress('messages', 'scan', this.#tables.messages.read, this.#total.messages);
     }
     if (pending) this.#tables.messages.alreadyPresent += (await pending).size;
     this.#addRecoveredDigests();
     if (probe && this.#recovered.size > 0) {
       this.#tables.sessions.alreadyPresent += (
-        await target.presentSessions([...this.#recovered.keys()])
+        await probe.presentSessions([...this.#recovered.keys()])
       ).size;
     }
   }

@@ -91,8 +91,27 @@ describe('migrateSqliteToPostgres - invalid rows', () => {
     });
     expect(report.summary).toMatch(/nothing written/);
     expect(formatReport(report)).toContain('m-orphan');
-    expect(await count('messages')).toBe(0);
-    expect(await count('sessions')).toBe(0);
+    // Validated before the target is touched: not even the schema or the tables were created.
+    expect(report.target.schemaVersion).toBeNull();
+    const created = await withClient(testPostgresUrl(), async (c) => {
+      const r = await c.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema.name]);
+      return r.rowCount;
+    });
+    expect(created).toBe(0);
+  });
+
+  it('fail - into a target holding rows, invalid rows leave it exactly as it was', async () => {
+    await migrateSqliteToPostgres({
+      sqlitePath: legacyCopy(dir.dir),
+      postgresDsn: testPostgresUrl(),
+      schema: schema.name,
+    });
+    const report = await run(damagedFile(dir.dir), 'fail');
+    expect(report.ok).toBe(false);
+    expect(report.invalid.count).toBe(BAD);
+    expect(report.tables.messages.written).toBe(0);
+    expect(await count('messages')).toBe(947);
+    expect(await count('sessions')).toBe(40);
   });
 
   it('skip - writes the good rows, every bad row with its reason goes to the rejects file', async () => {
