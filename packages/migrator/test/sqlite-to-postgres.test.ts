@@ -203,6 +203,30 @@ describe('migrateSqliteToPostgres - the legacy fixture', () => {
     expect(report.target.location).toContain('***');
   });
 
+  it('report and errors - a password with raw spaces, @ and : is masked too', async () => {
+    // pg percent-encodes raw spaces before parsing, so this DSN connects (trust auth ignores the password).
+    const url = new URL(testPostgresUrl());
+    const dsn = `${url.protocol}//${url.username}:my secret p@ss:w@${url.host}${url.pathname}`;
+    const report = await migrateSqliteToPostgres({
+      sqlitePath: legacyCopy(dir.dir),
+      postgresDsn: dsn,
+      schema: schema.name,
+    });
+    expect(report.ok).toBe(true);
+    for (const fragment of ['secret', 'p@ss', 'ss:w']) {
+      expect(JSON.stringify(report)).not.toContain(fragment);
+      expect(formatReport(report)).not.toContain(fragment);
+    }
+    expect(report.target.location).toContain(`${url.host}${url.pathname}`);
+    const error = await migrateSqliteToPostgres({
+      sqlitePath: legacyCopy(dir.dir),
+      postgresDsn: 'postgresql://u:my secret p@ss@127.0.0.1:1/db',
+    }).catch((e: unknown) => e as Error);
+    expect((error as { code?: string }).code).toBe('BACKEND_UNAVAILABLE');
+    expect(String((error as Error).message)).not.toMatch(/secret|p@ss/);
+    expect(String((error as Error).message)).toContain('127.0.0.1:1/db');
+  });
+
   it('errors - a missing source file is SOURCE_NOT_FOUND; an unreachable server never shows the password', async () => {
     await expect(
       migrateSqliteToPostgres({ sqlitePath: `${dir.dir}/none.db`, postgresDsn: testPostgresUrl() }),
