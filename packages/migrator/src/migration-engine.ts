@@ -315,9 +315,7 @@ class Run {
     if (pending) this.#tables.messages.alreadyPresent += (await pending).size;
     this.#addRecoveredDigests();
     if (probe && this.#recovered.size > 0) {
-      this.#tables.sessions.alreadyPresent += (
-        await probe.presentSessions([...this.#recovered.keys()])
-      ).size;
+      this.#tables.sessions.alreadyPresent += (await probe.presentSessions([...this.#recovered.keys()])).size;
     }
   }
 

@@ -135,4 +135,37 @@ describe('two SQLite files merged into one PostgreSQL schema, then reversed', ()
       await postgres.close();
     }
   });
+
+  it("a schema merged by an earlier version (duplicate seq) reverses after the README's repair", async () => {
+    const files = [3, 4].map((seed) => {
+      const file = path.join(dir.dir, `legacy-${seed}.db`);
+      generateLegacyFile({ path: file, sessions: 5, messages: 60, seed });
+      return file;
+    });
+    const target = { postgresDsn: testPostgresUrl(), schema: schema.name };
+    for (const file of files) await migrateSqliteToPostgres({ ...target, sqlitePath: file });
+    const q = (text: string) =>
+      withClient(testPostgresUrl(), async (c) => {
+        await c.query(`SET search_path TO "${schema.name}"`);
+        return (await c.query(text)).rows;
+      });
+    // What the earlier version left: the second file's messages with the rowids of their file, 1 to 60.
+    await q('UPDATE messages SET seq = seq - 60 WHERE seq > 60');
+    expect(await q('SELECT count(DISTINCT seq)::int AS d FROM messages')).toEqual([{ d: 60 }]);
+    const laptop = path.join(dir.dir, 'laptop.db');
+    await expect(migratePostgresToSqlite({ ...target, sqlitePath: laptop })).rejects.toThrow(/UNIQUE|seq/);
+
+    // The repair given in the README, verbatim.
+    await q(`WITH o AS (SELECT id, row_number() OVER (ORDER BY seq, id) AS n FROM messages)
+      UPDATE messages AS m SET seq = o.n FROM o WHERE m.id = o.id`);
+    await q(`SELECT setval(pg_get_serial_sequence('messages', 'seq'), (SELECT max(seq) FROM messages))`);
+    expect(await q('SELECT count(DISTINCT seq)::int AS d FROM messages')).toEqual([{ d: 120 }]);
+    const reverse = await migratePostgresToSqlite({ ...target, sqlitePath: path.join(dir.dir, 'again.db') });
+    expect(reverse.ok).toBe(true);
+    expect(reverse.tables.messages).toMatchObject({ read: 120, written: 120 });
+    const [a, b] = files.map((file) => contents(file, 'rowid'));
+    const union = contents(path.join(dir.dir, 'again.db'), 'seq');
+    expect(union.messages.sort()).toEqual([...a!.messages, ...b!.messages].sort());
+    expect(union.bySession).toEqual({ ...a!.bySession, ...b!.bySession });
+  });
 });
