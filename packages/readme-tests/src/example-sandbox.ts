@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,7 +47,7 @@ export class ExampleSandbox {
       .replace(/[^a-z0-9]/gi, '')
       .toLowerCase()}`;
     this.#bin = path.join(this.dir, '.bin');
-    spawnSync('mkdir', [this.#bin]);
+    mkdirSync(this.#bin);
     const flux = path.join(this.#bin, 'flux-memory');
     writeFileSync(
       flux,
