@@ -285,7 +285,14 @@ export class InMemoryConversationMemory extends BaseConversationMemory {
   protected async _check(): Promise<StoreHealth> {
     let messages = 0;
     for (const stored of this.#sessions.values()) messages += stored.messages.length;
-    return { ...this.describeLocation(), reachable: true, sessions: this.#sessions.size, messages };
+    // No orphans here: a message is only ever stored inside its session.
+    return {
+      ...this.describeLocation(),
+      reachable: true,
+      sessions: this.#sessions.size,
+      messages,
+      orphanMessages: 0,
+    };
   }
 
   protected describeLocation() {
