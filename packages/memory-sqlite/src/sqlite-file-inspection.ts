@@ -31,7 +31,9 @@ export interface FileInspection {
  * alone. Only reads.
  */
 export function inspectFile(raw: Database.Database, location: string): FileInspection {
-  const objects = raw.prepare("SELECT type, name FROM main.sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'").all() as {
+  const objects = raw
+    .prepare("SELECT type, name FROM main.sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'")
+    .all() as {
     type: string;
     name: string;
   }[];

@@ -60,7 +60,11 @@ describe('SqliteConversationMemory options', () => {
     expect((await a.getHistory('only-in-a')).map((m) => [m.content, m.metadata])).toEqual([
       ['kept in memory', { n: 1 }],
     ]);
-    expect(await a.check()).toMatchObject({ location: ':memory:', reachable: true, schemaVersion: SQLITE_SCHEMA_VERSION });
+    expect(await a.check()).toMatchObject({
+      location: ':memory:',
+      reachable: true,
+      schemaVersion: SQLITE_SCHEMA_VERSION,
+    });
   });
 
   it('database - uses the handle, sets its PRAGMAs, and close() leaves it open', async () => {

@@ -25,11 +25,7 @@ import {
   UnsupportedCapabilityError,
   ValidationError,
 } from '@flux-rag/memory-core';
-import {
-  type Database,
-  SqlConversationMemory,
-  toMessage,
-} from '@flux-rag/memory-core/sql';
+import { type Database, SqlConversationMemory, toMessage } from '@flux-rag/memory-core/sql';
 import BetterSqlite3 from 'better-sqlite3';
 import { type Expression, type ExpressionBuilder, Kysely, type SqlBool } from 'kysely';
 import { sqliteCodecs } from './sqlite-codecs.js';

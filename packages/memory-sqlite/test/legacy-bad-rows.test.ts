@@ -1,4 +1,9 @@
-import { ConflictError, type MemoryError, type PortableRecord, SessionNotFoundError } from '@flux-rag/memory-core';
+import {
+  ConflictError,
+  type MemoryError,
+  type PortableRecord,
+  SessionNotFoundError,
+} from '@flux-rag/memory-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteConversationMemory } from '../src/index.js';
 import { legacyFile, openPlain, tempDir } from './support.js';

@@ -271,7 +271,11 @@ describe('legacy file: the upgrade', () => {
 
     // Opened normally afterwards, it upgrades and reads back whole.
     const store = new SqliteConversationMemory({ filename: copy });
-    expect(await store.check()).toMatchObject({ schemaVersion: SQLITE_SCHEMA_VERSION, sessions: 40, messages: 947 });
+    expect(await store.check()).toMatchObject({
+      schemaVersion: SQLITE_SCHEMA_VERSION,
+      sessions: 40,
+      messages: 947,
+    });
     await store.close();
   });
 
@@ -280,7 +284,9 @@ describe('legacy file: the upgrade', () => {
     try {
       expect((await again.getSessions({ limit: 1000 })).map((s) => s.id)).toEqual(sessions.map((s) => s.id));
       const plain = openPlain(path);
-      expect(plain.prepare('SELECT count(*) FROM kysely_migration').pluck().get()).toBe(SQLITE_SCHEMA_VERSION);
+      expect(plain.prepare('SELECT count(*) FROM kysely_migration').pluck().get()).toBe(
+        SQLITE_SCHEMA_VERSION,
+      );
       plain.close();
     } finally {
       await again.close();
