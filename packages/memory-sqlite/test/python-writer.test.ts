@@ -31,7 +31,7 @@ function truth(path: string) {
           `SELECT s.id, count(m.seq) AS count, max(m.created_at) AS last FROM sessions AS s
            LEFT JOIN messages AS m ON m.session_id = s.id GROUP BY s.id ORDER BY s.id`,
         )
-        .all(),
+        .all() as { id: string; count: number; last: string | null }[],
       stored: plain
         .prepare('SELECT id, message_count AS count, last_message_at AS last FROM sessions ORDER BY id')
         .all(),
