@@ -1,6 +1,7 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
+  BackendUnavailableError,
   type BaseMemoryOptions,
   CONFIG_DEFAULTS,
   type MemoryCapabilities,
@@ -375,6 +376,9 @@ export class SqliteConversationMemory extends SqlConversationMemory {
       const filename = this.#filename!;
       if (this.#readOnly) {
         // Neither the file nor its folder is created: inspecting a mistyped path must not leave a database.
+        if (!existsSync(filename)) {
+          throw new BackendUnavailableError(`${filename} does not exist (opened read-only: nothing is created)`);
+        }
         this.#raw = new BetterSqlite3(filename, { timeout: 0, readonly: true, fileMustExist: true });
       } else {
         if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
