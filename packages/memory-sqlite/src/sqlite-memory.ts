@@ -377,7 +377,9 @@ export class SqliteConversationMemory extends SqlConversationMemory {
       if (this.#readOnly) {
         // Neither the file nor its folder is created: inspecting a mistyped path must not leave a database.
         if (!existsSync(filename)) {
-          throw new BackendUnavailableError(`${filename} does not exist (opened read-only: nothing is created)`);
+          throw new BackendUnavailableError(
+            `${filename} does not exist (opened read-only: nothing is created)`,
+          );
         }
         this.#raw = new BetterSqlite3(filename, { timeout: 0, readonly: true, fileMustExist: true });
       } else {

@@ -218,7 +218,12 @@ END`,
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed tables exist
 export async function run(db: Kysely<any>, statements: readonly string[]): Promise<void> {
-  for (const statement of statements) await sql.raw(statement).execute(db);
+  for (const statement of statements) {
+    // A turn of the event loop between two statements: a SIGINT handler (flux-memory upgrade) can then abort
+    // the upgrade, which every promise chained in microtasks alone would delay until the whole upgrade ran.
+    await new Promise((resolve) => setImmediate(resolve));
+    await sql.raw(statement).execute(db);
+  }
 }
 
 /**
