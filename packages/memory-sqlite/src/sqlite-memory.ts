@@ -4,22 +4,22 @@ import {
   BackendUnavailableError,
   type BaseMemoryOptions,
   CONFIG_DEFAULTS,
-  type MemoryCapabilities,
   type ImportResult,
+  type MemoryCapabilities,
   MemoryError,
   type MessageRecord,
   type Metadata,
+  type PageRows,
   type PortableMessage,
   type PortableSession,
   ReadOnlyError,
-  type SessionRecord,
-  type PageRows,
   type Scope,
   type SearchHit,
   type SearchRequest,
   type SearchTerm,
   type SessionFilter,
   type SessionPosition,
+  type SessionRecord,
   type SessionSummary,
   type StoreHealth,
   snippetOf,
@@ -33,8 +33,8 @@ import { sqliteCodecs } from './sqlite-codecs.js';
 import { SqliteMemoryDialect } from './sqlite-dialect.js';
 import { retryWhileBusy } from './sqlite-driver.js';
 import { mapSqliteError } from './sqlite-errors.js';
-import { candidateCounts, filterError, metadataContains, scanIsCheaper } from './sqlite-metadata-filter.js';
 import { inspectFile, refuseNewerFile } from './sqlite-file-inspection.js';
+import { candidateCounts, filterError, metadataContains, scanIsCheaper } from './sqlite-metadata-filter.js';
 import { migrateSqlite, readSchemaVersion, sqliteMigrations } from './sqlite-migrations.js';
 import { createReadOnlyViews } from './sqlite-read-only-views.js';
 import { planSearch, searchError, searchQuery } from './sqlite-search.js';

@@ -16,8 +16,8 @@ import {
   sql,
   type UnknownRow,
 } from 'kysely';
-import { inspectFile, refuseNewerFile } from './sqlite-file-inspection.js';
 import { ORIGINAL_SCHEMA } from './original-schema.js';
+import { inspectFile, refuseNewerFile } from './sqlite-file-inspection.js';
 import { sharedWritersUp } from './sqlite-migration-shared-writers.js';
 
 /**

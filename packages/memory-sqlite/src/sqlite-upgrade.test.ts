@@ -9,8 +9,6 @@ import { MIN_WRITER_SQLITE_VERSION } from './sqlite-memory.js';
 import { readSchemaVersion, SQLITE_SCHEMA_VERSION } from './sqlite-migrations.js';
 import { planSqliteUpgrade, upgradeSqliteFile } from './sqlite-upgrade.js';
 
-const dir = tempDir();
-
 function hash(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
 }

@@ -436,7 +436,11 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
       .select('session_id')
       .where('session_id', 'in', ids)
       .where((eb) =>
-        eb.not(eb.exists(eb.selectFrom('sessions').select('id').whereRef('sessions.id', '=', 'messages.session_id'))),
+        eb.not(
+          eb.exists(
+            eb.selectFrom('sessions').select('id').whereRef('sessions.id', '=', 'messages.session_id'),
+          ),
+        ),
       )
       .limit(1)
       .executeTakeFirst();
@@ -461,7 +465,9 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
         .selectFrom('messages')
         .where((eb) =>
           eb.not(
-            eb.exists(eb.selectFrom('sessions').select('id').whereRef('sessions.id', '=', 'messages.session_id')),
+            eb.exists(
+              eb.selectFrom('sessions').select('id').whereRef('sessions.id', '=', 'messages.session_id'),
+            ),
           ),
         )
         .select((eb) => eb.fn.countAll<number | string>().as('n'))
