@@ -67,8 +67,8 @@ export interface StoreHealth {
   sessions?: number;
   messages?: number;
   /**
-   * Messages whose session is gone, when reachable (counted in `messages` too). Only legacy SQLite files can
-   * hold them; they are kept, readable by `getHistory(theirSessionId)`, never listed, searched, exported,
+   * Messages whose session is gone, when reachable (counted in `messages` too); reported by the SQL backends,
+   * absent where none can exist (the in-memory backend). Only legacy SQLite files can hold them; they are kept, readable by `getHistory(theirSessionId)`, never listed, searched, exported,
    * deleted or adopted by a new session of that id.
    */
   orphanMessages?: number;

@@ -38,6 +38,7 @@ for line in sys.stdin:
         elif kind == "hold_lock":
             # Holds the write lock for a while, as a long Python transaction would.
             con.execute("BEGIN IMMEDIATE")
+            print(json.dumps({"ok": True, "holding": True}), flush=True)
             time.sleep(op["ms"] / 1000)
             con.commit()
         else:

@@ -86,12 +86,12 @@ describe.skipIf(!python)('the Python writer on an upgraded file', () => {
     await py.run({ op: 'delete_session', session: toDelete.id });
 
     // Each waits for the other's write lock rather than failing: Python holds it while the store writes...
-    const holding = py.run({ op: 'hold_lock', ms: 400 });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    const lock = py.holdLock(400);
+    await lock.acquired;
     const started = Date.now();
     await store.addMessage('py-session', { id: 'ts-m3', role: 'user', content: 'written after the wait' });
-    expect(Date.now() - started).toBeGreaterThan(150);
-    await holding;
+    expect(Date.now() - started).toBeGreaterThan(200);
+    await lock.released;
     // ...and the store holds it (a large import in one transaction) while Python writes.
     const records: PortableRecord[] = [];
     for (let i = 0; i < 20_000; i++) {

@@ -15,8 +15,7 @@ export type PythonOp =
   | { op: 'create_session'; id: string; title?: string | null; at: string; metadata?: object }
   | { op: 'add_message'; id: string; session: string; role: string; content: string; at: string }
   | { op: 'rename'; session: string; title: string; at: string }
-  | { op: 'delete_session'; session: string }
-  | { op: 'hold_lock'; ms: number };
+  | { op: 'delete_session'; session: string };
 
 /**
  * The original Python app writing a file: a `python3` process running `python-writer.py`, which executes each
@@ -66,6 +65,20 @@ export class PythonWriter {
     this.#child.stdin.write(`${JSON.stringify(op)}\n`);
     const answer = await this.#next();
     if (!answer.ok) throw new Error(`python3 ${op.op}: ${answer.error}`);
+  }
+
+  /**
+   * Makes Python take the write lock (`BEGIN IMMEDIATE`) and hold it for `ms`: `acquired` resolves once it holds
+   * it, `released` once it committed.
+   */
+  holdLock(ms: number): { acquired: Promise<void>; released: Promise<void> } {
+    this.#child.stdin.write(`${JSON.stringify({ op: 'hold_lock', ms })}\n`);
+    const answer = async () => {
+      const line = await this.#next();
+      if (!line.ok) throw new Error(`python3 hold_lock: ${line.error}`);
+    };
+    const acquired = answer();
+    return { acquired, released: acquired.then(answer) };
   }
 
   /** Ends the script. */
