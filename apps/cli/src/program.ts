@@ -9,6 +9,7 @@ import { registerHistoryCommand } from './commands/history.js';
 import { registerImportCommand } from './commands/import.js';
 import { registerMigrateCommand } from './commands/migrate.js';
 import { registerSessionsCommand } from './commands/sessions.js';
+import { registerUpgradeCommand } from './commands/upgrade.js';
 import { paint } from './output.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -54,6 +55,7 @@ export function createProgram(): Command {
   registerExportCommand(program);
   registerImportCommand(program);
   registerMigrateCommand(program);
+  registerUpgradeCommand(program);
   return program;
 }
 

@@ -8,8 +8,12 @@ import {
 import { CliError } from './cli-error.js';
 import { type ConnectionFlags, loadDotenv, resolveConnection } from './config.js';
 
-/** Whether a command may create the database: writers do, readers refuse a SQLite file that is not there. */
-export type OpenMode = 'read' | 'write';
+/**
+ * What a command does to the database. `read`: only reads; a SQLite file is opened read-only, never created,
+ * upgraded or switched to WAL. `update`: writes to a database that must exist. `write`: may create it. A
+ * command that writes never upgrades an older SQLite file either: the person runs `flux-memory upgrade`.
+ */
+export type OpenMode = 'read' | 'update' | 'write';
 
 /** An open store and the configuration it came from. */
 export interface OpenedStore {
@@ -29,8 +33,9 @@ export function isMissingSqliteFile(config: ResolvedMemoryConfig): boolean {
 }
 
 /**
- * Opens the configured store. A reader on a SQLite file that does not exist fails with `DATABASE_NOT_FOUND`
- * instead of creating an empty database at a mistyped path; a writer creates the file's folder.
+ * Opens the configured store (see {@link OpenMode}). A reader or updater on a SQLite file that does not exist
+ * fails with `DATABASE_NOT_FOUND` instead of creating an empty database at a mistyped path; a writer creates
+ * the file's folder.
  *
  * The backend packages are imported here, from the CLI's own dependencies, and only the one chosen: `--help`
  * and the PostgreSQL commands never load the SQLite native module, and the reverse.
@@ -41,7 +46,7 @@ export async function openStore(config: ResolvedMemoryConfig, mode: OpenMode): P
       return new InMemoryConversationMemory();
     case 'sqlite': {
       if (isMissingSqliteFile(config)) {
-        if (mode === 'read') {
+        if (mode !== 'write') {
           throw new CliError(
             'DATABASE_NOT_FOUND',
             `no SQLite database at ${config.filename} (the first write creates it: flux-memory demo or import)`,
@@ -50,7 +55,11 @@ export async function openStore(config: ResolvedMemoryConfig, mode: OpenMode): P
         mkdirSync(dirname(config.filename), { recursive: true });
       }
       const { SqliteConversationMemory } = await import('@flux-rag/memory-sqlite');
-      return new SqliteConversationMemory({ filename: config.filename });
+      // Inspection never writes; writes never upgrade an older file behind the person's back.
+      // (A private `:memory:` database has nothing to protect and cannot be opened read-only.)
+      return mode === 'read' && config.filename !== ':memory:'
+        ? new SqliteConversationMemory({ filename: config.filename, readOnly: true })
+        : new SqliteConversationMemory({ filename: config.filename, upgrade: 'refuse' });
     }
     case 'postgres': {
       const { PostgresConversationMemory } = await import('@flux-rag/memory-postgres');

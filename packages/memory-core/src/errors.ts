@@ -10,7 +10,10 @@ export type MemoryErrorCode =
   | 'BACKEND_UNAVAILABLE'
   | 'SCHEMA_VERSION_UNSUPPORTED'
   | 'BACKEND_NOT_INSTALLED'
-  | 'CAPABILITY_UNSUPPORTED';
+  | 'CAPABILITY_UNSUPPORTED'
+  | 'NOT_CONVERSATION_MEMORY'
+  | 'SCHEMA_UPGRADE_REQUIRED'
+  | 'READ_ONLY';
 
 /**
  * Base of every error the contract throws. Check with `MemoryError.isInstance(e)` (or a subclass's
@@ -63,14 +66,18 @@ export class ValidationError extends MemoryError {
   static override isInstance = isCode<ValidationError>('VALIDATION_FAILED');
 }
 
-/** A caller-supplied id is already used by another session or message. Nothing was written. */
+/**
+ * A caller-supplied id is already used by another session or message, or (for a session) still referenced by
+ * orphan messages of a legacy file, which a new session of that id would adopt. Nothing was written.
+ */
 export class ConflictError extends MemoryError {
   /** `'session'` or `'message'`. */
   readonly entity: 'session' | 'message';
   /** The id that was already taken. */
   readonly id: string;
-  constructor(entity: 'session' | 'message', id: string) {
-    super('CONFLICT', `A ${entity} with id ${JSON.stringify(id)} already exists`);
+  /** `why`, when given, replaces "already exists" in the message. */
+  constructor(entity: 'session' | 'message', id: string, why?: string) {
+    super('CONFLICT', `A ${entity} with id ${JSON.stringify(id)} ${why ?? 'already exists'}`);
     this.entity = entity;
     this.id = id;
   }
@@ -127,14 +134,64 @@ export class BackendNotInstalledError extends MemoryError {
   static override isInstance = isCode<BackendNotInstalledError>('BACKEND_NOT_INSTALLED');
 }
 
-/** The store lacks an optional capability (see `MemoryCapabilities`) that the call needs. */
+/**
+ * The store lacks an optional capability (see `MemoryCapabilities`) that the call needs: the backend has none,
+ * or (`hint`) the database lacks it until something is done, such as upgrading its schema.
+ */
 export class UnsupportedCapabilityError extends MemoryError {
   /** The capability's name, a key of `MemoryCapabilities`. */
   readonly capability: string;
-  constructor(capability: string) {
-    super('CAPABILITY_UNSUPPORTED', `This backend does not support ${capability}`);
+  /** `hint`, when given, replaces the generic "this backend does not support it" and says how to get it. */
+  constructor(capability: string, hint?: string) {
+    super('CAPABILITY_UNSUPPORTED', hint ?? `This backend does not support ${capability}`);
     this.capability = capability;
   }
   /** True when `error` is an `UnsupportedCapabilityError` from any copy of this package. */
   static override isInstance = isCode<UnsupportedCapabilityError>('CAPABILITY_UNSUPPORTED');
+}
+
+/**
+ * The database holds something other than a conversation memory (for SQLite: tables, but not `sessions` and
+ * `messages` with at least the original Python columns). It was neither changed nor upgraded.
+ */
+export class NotConversationMemoryError extends MemoryError {
+  /** The tables found in the database, sorted. */
+  readonly tables: readonly string[];
+  constructor(location: string, tables: readonly string[], why: string) {
+    super(
+      'NOT_CONVERSATION_MEMORY',
+      `${location} is not a conversation memory (${why}; tables found: ${tables.join(', ') || 'none'}); ` +
+        'nothing was written to it',
+    );
+    this.tables = Object.freeze([...tables]);
+  }
+  /** True when `error` is a `NotConversationMemoryError` from any copy of this package. */
+  static override isInstance = isCode<NotConversationMemoryError>('NOT_CONVERSATION_MEMORY');
+}
+
+/**
+ * The database is at an older schema version than this library's and the store was told not to upgrade it
+ * (SQLite's `upgrade: 'refuse'`). Nothing was written; the message says how to upgrade.
+ */
+export class SchemaUpgradeRequiredError extends MemoryError {
+  /** The version the database is at. */
+  readonly schemaVersion: number;
+  /** The version this library would upgrade it to. */
+  readonly latestVersion: number;
+  constructor(message: string, schemaVersion: number, latestVersion: number) {
+    super('SCHEMA_UPGRADE_REQUIRED', message);
+    this.schemaVersion = schemaVersion;
+    this.latestVersion = latestVersion;
+  }
+  /** True when `error` is a `SchemaUpgradeRequiredError` from any copy of this package. */
+  static override isInstance = isCode<SchemaUpgradeRequiredError>('SCHEMA_UPGRADE_REQUIRED');
+}
+
+/** A write was asked of a store opened read-only (SQLite's `readOnly: true`). Nothing was written. */
+export class ReadOnlyError extends MemoryError {
+  constructor(message: string) {
+    super('READ_ONLY', message);
+  }
+  /** True when `error` is a `ReadOnlyError` from any copy of this package. */
+  static override isInstance = isCode<ReadOnlyError>('READ_ONLY');
 }

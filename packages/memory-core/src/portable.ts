@@ -66,6 +66,12 @@ export interface StoreHealth {
   /** Row counts, when reachable. */
   sessions?: number;
   messages?: number;
+  /**
+   * Messages whose session is gone, when reachable (counted in `messages` too); reported by the SQL backends,
+   * absent where none can exist (the in-memory backend). Only legacy SQLite files can hold them; they are kept, readable by `getHistory(theirSessionId)`, never listed, searched, exported,
+   * deleted or adopted by a new session of that id.
+   */
+  orphanMessages?: number;
   /** Why it is not reachable or not healthy (masked). */
   error?: string;
 }

@@ -1,10 +1,20 @@
 export { ORIGINAL_SCHEMA } from './original-schema.js';
 export { sqliteCodecs, UNREADABLE_TIMESTAMP } from './sqlite-codecs.js';
 export { mapSqliteError, type SqliteErrorContext } from './sqlite-errors.js';
+export { PYTHON_COLUMNS } from './sqlite-file-inspection.js';
 export {
   DEFAULT_BUSY_TIMEOUT_MS,
   MIN_SQLITE_VERSION,
+  MIN_WRITER_SQLITE_VERSION,
   SqliteConversationMemory,
   type SqliteMemoryOptions,
 } from './sqlite-memory.js';
-export { readSchemaVersion, sqliteMigrations } from './sqlite-migrations.js';
+export { readSchemaVersion, SQLITE_SCHEMA_VERSION, sqliteMigrations } from './sqlite-migrations.js';
+export {
+  planSqliteUpgrade,
+  type SqliteUpgradeOptions,
+  type SqliteUpgradePlan,
+  type SqliteUpgradeResult,
+  type SqliteUpgradeRunOptions,
+  upgradeSqliteFile,
+} from './sqlite-upgrade.js';

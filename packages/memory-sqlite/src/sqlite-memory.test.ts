@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openPlain, queryPlan, recordReads, tempDir, tempFile } from '../test/support.js';
 import { SqliteConversationMemory, type SqliteMemoryOptions } from './sqlite-memory.js';
+import { SQLITE_SCHEMA_VERSION } from './sqlite-migrations.js';
 
 const dir = tempDir();
 const stores: SqliteConversationMemory[] = [];
@@ -59,7 +60,11 @@ describe('SqliteConversationMemory options', () => {
     expect((await a.getHistory('only-in-a')).map((m) => [m.content, m.metadata])).toEqual([
       ['kept in memory', { n: 1 }],
     ]);
-    expect(await a.check()).toMatchObject({ location: ':memory:', reachable: true, schemaVersion: 4 });
+    expect(await a.check()).toMatchObject({
+      location: ':memory:',
+      reachable: true,
+      schemaVersion: SQLITE_SCHEMA_VERSION,
+    });
   });
 
   it('database - uses the handle, sets its PRAGMAs, and close() leaves it open', async () => {
@@ -182,7 +187,7 @@ describe('SqliteConversationMemory errors', () => {
 });
 
 describe('SqliteConversationMemory check()', () => {
-  it('reports SQLite, the file, schema version 4 and the row counts', async () => {
+  it('reports SQLite, the file, the latest schema version and the row counts', async () => {
     const path = tempFile(dir);
     const memory = store({ filename: path });
     const id = await memory.createSession();
@@ -193,7 +198,7 @@ describe('SqliteConversationMemory check()', () => {
       backend: 'sqlite',
       location: path,
       reachable: true,
-      schemaVersion: 4,
+      schemaVersion: SQLITE_SCHEMA_VERSION,
       sessions: 1,
       messages: 2,
     });

@@ -1,21 +1,29 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
+  BackendUnavailableError,
   type BaseMemoryOptions,
   CONFIG_DEFAULTS,
+  type ImportResult,
   type MemoryCapabilities,
   MemoryError,
+  type MessageRecord,
   type Metadata,
   type PageRows,
+  type PortableMessage,
+  type PortableSession,
+  ReadOnlyError,
   type Scope,
   type SearchHit,
   type SearchRequest,
   type SearchTerm,
   type SessionFilter,
   type SessionPosition,
+  type SessionRecord,
   type SessionSummary,
   type StoreHealth,
   snippetOf,
+  UnsupportedCapabilityError,
   ValidationError,
 } from '@flux-rag/memory-core';
 import { type Database, SqlConversationMemory, toMessage } from '@flux-rag/memory-core/sql';
@@ -25,18 +33,28 @@ import { sqliteCodecs } from './sqlite-codecs.js';
 import { SqliteMemoryDialect } from './sqlite-dialect.js';
 import { retryWhileBusy } from './sqlite-driver.js';
 import { mapSqliteError } from './sqlite-errors.js';
+import { inspectFile, refuseNewerFile } from './sqlite-file-inspection.js';
 import { candidateCounts, filterError, metadataContains, scanIsCheaper } from './sqlite-metadata-filter.js';
-import { migrateSqlite, readSchemaVersion } from './sqlite-migrations.js';
+import { migrateSqlite, readSchemaVersion, sqliteMigrations } from './sqlite-migrations.js';
+import { createReadOnlyViews } from './sqlite-read-only-views.js';
 import { planSearch, searchError, searchQuery } from './sqlite-search.js';
 
 const CAPABILITIES: MemoryCapabilities = Object.freeze({ metadataFilter: true, fullTextSearch: true });
 
 /**
- * Oldest SQLite this store runs on: FTS5's `contentless_delete` (3.43) and JSON path labels with `\uXXXX`
- * escapes, which the metadata filter writes for keys holding `"` or `\` (3.45). better-sqlite3 12.11.1 bundles
- * 3.53; an older one can only come through the `database` option, from another copy of better-sqlite3.
+ * Oldest SQLite this store runs on: JSON path labels with `\uXXXX` escapes, which the metadata filter writes
+ * for keys holding `"` or `\` (3.45). better-sqlite3 12.11.1 bundles 3.53; an older one can only come through
+ * the `database` option, from another copy of better-sqlite3. Other programs writing the same file need less:
+ * {@link MIN_WRITER_SQLITE_VERSION}.
  */
 export const MIN_SQLITE_VERSION = '3.45.0';
+
+/**
+ * Oldest SQLite another program (the Python app's `sqlite3`) needs to keep writing a file of the latest schema
+ * version: the newest feature its schema uses is FTS5's `trigram` tokenizer (3.34), which the triggers on
+ * `messages` run in the writer's own SQLite. The README lists every feature with its version.
+ */
+export const MIN_WRITER_SQLITE_VERSION = '3.34.0';
 
 /** Default of {@link SqliteMemoryOptions.busyTimeoutMs}. */
 export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
@@ -59,6 +77,21 @@ export interface SqliteMemoryOptions extends BaseMemoryOptions {
    * loop keeps running.
    */
   busyTimeoutMs?: number;
+  /**
+   * Open the file for reading only (default false): nothing is ever written to it, not even the schema upgrade
+   * or the journal mode, so inspecting a file leaves every byte of it as it was (a WAL file keeps its `-wal`
+   * and `-shm`). A file of an older schema version is read as it is; what it lacks until it is upgraded (search
+   * before version 4) is an `UnsupportedCapabilityError` saying how to upgrade. The file must exist. Every
+   * write is a `ReadOnlyError`. Not with `database`.
+   */
+  readOnly?: boolean;
+  /**
+   * What opening a file of an older schema version does: `'auto'` (default) upgrades it in place, in one
+   * transaction; `'refuse'` fails every call with `SchemaUpgradeRequiredError` naming both versions, writing
+   * nothing (upgrade it with `flux-memory upgrade`, or `upgradeSqliteFile`). A file without tables gets the
+   * schema either way.
+   */
+  upgrade?: 'auto' | 'refuse';
 }
 
 /**
@@ -75,13 +108,25 @@ export class SqliteConversationMemory extends SqlConversationMemory {
   readonly #given: BetterSqlite3.Database | undefined;
   readonly #busyTimeoutMs: number;
   readonly #location: string;
+  readonly #readOnly: boolean;
+  readonly #upgrade: 'auto' | 'refuse';
+  /** Read-only stores: the file's schema version, once opened (search needs 4). */
+  #fileVersion: number | undefined;
   #raw: BetterSqlite3.Database | undefined;
   /** Filters to serve without the term index (see `#planFilter`). */
   readonly #scanned = new WeakSet<Metadata>();
 
   constructor(options: SqliteMemoryOptions = {}) {
     super({ clock: options.clock, codecs: sqliteCodecs });
-    const { filename, database, busyTimeoutMs = DEFAULT_BUSY_TIMEOUT_MS } = checkOptions(options);
+    const {
+      filename,
+      database,
+      busyTimeoutMs = DEFAULT_BUSY_TIMEOUT_MS,
+      readOnly = false,
+      upgrade = 'auto',
+    } = checkOptions(options);
+    this.#readOnly = readOnly;
+    this.#upgrade = upgrade;
     this.#given = database;
     this.#filename = database ? undefined : (filename ?? CONFIG_DEFAULTS.sqlitePath);
     this.#busyTimeoutMs = busyTimeoutMs;
@@ -96,6 +141,19 @@ export class SqliteConversationMemory extends SqlConversationMemory {
     return CAPABILITIES;
   }
 
+  /** True when the store was opened with `readOnly`. */
+  get readOnly(): boolean {
+    return this.#readOnly;
+  }
+
+  /**
+   * On a writable store the file's schema keeps `message_count` and `last_message_at` by triggers (version 5),
+   * whoever writes `messages`; `addMessage` leaves them to those.
+   */
+  protected override get activityKeptByTriggers(): boolean {
+    return true;
+  }
+
   /** The file (or `:memory:`) this store uses, as given. */
   get location(): string {
     return this.#location;
@@ -105,8 +163,6 @@ export class SqliteConversationMemory extends SqlConversationMemory {
     const raw = this.#open();
     // SQLite's own busy handler would sleep on the thread; the driver waits asynchronously instead.
     raw.pragma('busy_timeout = 0');
-    // WAL: readers never wait for the writer, and a commit appends to the log instead of rewriting pages.
-    await retryWhileBusy(() => raw.pragma('journal_mode = WAL'), this.#busyTimeoutMs);
     // Preparing reads the schema, which another process may hold locked while it creates or upgrades it.
     const version = await retryWhileBusy(
       () => String(raw.prepare('SELECT sqlite_version()').pluck().get()),
@@ -118,17 +174,98 @@ export class SqliteConversationMemory extends SqlConversationMemory {
         `SQLite ${version} is too old for this store (${MIN_SQLITE_VERSION} or later is needed)`,
       );
     }
+    if (this.#readOnly) {
+      await this.#initReadOnly(raw);
+      return;
+    }
+    // Inspected and upgraded in one transaction; the journal mode changes only once the file is known to be a
+    // conversation memory at the latest version, so a refused or failed open leaves the file as it was.
+    await migrateSqlite(this.db, raw, this.#location, undefined, { upgrade: this.#upgrade });
+    // WAL: readers never wait for the writer, and a commit appends to the log instead of rewriting pages.
+    await retryWhileBusy(() => raw.pragma('journal_mode = WAL'), this.#busyTimeoutMs);
     // NORMAL is durable across application crashes in WAL mode; only an OS crash or power loss can lose the
     // last commits (never corrupt the file), and it saves an fsync per commit.
     raw.pragma('synchronous = NORMAL');
-    await migrateSqlite(this.db, raw, this.#location);
+  }
+
+  /**
+   * Read-only: checks that the file is a conversation memory of a version this code knows, and gives an older
+   * one the latest columns through `TEMP` views (see `createReadOnlyViews`); then `query_only`, so that no
+   * statement can write even by mistake. Nothing here writes the file.
+   */
+  async #initReadOnly(raw: BetterSqlite3.Database): Promise<void> {
+    const found = await retryWhileBusy(() => inspectFile(raw, this.#location), this.#busyTimeoutMs);
+    refuseNewerFile(found, sqliteMigrations, this.#location);
+    if (raw.pragma('query_only', { simple: true }) === 0) createReadOnlyViews(raw, found);
+    raw.pragma('query_only = ON');
+    this.#fileVersion = found.schemaVersion;
+  }
+
+  /** Refuses a write on a read-only store. */
+  #writable(): void {
+    if (this.#readOnly) {
+      throw new ReadOnlyError(`${this.#location} was opened read-only; nothing was written`);
+    }
+  }
+
+  /** What a read-only store on a file below version 4 cannot do until the file is upgraded. */
+  #needsUpgrade(capability: string): UnsupportedCapabilityError {
+    return new UnsupportedCapabilityError(
+      capability,
+      `${capability} needs schema version 4 or later; ${this.#location} is at version ${this.#fileVersion} ` +
+        `and was opened read-only: upgrade it with flux-memory upgrade --url ${this.#location}`,
+    );
+  }
+
+  /** True when the file lacks the search and filter indexes (a read-only store on a file below version 4). */
+  get #lacksIndexes(): boolean {
+    return this.#fileVersion !== undefined && this.#fileVersion < 4;
+  }
+
+  protected override _createSession(record: SessionRecord): Promise<void> {
+    this.#writable();
+    return super._createSession(record);
+  }
+
+  protected override _addMessage(record: MessageRecord, scope: Scope): Promise<void> {
+    this.#writable();
+    return super._addMessage(record, scope);
+  }
+
+  protected override _updateSessionTitle(
+    sessionId: string,
+    title: string | null,
+    updatedAt: Date,
+    scope: Scope,
+  ): Promise<boolean> {
+    this.#writable();
+    return super._updateSessionTitle(sessionId, title, updatedAt, scope);
+  }
+
+  protected override _deleteSession(sessionId: string, scope: Scope): Promise<boolean> {
+    this.#writable();
+    return super._deleteSession(sessionId, scope);
+  }
+
+  protected override _clearAll(scope: Scope): Promise<void> {
+    this.#writable();
+    return super._clearAll(scope);
+  }
+
+  protected override _importBatch(
+    sessions: PortableSession[],
+    messages: PortableMessage[],
+    scope: Scope,
+  ): Promise<ImportResult> {
+    this.#writable();
+    return super._importBatch(sessions, messages, scope);
   }
 
   protected override metadataFilter(
     _eb: ExpressionBuilder<Database, 'sessions'>,
     filter: Metadata,
   ): Expression<SqlBool> {
-    return metadataContains(filter, { candidates: !this.#scanned.has(filter) });
+    return metadataContains(filter, { candidates: !this.#lacksIndexes && !this.#scanned.has(filter) });
   }
 
   protected override async _getSessions(
@@ -162,7 +299,8 @@ export class SqliteConversationMemory extends SqlConversationMemory {
    * which `metadataFilter` reads; both ways return the same rows.
    */
   async #planFilter(where: SessionFilter | undefined, window: number): Promise<SessionFilter | undefined> {
-    if (where?.metadata === undefined) return where;
+    // Without the term index (a read-only store on an old file), the exact check alone serves the filter.
+    if (where?.metadata === undefined || this.#lacksIndexes) return where;
     let rows: Array<{ candidates?: number; sessions?: number }>;
     try {
       const counts = candidateCounts(where.metadata, window);
@@ -184,6 +322,7 @@ export class SqliteConversationMemory extends SqlConversationMemory {
     request: SearchRequest,
     scope: Scope,
   ): Promise<SearchHit[]> {
+    if (this.#lacksIndexes) throw this.#needsUpgrade('fullTextSearch');
     const query = searchQuery(planSearch(terms), {
       ...request,
       sessionIds: this.sessionsIn(this.db, scope).select('id'),
@@ -211,7 +350,7 @@ export class SqliteConversationMemory extends SqlConversationMemory {
       location: this.#location,
       reachable: true,
       serverVersion: `SQLite ${version}`,
-      schemaVersion: readSchemaVersion(raw),
+      schemaVersion: this.#fileVersion ?? readSchemaVersion(raw),
       ...counts,
     };
   }
@@ -235,10 +374,18 @@ export class SqliteConversationMemory extends SqlConversationMemory {
       this.#raw = this.#given;
     } else {
       const filename = this.#filename!;
-      if (filename !== ':memory:') {
-        mkdirSync(dirname(filename), { recursive: true });
+      if (this.#readOnly) {
+        // Neither the file nor its folder is created: inspecting a mistyped path must not leave a database.
+        if (!existsSync(filename)) {
+          throw new BackendUnavailableError(
+            `${filename} does not exist (opened read-only: nothing is created)`,
+          );
+        }
+        this.#raw = new BetterSqlite3(filename, { timeout: 0, readonly: true, fileMustExist: true });
+      } else {
+        if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
+        this.#raw = new BetterSqlite3(filename, { timeout: 0 });
       }
-      this.#raw = new BetterSqlite3(filename, { timeout: 0 });
     }
     return this.#raw;
   }
@@ -259,7 +406,19 @@ function checkOptions(options: unknown): SqliteMemoryOptions {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new ValidationError('options', 'expected an object');
   }
-  const { filename, database, busyTimeoutMs } = options as SqliteMemoryOptions;
+  const { filename, database, busyTimeoutMs, readOnly, upgrade } = options as SqliteMemoryOptions;
+  if (readOnly !== undefined && typeof readOnly !== 'boolean') {
+    throw new ValidationError('readOnly', 'expected true or false');
+  }
+  if (readOnly === true && database !== undefined) {
+    throw new ValidationError('readOnly', 'give a filename: a database passed in is opened by its owner');
+  }
+  if (readOnly === true && filename === ':memory:') {
+    throw new ValidationError('readOnly', 'a private in-memory database cannot be opened read-only');
+  }
+  if (upgrade !== undefined && upgrade !== 'auto' && upgrade !== 'refuse') {
+    throw new ValidationError('upgrade', `expected 'auto' or 'refuse', got ${JSON.stringify(upgrade)}`);
+  }
   if (filename !== undefined && database !== undefined) {
     throw new ValidationError('options', 'give either filename or database, not both');
   }

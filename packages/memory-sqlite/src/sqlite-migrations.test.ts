@@ -7,7 +7,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { legacyFile, tempDir, tempFile } from '../test/support.js';
 import { SqliteMemoryDialect } from './sqlite-dialect.js';
 import { SqliteConversationMemory } from './sqlite-memory.js';
-import { migrateSqlite, readSchemaVersion, sqliteMigrations } from './sqlite-migrations.js';
+import {
+  migrateSqlite,
+  readSchemaVersion,
+  SQLITE_SCHEMA_VERSION,
+  sqliteMigrations,
+} from './sqlite-migrations.js';
 
 const dir = tempDir();
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -63,14 +68,15 @@ describe('sqliteMigrations', () => {
       '0002_insertion_order_and_counts',
       '0003_owner_scope',
       '0004_search_and_filters',
+      '0005_shared_writers',
     ]);
   });
 
   it('a new file - gets the latest schema: seq, counts, owner, the read indexes and the search triggers', async () => {
     const { raw, db } = openKysely(tempFile(dir));
     expect(readSchemaVersion(raw)).toBe(0);
-    expect(await migrateSqlite(db, raw, 'new.db')).toBe(4);
-    expect(readSchemaVersion(raw)).toBe(4);
+    expect(await migrateSqlite(db, raw, 'new.db')).toBe(SQLITE_SCHEMA_VERSION);
+    expect(readSchemaVersion(raw)).toBe(SQLITE_SCHEMA_VERSION);
     expect(columns(raw, 'messages')).toEqual([
       'seq',
       'id',
@@ -101,6 +107,9 @@ describe('sqliteMigrations', () => {
     expect(
       raw.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name").pluck().all(),
     ).toEqual([
+      'messages_activity_delete',
+      'messages_activity_insert',
+      'messages_activity_update',
       'messages_fts_delete',
       'messages_fts_insert',
       'messages_fts_update',
@@ -109,7 +118,7 @@ describe('sqliteMigrations', () => {
       'sessions_terms_update',
     ]);
     expect(raw.pragma('foreign_keys', { simple: true })).toBe(1);
-    expect(await migrateSqlite(db, raw, 'new.db')).toBe(4);
+    expect(await migrateSqlite(db, raw, 'new.db')).toBe(SQLITE_SCHEMA_VERSION);
     expect(raw.prepare('SELECT name FROM kysely_migration ORDER BY name').pluck().all()).toEqual(
       Object.keys(sqliteMigrations),
     );
@@ -171,7 +180,7 @@ describe('sqliteMigrations', () => {
     expect(raw.prepare('SELECT rowid, * FROM messages ORDER BY rowid').all()).toEqual(before);
     expect(raw.prepare('SELECT * FROM sessions ORDER BY id').all()).toEqual(sessionsBefore);
     // The next try, with the real migrations, upgrades it.
-    expect(await migrateSqlite(db, raw, path)).toBe(4);
+    expect(await migrateSqlite(db, raw, path)).toBe(SQLITE_SCHEMA_VERSION);
     expect(raw.prepare('SELECT count(*) FROM messages').pluck().get()).toBe(4);
   });
 
@@ -182,7 +191,7 @@ describe('sqliteMigrations', () => {
     await first.close();
     const setup = new Database(path);
     setup
-      .prepare("INSERT INTO kysely_migration VALUES ('0005_from_the_future', ?)")
+      .prepare("INSERT INTO kysely_migration VALUES ('0099_from_the_future', ?)")
       .run(new Date().toISOString());
     setup.close();
     const hash = () => createHash('sha256').update(readFileSync(path)).digest('hex');
@@ -192,11 +201,11 @@ describe('sqliteMigrations', () => {
     const error = await store.getSessions().catch((e: unknown) => e);
     expect(SchemaVersionError.isInstance(error)).toBe(true);
     expect((error as SchemaVersionError).code).toBe('SCHEMA_VERSION_UNSUPPORTED');
-    expect((error as Error).message).toContain('schema version 5');
+    expect((error as Error).message).toContain('schema version 99');
     expect((error as Error).message).toContain(path);
     const health = await store.check();
     expect(health.reachable).toBe(false);
-    expect(health.error).toContain('schema version 5');
+    expect(health.error).toContain('schema version 99');
     await store.close();
     expect(hash()).toBe(before);
   });
@@ -213,7 +222,7 @@ describe('sqliteMigrations', () => {
     const [x, y] = await Promise.all([a.createSession({ title: 'a' }), b.createSession({ title: 'b' })]);
     expect((await a.getSessions()).map((s) => s.id).sort()).toEqual([x, y].sort());
     const check = new Database(path, { readonly: true });
-    expect(check.prepare('SELECT count(*) FROM kysely_migration').pluck().get()).toBe(4);
+    expect(check.prepare('SELECT count(*) FROM kysely_migration').pluck().get()).toBe(SQLITE_SCHEMA_VERSION);
     check.close();
   });
 });

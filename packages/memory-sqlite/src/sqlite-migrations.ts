@@ -1,7 +1,24 @@
-import { type MigrationSet, migrateToLatest, schemaVersionOf } from '@flux-rag/memory-core/sql';
+import { SchemaUpgradeRequiredError } from '@flux-rag/memory-core';
+import {
+  latestSchemaVersion,
+  type MigrationSet,
+  migrateToLatest,
+  schemaVersionOf,
+} from '@flux-rag/memory-core/sql';
 import type Database from 'better-sqlite3';
-import { type Kysely, sql } from 'kysely';
+import {
+  type Kysely,
+  type KyselyPlugin,
+  type PluginTransformQueryArgs,
+  type PluginTransformResultArgs,
+  type QueryResult,
+  type RootOperationNode,
+  sql,
+  type UnknownRow,
+} from 'kysely';
 import { ORIGINAL_SCHEMA } from './original-schema.js';
+import { inspectFile, refuseNewerFile } from './sqlite-file-inspection.js';
+import { sharedWritersUp } from './sqlite-migration-shared-writers.js';
 
 /**
  * Version 2. `messages` is rebuilt with `seq INTEGER PRIMARY KEY` (an alias of the rowid, so it survives
@@ -116,6 +133,51 @@ const extraSeparators = FTS5_EXTRA_SEPARATORS.split(' ')
 /** The tokenizer of `messages_fts`: words as core's search syntax defines them, case folded, accents kept. */
 export const WORD_TOKENIZER = `unicode61 remove_diacritics 0 categories 'L* N* M*' separators '${extraSeparators}'`;
 
+/** Whether a message's content goes into the trigram index: it holds a character of an unspaced script. */
+const inTrigramIndex = (content: string) => `${content} GLOB '*${UNSPACED_GLOB_CLASS}*'`;
+
+/**
+ * The two FTS5 tables of `searchMessages` and the triggers that keep them, as version 4 creates them (and
+ * version 5 recreates them in files an earlier 4 wrote). Both are contentless (`content = ''`: the text stays in
+ * `messages` only) **without** `contentless_delete`, which needs SQLite 3.43: every SQLite client that writes
+ * `messages` runs these triggers with its own SQLite, and the Python app's `sqlite3` may be 3.37. A contentless
+ * table forgets a row through FTS5's `'delete'` command, given the values it indexed: `OLD.content`, which is
+ * what was indexed, since every change of `content` goes through `messages_fts_update`.
+ */
+export const SEARCH_INDEX_TABLES: readonly string[] = [
+  `CREATE VIRTUAL TABLE messages_fts USING fts5(
+    content, content = '', tokenize = "${WORD_TOKENIZER}"
+)`,
+  `CREATE VIRTUAL TABLE messages_fts_trigram USING fts5(
+    content, content = '', tokenize = 'trigram case_sensitive 0'
+)`,
+  `CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts (rowid, content) VALUES (NEW.seq, NEW.content);
+    INSERT INTO messages_fts_trigram (rowid, content)
+      SELECT NEW.seq, NEW.content WHERE ${inTrigramIndex('NEW.content')};
+END`,
+  `CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', OLD.seq, OLD.content);
+    INSERT INTO messages_fts_trigram (messages_fts_trigram, rowid, content)
+      SELECT 'delete', OLD.seq, OLD.content WHERE ${inTrigramIndex('OLD.content')};
+END`,
+  `CREATE TRIGGER messages_fts_update AFTER UPDATE OF seq, content ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', OLD.seq, OLD.content);
+    INSERT INTO messages_fts_trigram (messages_fts_trigram, rowid, content)
+      SELECT 'delete', OLD.seq, OLD.content WHERE ${inTrigramIndex('OLD.content')};
+    INSERT INTO messages_fts (rowid, content) VALUES (NEW.seq, NEW.content);
+    INSERT INTO messages_fts_trigram (rowid, content)
+      SELECT NEW.seq, NEW.content WHERE ${inTrigramIndex('NEW.content')};
+END`,
+];
+
+/** Indexes the messages already stored, after {@link SEARCH_INDEX_TABLES}. */
+export const INDEX_EXISTING_MESSAGES: readonly string[] = [
+  'INSERT INTO messages_fts (rowid, content) SELECT seq, content FROM messages',
+  `INSERT INTO messages_fts_trigram (rowid, content)
+    SELECT seq, content FROM messages WHERE ${inTrigramIndex('content')}`,
+];
+
 /**
  * Version 4: what `where.metadata`, `searchMessages` and `getSessionsPage` read.
  *
@@ -125,9 +187,8 @@ export const WORD_TOKENIZER = `unicode61 remove_diacritics 0 categories 'L* N* M
  *   documents as unsupported inside triggers.
  * - `messages_fts`: FTS5 over `messages.content`, rowid = `messages.seq`, words as core's search syntax defines
  *   them (letters, numbers and marks; case folded, accents kept). `messages_fts_trigram`: FTS5 trigram index of
- *   the messages written in an unspaced script, where search matches substrings. Both are contentless (the text
- *   stays in `messages` only) with `contentless_delete`, so that a delete needs only the rowid; triggers on
- *   `messages` keep them in the writing transaction; existing rows are indexed here.
+ *   the messages written in an unspaced script, where search matches substrings (see {@link SEARCH_INDEX_TABLES});
+ *   triggers on `messages` keep them in the writing transaction; existing rows are indexed here.
  * - `sessions(created_at DESC, id DESC)` and `(owner_id, created_at DESC, id DESC)`: `getSessionsPage`'s order.
  */
 const SEARCH_AND_FILTERS = [
@@ -149,38 +210,20 @@ END`,
     ${insertTerms('SELECT NEW.id AS id, NEW.metadata AS metadata')};
 END`,
   insertTerms('SELECT id, metadata FROM sessions'),
-  `CREATE VIRTUAL TABLE messages_fts USING fts5(
-    content, content = '', contentless_delete = 1, tokenize = "${WORD_TOKENIZER}"
-)`,
-  `CREATE VIRTUAL TABLE messages_fts_trigram USING fts5(
-    content, content = '', contentless_delete = 1, tokenize = 'trigram case_sensitive 0'
-)`,
-  `CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
-    INSERT INTO messages_fts (rowid, content) VALUES (NEW.seq, NEW.content);
-    INSERT INTO messages_fts_trigram (rowid, content)
-      SELECT NEW.seq, NEW.content WHERE NEW.content GLOB '*${UNSPACED_GLOB_CLASS}*';
-END`,
-  `CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
-    DELETE FROM messages_fts WHERE rowid = OLD.seq;
-    DELETE FROM messages_fts_trigram WHERE rowid = OLD.seq;
-END`,
-  `CREATE TRIGGER messages_fts_update AFTER UPDATE OF seq, content ON messages BEGIN
-    DELETE FROM messages_fts WHERE rowid = OLD.seq;
-    DELETE FROM messages_fts_trigram WHERE rowid = OLD.seq;
-    INSERT INTO messages_fts (rowid, content) VALUES (NEW.seq, NEW.content);
-    INSERT INTO messages_fts_trigram (rowid, content)
-      SELECT NEW.seq, NEW.content WHERE NEW.content GLOB '*${UNSPACED_GLOB_CLASS}*';
-END`,
-  'INSERT INTO messages_fts (rowid, content) SELECT seq, content FROM messages',
-  `INSERT INTO messages_fts_trigram (rowid, content)
-    SELECT seq, content FROM messages WHERE content GLOB '*${UNSPACED_GLOB_CLASS}*'`,
+  ...SEARCH_INDEX_TABLES,
+  ...INDEX_EXISTING_MESSAGES,
   'CREATE INDEX idx_sessions_created ON sessions(created_at DESC, id DESC)',
   'CREATE INDEX idx_sessions_owner_created ON sessions(owner_id, created_at DESC, id DESC)',
 ];
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed tables exist
-async function run(db: Kysely<any>, statements: readonly string[]): Promise<void> {
-  for (const statement of statements) await sql.raw(statement).execute(db);
+export async function run(db: Kysely<any>, statements: readonly string[]): Promise<void> {
+  for (const statement of statements) {
+    // A turn of the event loop between two statements: a SIGINT handler (flux-memory upgrade) can then abort
+    // the upgrade, which every promise chained in microtasks alone would delay until the whole upgrade ran.
+    await new Promise((resolve) => setImmediate(resolve));
+    await sql.raw(statement).execute(db);
+  }
 }
 
 /**
@@ -192,14 +235,31 @@ export const sqliteMigrations: MigrationSet = {
   '0002_insertion_order_and_counts': { up: (db) => run(db, INSERTION_ORDER_AND_COUNTS) },
   '0003_owner_scope': { up: (db) => run(db, OWNER_SCOPE) },
   '0004_search_and_filters': { up: (db) => run(db, SEARCH_AND_FILTERS) },
+  '0005_shared_writers': { up: (db) => sharedWritersUp(db) },
 };
 
+/** Options of {@link migrateSqlite}. */
+export interface MigrateSqliteOptions {
+  /**
+   * `'auto'` (default) upgrades an older file; `'refuse'` throws `SchemaUpgradeRequiredError` naming the
+   * versions instead, writing nothing. A file without tables (a new store) gets the schema either way.
+   */
+  upgrade?: 'auto' | 'refuse';
+  /** Aborting it stops the upgrade before its next statement and rolls the whole upgrade back. */
+  signal?: AbortSignal;
+  /** Called before each migration with its name and whether it is the last. */
+  onMigration?: (name: string) => void;
+}
+
 /**
- * Brings the file to the latest schema version in one `BEGIN IMMEDIATE` transaction (a failure leaves it as
- * it was; another process opening it at the same time waits, then finds it done) and returns that version.
- * Foreign keys are turned off around it, because rebuilding `messages` must neither cascade nor check legacy
- * orphans, and `PRAGMA foreign_keys` is ignored inside a transaction. A file at a newer version is refused
- * with `SchemaVersionError` before anything is written.
+ * Brings the file to the latest schema version in one `BEGIN IMMEDIATE` transaction, Kysely's bookkeeping
+ * tables included: a failure or an abort leaves the file exactly as it was, and another process opening it at
+ * the same time waits, then finds it done. Inside that transaction, before any write, the file is inspected
+ * (`inspectFile`): anything but an empty file or a conversation memory is refused with
+ * `NotConversationMemoryError`, a file of a newer version with `SchemaVersionError`, an older one under
+ * `upgrade: 'refuse'` with `SchemaUpgradeRequiredError`. Foreign keys are turned off around it, because
+ * rebuilding `messages` must neither cascade nor check legacy orphans, and `PRAGMA foreign_keys` is ignored
+ * inside a transaction. The journal mode is not touched here. Returns the version the file is at.
  */
 export async function migrateSqlite(
   // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed tables exist
@@ -207,12 +267,70 @@ export async function migrateSqlite(
   raw: Database.Database,
   location: string,
   migrations: MigrationSet = sqliteMigrations,
+  options: MigrateSqliteOptions = {},
 ): Promise<number> {
+  const latest = latestSchemaVersion(migrations);
+  const { signal, upgrade = 'auto', onMigration } = options;
   raw.pragma('foreign_keys = OFF');
   try {
-    return await migrateToLatest(db, migrations, { location });
+    return await db.transaction().execute(async (trx) => {
+      const found = inspectFile(raw, location);
+      refuseNewerFile(found, migrations, location);
+      if (found.schemaVersion === latest) return latest;
+      if (!found.empty && upgrade === 'refuse') {
+        throw new SchemaUpgradeRequiredError(
+          `${location} has schema version ${found.schemaVersion}; this library needs ${latest} and was told ` +
+            `not to upgrade it: run flux-memory upgrade --url ${location}`,
+          found.schemaVersion,
+          latest,
+        );
+      }
+      signal?.throwIfAborted();
+      const watched = signal || onMigration ? watch(migrations, trx, signal, onMigration) : migrations;
+      return migrateToLatest(trx, watched, { location });
+    });
   } finally {
     raw.pragma('foreign_keys = ON');
+  }
+}
+
+/**
+ * The migrations, each run on `trx` with a plugin that checks `signal` before every statement (so that an
+ * abort takes effect between two statements and rolls the transaction back), announced to `onMigration`.
+ */
+function watch(
+  migrations: MigrationSet,
+  // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed tables exist
+  trx: Kysely<any>,
+  signal: AbortSignal | undefined,
+  onMigration: ((name: string) => void) | undefined,
+): MigrationSet {
+  const checked = signal ? trx.withPlugin(new AbortBetweenStatements(signal)) : trx;
+  return Object.fromEntries(
+    Object.entries(migrations).map(([name, migration]) => [
+      name,
+      {
+        up: async () => {
+          onMigration?.(name);
+          await migration.up(checked);
+        },
+      },
+    ]),
+  );
+}
+
+/** A Kysely plugin that throws the signal's reason before a statement runs once the signal is aborted. */
+class AbortBetweenStatements implements KyselyPlugin {
+  readonly #signal: AbortSignal;
+  constructor(signal: AbortSignal) {
+    this.#signal = signal;
+  }
+  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+    this.#signal.throwIfAborted();
+    return args.node;
+  }
+  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    return args.result;
   }
 }
 
@@ -228,3 +346,6 @@ export function readSchemaVersion(raw: Database.Database): number {
   }
   return hasTable('sessions') && hasTable('messages') ? 1 : 0;
 }
+
+/** The schema version this code brings a file to: the number of its last migration. */
+export const SQLITE_SCHEMA_VERSION = latestSchemaVersion(sqliteMigrations);

@@ -1,4 +1,9 @@
-import { type MemoryError, SessionNotFoundError } from '@flux-rag/memory-core';
+import {
+  ConflictError,
+  type MemoryError,
+  type PortableRecord,
+  SessionNotFoundError,
+} from '@flux-rag/memory-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteConversationMemory } from '../src/index.js';
 import { legacyFile, openPlain, tempDir } from './support.js';
@@ -58,13 +63,48 @@ describe('legacy rows: orphan messages (their session is gone)', () => {
     expect(await store.getHistory('gone')).toHaveLength(2);
   });
 
-  it('are removed by deleteSession(id) (which returns false: there was no session) and clearAll', async () => {
+  it('are not deleted by deleteSession(id), which answers not found (false); clearAll removes them', async () => {
     const store = open(file());
     expect(await store.deleteSession('gone')).toBe(false);
-    expect(await store.getHistory('gone')).toEqual([]);
+    expect((await store.getHistory('gone')).map((m) => m.id)).toEqual(['o1', 'o2']);
     expect(await store.getHistory('alive')).toHaveLength(1);
+    expect(await store.forOwner('alice').deleteSession('gone')).toBe(false);
+    expect(await store.getHistory('gone')).toHaveLength(2);
     await store.clearAll();
     expect((await store.check()).messages).toBe(0);
+  });
+
+  it('are not adopted: createSession with their session id is a ConflictError, for the store and any owner', async () => {
+    const store = open(file());
+    for (const target of [store, store.forOwner('alice')]) {
+      const error = await target.createSession({ id: 'gone' }).catch((e: unknown) => e);
+      expect(ConflictError.isInstance(error)).toBe(true);
+      expect((error as ConflictError).id).toBe('gone');
+      expect((error as Error).message).toMatch(/orphan messages/);
+    }
+    expect(await store.getSession('gone')).toBeNull();
+    expect(await store.forOwner('alice').getHistory('gone')).toEqual([]);
+    // An import naming that session is refused the same way, writing nothing.
+    const error = await store
+      .importRecords([
+        {
+          type: 'session',
+          id: 'gone',
+          title: null,
+          createdAt: T,
+          updatedAt: T,
+          metadata: {},
+          ownerId: null,
+        } as PortableRecord,
+      ])
+      .catch((e: unknown) => e);
+    expect(ConflictError.isInstance(error)).toBe(true);
+    expect(await store.getSession('gone')).toBeNull();
+  });
+
+  it('are counted by check(): orphanMessages', async () => {
+    const store = open(file());
+    expect(await store.check()).toMatchObject({ sessions: 1, messages: 3, orphanMessages: 2 });
   });
 
   it('do not break writes to other sessions now that foreign keys are on', async () => {

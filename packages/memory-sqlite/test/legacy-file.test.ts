@@ -5,7 +5,12 @@ import { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteConversationMemory } from '../src/index.js';
 import { SqliteMemoryDialect } from '../src/sqlite-dialect.js';
-import { migrateSqlite, readSchemaVersion, sqliteMigrations } from '../src/sqlite-migrations.js';
+import {
+  migrateSqlite,
+  readSchemaVersion,
+  SQLITE_SCHEMA_VERSION,
+  sqliteMigrations,
+} from '../src/sqlite-migrations.js';
 import { copyOfLegacyFixture, LEGACY_FIXTURE, openPlain, tempDir } from './support.js';
 
 /*
@@ -195,10 +200,10 @@ describe('legacy file: reads', () => {
     }
   });
 
-  it('check() - schema version 4, 40 sessions, 947 messages', async () => {
+  it('check() - the latest schema version, 40 sessions, 947 messages', async () => {
     expect(await memory.check()).toMatchObject({
       reachable: true,
-      schemaVersion: 4,
+      schemaVersion: SQLITE_SCHEMA_VERSION,
       sessions: 40,
       messages: 947,
     });
@@ -266,7 +271,11 @@ describe('legacy file: the upgrade', () => {
 
     // Opened normally afterwards, it upgrades and reads back whole.
     const store = new SqliteConversationMemory({ filename: copy });
-    expect(await store.check()).toMatchObject({ schemaVersion: 4, sessions: 40, messages: 947 });
+    expect(await store.check()).toMatchObject({
+      schemaVersion: SQLITE_SCHEMA_VERSION,
+      sessions: 40,
+      messages: 947,
+    });
     await store.close();
   });
 
@@ -275,7 +284,9 @@ describe('legacy file: the upgrade', () => {
     try {
       expect((await again.getSessions({ limit: 1000 })).map((s) => s.id)).toEqual(sessions.map((s) => s.id));
       const plain = openPlain(path);
-      expect(plain.prepare('SELECT count(*) FROM kysely_migration').pluck().get()).toBe(4);
+      expect(plain.prepare('SELECT count(*) FROM kysely_migration').pluck().get()).toBe(
+        SQLITE_SCHEMA_VERSION,
+      );
       plain.close();
     } finally {
       await again.close();

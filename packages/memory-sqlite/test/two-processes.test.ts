@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { SqliteConversationMemory } from '../src/index.js';
+import { SQLITE_SCHEMA_VERSION } from '../src/sqlite-migrations.js';
 import { openPlain, tempDir, tempFile } from './support.js';
 
 const WRITER = fileURLToPath(new URL('./two-process-writer.mjs', import.meta.url));
@@ -75,7 +76,7 @@ describe('two processes writing one file', () => {
       await store.close();
     }
     const plain = openPlain(file);
-    expect(plain.prepare('SELECT count(*) FROM kysely_migration').pluck().get()).toBe(4);
+    expect(plain.prepare('SELECT count(*) FROM kysely_migration').pluck().get()).toBe(SQLITE_SCHEMA_VERSION);
     expect(plain.prepare('SELECT count(*) FROM messages').pluck().get()).toBe(4 * COUNT);
     plain.close();
   });

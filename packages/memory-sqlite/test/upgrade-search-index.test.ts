@@ -11,7 +11,12 @@ import { Kysely } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { SqliteConversationMemory } from '../src/index.js';
 import { SqliteMemoryDialect } from '../src/sqlite-dialect.js';
-import { migrateSqlite, readSchemaVersion, sqliteMigrations } from '../src/sqlite-migrations.js';
+import {
+  migrateSqlite,
+  readSchemaVersion,
+  SQLITE_SCHEMA_VERSION,
+  sqliteMigrations,
+} from '../src/sqlite-migrations.js';
 import { copyOfLegacyFixture, LEGACY_FIXTURE, openPlain, tempDir, tempFile } from './support.js';
 
 /*
@@ -52,7 +57,7 @@ describe('upgrading to schema version 4', () => {
     const path = copyOfLegacyFixture(dir);
     const store = new SqliteConversationMemory({ filename: path });
     try {
-      expect((await store.check()).schemaVersion).toBe(4);
+      expect((await store.check()).schemaVersion).toBe(SQLITE_SCHEMA_VERSION);
       // Words, a word with accents, a prefix, a phrase, Chinese (two characters: scanned), operators as words.
       for (const query of [
         'cosine',
@@ -95,7 +100,7 @@ describe('upgrading to schema version 4', () => {
     const db = new Kysely<any>({
       dialect: new SqliteMemoryDialect({ database: () => raw, busyTimeoutMs: 5000 }),
     });
-    const { '0004_search_and_filters': _, ...upToVersion3 } = sqliteMigrations;
+    const { '0004_search_and_filters': _, '0005_shared_writers': __, ...upToVersion3 } = sqliteMigrations;
     expect(await migrateSqlite(db, raw, path, upToVersion3)).toBe(3);
     const at = '2025-03-01T10:00:00.000000';
     raw
@@ -113,7 +118,7 @@ describe('upgrading to schema version 4', () => {
 
     const store = new SqliteConversationMemory({ filename: path });
     try {
-      expect((await store.check()).schemaVersion).toBe(4);
+      expect((await store.check()).schemaVersion).toBe(SQLITE_SCHEMA_VERSION);
       const ids = async (query: string) => (await allHits(store, query)).map((hit) => hit.message.id);
       expect(await ids('aurora')).toEqual(['m1']);
       expect(await ids('オーロラ')).toEqual(['m2']);
@@ -133,7 +138,7 @@ describe('upgrading to schema version 4', () => {
       await store.close();
     }
     const after = openPlain(path);
-    expect(readSchemaVersion(after)).toBe(4);
+    expect(readSchemaVersion(after)).toBe(SQLITE_SCHEMA_VERSION);
     after.close();
   });
 });

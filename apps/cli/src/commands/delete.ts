@@ -13,7 +13,7 @@ export function registerDeleteCommand(program: Command): void {
   addOwnerOption(command);
   addJsonOption(addConnectionOptions(command)).action(
     async (sessionId: string, options: DataCommandOptions) => {
-      await withStore(options, 'read', async ({ store }) => {
+      await withStore(options, 'update', async ({ store }) => {
         // The contract treats deleting nothing as success; a person who typed an id wants to know it was wrong.
         if (!(await store.deleteSession(sessionId))) throw new SessionNotFoundError(sessionId);
         if (options.json) printJson({ deleted: sessionId });

@@ -285,6 +285,7 @@ export class InMemoryConversationMemory extends BaseConversationMemory {
   protected async _check(): Promise<StoreHealth> {
     let messages = 0;
     for (const stored of this.#sessions.values()) messages += stored.messages.length;
+    // No `orphanMessages`: a message is only ever stored inside its session here, so there can be none.
     return { ...this.describeLocation(), reachable: true, sessions: this.#sessions.size, messages };
   }
 

@@ -17,6 +17,11 @@ import { type CompiledStatement, compileOnce, type RunCompiled } from './compile
 import type { Database, StoredJson, StoredTimestamp } from './database.js';
 import { toMessage, toPortableMessage, toPortableSession, toSession, toSessionSummary } from './rows.js';
 
+/** Why a session id that no session has is still refused. */
+const ORPHANS_REFERENCE_IT =
+  'is still referenced by orphan messages (their session was deleted); a new session would adopt them ' +
+  '(see check().orphanMessages)';
+
 /** Rows per multi-row INSERT: 1000 x 7 parameters stays under SQLite's 32,766 and PostgreSQL's 65,535. */
 const ROWS_PER_INSERT = 1000;
 
@@ -62,6 +67,15 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
     this.codecs = options.codecs;
   }
 
+  /**
+   * True when the database itself keeps `sessions.message_count` and `last_message_at` (SQLite: triggers on
+   * `messages`, so that other programs writing the file keep them exact too): `addMessage` then only sets the
+   * session's `updated_at`, and nothing is counted twice. Default false: `addMessage` sets all three.
+   */
+  protected get activityKeptByTriggers(): boolean {
+    return false;
+  }
+
   /** Runs `work` in a transaction that writes; the default is Kysely's transaction. */
   protected writeTransaction<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
     return this.db.transaction().execute(work);
@@ -79,20 +93,27 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
 
   protected async _createSession(record: SessionRecord): Promise<void> {
     const at = this.codecs.encodeTimestamp(dateToIsoMicros(record.createdAt));
-    const result = await this.db
-      .insertInto('sessions')
-      .values({
-        id: record.id,
-        title: record.title,
-        created_at: at,
-        updated_at: at,
-        metadata: this.codecs.encodeMetadata(record.metadata),
-        // Only named when set, so the statement stays the same as the original schema's for unowned sessions.
-        ...(record.ownerId === null ? {} : { owner_id: record.ownerId }),
-      })
-      .onConflict((conflict) => conflict.column('id').doNothing())
-      .executeTakeFirst();
-    if (Number(result.numInsertedOrUpdatedRows ?? 0) === 0) throw new ConflictError('session', record.id);
+    await this.writeTransaction(async (trx) => {
+      // In the writing transaction, so that no other writer slips orphans in between: an id that orphan messages
+      // (legacy rows whose session is gone) still reference is not free, or the new session would adopt them.
+      if ((await this.#orphanedIds(trx, [record.id])) !== undefined) {
+        throw new ConflictError('session', record.id, ORPHANS_REFERENCE_IT);
+      }
+      const result = await trx
+        .insertInto('sessions')
+        .values({
+          id: record.id,
+          title: record.title,
+          created_at: at,
+          updated_at: at,
+          metadata: this.codecs.encodeMetadata(record.metadata),
+          // Only named when set, so the statement stays the same as the original schema's for unowned sessions.
+          ...(record.ownerId === null ? {} : { owner_id: record.ownerId }),
+        })
+        .onConflict((conflict) => conflict.column('id').doNothing())
+        .executeTakeFirst();
+      if (Number(result.numInsertedOrUpdatedRows ?? 0) === 0) throw new ConflictError('session', record.id);
+    });
   }
 
   protected async _addMessage(record: MessageRecord, scope: Scope): Promise<void> {
@@ -123,14 +144,15 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
 
   /** `_addMessage`'s statements; compiled on first use, since `db` is set by the subclass's constructor. */
   #compileAddMessage(): AddMessageStatements {
+    const byTriggers = this.activityKeptByTriggers;
     const touch = (p: { sessionId: string; at: StoredTimestamp }) =>
       this.db
         .updateTable('sessions')
-        .set((eb) => ({
-          updated_at: p.at,
-          last_message_at: p.at,
-          message_count: eb('message_count', '+', 1),
-        }))
+        .set((eb) =>
+          byTriggers
+            ? { updated_at: p.at }
+            : { updated_at: p.at, last_message_at: p.at, message_count: eb('message_count', '+', 1) },
+        )
         .where('id', '=', p.sessionId);
     return {
       touch: compileOnce(touch),
@@ -279,11 +301,10 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
       if (scope.ownerId !== null) remove = remove.where('owner_id', '=', scope.ownerId);
       const result = await remove.executeTakeFirst();
       const existed = Number(result.numDeletedRows) > 0;
-      // Explicit, not left to ON DELETE CASCADE: legacy SQLite files may not enforce the foreign key. A scoped
-      // store only reaches messages of a session it owned; the unscoped one also removes orphans of that id.
-      if (existed || scope.ownerId === null) {
-        await trx.deleteFrom('messages').where('session_id', '=', sessionId).execute();
-      }
+      // Explicit, not left to ON DELETE CASCADE: legacy SQLite files may not enforce the foreign key. Only the
+      // messages of the session deleted: orphans of that id (legacy rows whose session was already gone) are
+      // never deleted as a side effect of a delete that answers "not found".
+      if (existed) await trx.deleteFrom('messages').where('session_id', '=', sessionId).execute();
       return existed;
     });
   }
@@ -341,6 +362,17 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
   ): Promise<ImportResult> {
     const { encodeTimestamp, encodeMetadata } = this.codecs;
     return this.writeTransaction(async (trx) => {
+      // A session id that orphan messages reference is refused as in createSession: importing it would hand
+      // them to the imported session.
+      for (const part of chunks(sessions, ROWS_PER_INSERT)) {
+        const orphaned = await this.#orphanedIds(
+          trx,
+          part.map((s) => s.id),
+        );
+        if (orphaned !== undefined) {
+          throw new ConflictError('session', orphaned, ORPHANS_REFERENCE_IT);
+        }
+      }
       let sessionsWritten = 0;
       for (const part of chunks(sessions, ROWS_PER_INSERT)) {
         const result = await trx
@@ -397,9 +429,30 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
     });
   }
 
-  /** Counts every session and message; for `check()`. */
-  protected async countRows(): Promise<{ sessions: number; messages: number }> {
-    const [sessions, messages] = await Promise.all([
+  /** The first of `ids` that no session has and orphan messages reference, if any. */
+  async #orphanedIds(db: Db, ids: readonly string[]): Promise<string | undefined> {
+    const row = await db
+      .selectFrom('messages')
+      .select('session_id')
+      .where('session_id', 'in', ids)
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb.selectFrom('sessions').select('id').whereRef('sessions.id', '=', 'messages.session_id'),
+          ),
+        ),
+      )
+      .limit(1)
+      .executeTakeFirst();
+    return row?.session_id;
+  }
+
+  /**
+   * Counts every session and message, and the orphan messages among them (their session is gone: only legacy
+   * SQLite files can hold them); for `check()`.
+   */
+  protected async countRows(): Promise<{ sessions: number; messages: number; orphanMessages: number }> {
+    const [sessions, messages, orphans] = await Promise.all([
       this.db
         .selectFrom('sessions')
         .select((eb) => eb.fn.countAll<number | string>().as('n'))
@@ -408,8 +461,19 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
         .selectFrom('messages')
         .select((eb) => eb.fn.countAll<number | string>().as('n'))
         .executeTakeFirstOrThrow(),
+      this.db
+        .selectFrom('messages')
+        .where((eb) =>
+          eb.not(
+            eb.exists(
+              eb.selectFrom('sessions').select('id').whereRef('sessions.id', '=', 'messages.session_id'),
+            ),
+          ),
+        )
+        .select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .executeTakeFirstOrThrow(),
     ]);
-    return { sessions: Number(sessions.n), messages: Number(messages.n) };
+    return { sessions: Number(sessions.n), messages: Number(messages.n), orphanMessages: Number(orphans.n) };
   }
 
   /**

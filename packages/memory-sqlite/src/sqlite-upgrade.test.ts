@@ -1,0 +1,124 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { NotConversationMemoryError, ValidationError } from '@flux-rag/memory-core';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { copyOfLegacyFixture, openPlain, tempDir } from '../test/support.js';
+import { MIN_WRITER_SQLITE_VERSION } from './sqlite-memory.js';
+import { readSchemaVersion, SQLITE_SCHEMA_VERSION } from './sqlite-migrations.js';
+import { planSqliteUpgrade, upgradeSqliteFile } from './sqlite-upgrade.js';
+
+function hash(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+function rows(path: string) {
+  const plain = openPlain(path);
+  try {
+    return {
+      sessions: plain
+        .prepare('SELECT id, title, created_at, updated_at, metadata FROM sessions ORDER BY id')
+        .all(),
+      messages: plain
+        .prepare('SELECT id, session_id, role, content, created_at, metadata FROM messages ORDER BY id')
+        .all(),
+    };
+  } finally {
+    plain.close();
+  }
+}
+
+describe('planSqliteUpgrade', () => {
+  it('a Python file - versions, journal mode, sizes, free disk, the SQLite other writers need; writes nothing', async () => {
+    const path = copyOfLegacyFixture(tempDir('memory-sqlite-plan-'));
+    const before = hash(path);
+    const plan = await planSqliteUpgrade(path);
+    expect(plan).toMatchObject({
+      location: path,
+      needed: true,
+      schemaVersion: { from: 1, to: SQLITE_SCHEMA_VERSION },
+      journalMode: { from: 'delete', to: 'wal' },
+      writerSqliteVersion: MIN_WRITER_SQLITE_VERSION,
+    });
+    expect(plan.fileBytes.before).toBe(statSync(path).size);
+    expect(plan.backupPath).toMatch(/\.v1-\d{8}T\d{6}Z\.bak$/);
+    expect(plan.requiredFreeBytes).toBe(plan.fileBytes.after + plan.fileBytes.before);
+    expect(plan.freeBytes).toBeGreaterThan(0);
+    expect(hash(path)).toBe(before);
+    expect(readdirSync(dirname(path))).toHaveLength(1);
+    expect((await planSqliteUpgrade(path, { backup: false })).requiredFreeBytes).toBe(plan.fileBytes.after);
+  });
+});
+
+describe('upgradeSqliteFile', () => {
+  it('backs up, upgrades, switches to WAL; the estimate holds; a second run has nothing to do', async () => {
+    const path = copyOfLegacyFixture(tempDir('memory-sqlite-upgrade-'));
+    const original = rows(path);
+    const steps: string[] = [];
+    const result = await upgradeSqliteFile(path, { onProgress: (step) => steps.push(step) });
+    expect(result.schemaVersion).toEqual({ from: 1, to: SQLITE_SCHEMA_VERSION });
+    expect(steps[0]).toBe('backup');
+    expect(steps).toContain('0002_insertion_order_and_counts');
+    // The estimate is an upper bound that is not wildly off.
+    expect(result.upgradedBytes).toBeLessThanOrEqual(result.fileBytes.after);
+    expect(result.upgradedBytes).toBeGreaterThan(result.fileBytes.after / 2);
+    const plain = new Database(path, { readonly: true });
+    expect(readSchemaVersion(plain)).toBe(SQLITE_SCHEMA_VERSION);
+    expect(plain.pragma('journal_mode', { simple: true })).toBe('wal');
+    plain.close();
+    // The backup is the file as it was: version 1, every row.
+    const backup = result.backupPath!;
+    expect(existsSync(backup)).toBe(true);
+    const copy = new Database(backup, { readonly: true });
+    expect(readSchemaVersion(copy)).toBe(1);
+    copy.close();
+    expect(rows(backup)).toEqual(original);
+    expect(rows(path)).toEqual(original);
+
+    const again = await upgradeSqliteFile(path);
+    expect(again).toMatchObject({ needed: false, backupPath: null, durationMs: 0 });
+  });
+
+  it('an existing backup path - ValidationError on backup, nothing written', async () => {
+    const folder = tempDir('memory-sqlite-upgrade-');
+    const path = copyOfLegacyFixture(folder);
+    const taken = copyOfLegacyFixture(folder);
+    const before = hash(path);
+    const error = await upgradeSqliteFile(path, { backup: taken }).catch((e: unknown) => e);
+    expect(ValidationError.isInstance(error)).toBe(true);
+    expect((error as ValidationError).field).toBe('backup');
+    expect(hash(path)).toBe(before);
+  });
+
+  it('aborted during the backup or the upgrade - the file as it was, no partial backup', async () => {
+    for (const at of ['backup', '0003_owner_scope']) {
+      const folder = tempDir('memory-sqlite-upgrade-');
+      const path = copyOfLegacyFixture(folder);
+      const before = hash(path);
+      const controller = new AbortController();
+      const error = await upgradeSqliteFile(path, {
+        signal: controller.signal,
+        onProgress: (step) => {
+          if (step === at) controller.abort(new Error(`interrupted at ${at}`));
+        },
+      }).catch((e: unknown) => e);
+      expect((error as Error).message).toBe(`interrupted at ${at}`);
+      expect(hash(path)).toBe(before);
+      // The backup is kept once complete (the upgrade was aborted after it), never left partial.
+      const files = readdirSync(folder);
+      expect(files.length).toBe(at === 'backup' ? 1 : 2);
+    }
+  });
+
+  it('not a conversation memory - refused before any backup', async () => {
+    const folder = tempDir('memory-sqlite-upgrade-');
+    const path = `${folder}/app.db`;
+    const db = new Database(path);
+    db.exec('CREATE TABLE users (id INTEGER PRIMARY KEY)');
+    db.close();
+    const error = await upgradeSqliteFile(path).catch((e: unknown) => e);
+    expect(NotConversationMemoryError.isInstance(error)).toBe(true);
+    expect(readdirSync(folder)).toEqual(['app.db']);
+  });
+});
