@@ -72,48 +72,120 @@ export function assertTitle(field: string, value: unknown): asserts value is str
 /**
  * Validates metadata: a plain object whose every value survives `JSON.stringify` then `JSON.parse` unchanged.
  * Refuses functions, symbols, `undefined`, `BigInt`, non-finite numbers, class instances (`Date`, `Map`, ...),
- * cycles, nesting deeper than {@link LIMITS.metadataDepth}, and keys or strings with U+0000 or lone surrogates.
+ * cycles, nesting deeper than {@link LIMITS.metadataDepth}, keys or strings with U+0000 or lone surrogates, and
+ * values whose JSON text would exceed {@link LIMITS.metadataBytes} bytes.
+ *
+ * The cost is linear in the number of distinct objects and values, whatever the value expands to: an object
+ * reached by several references (`v = [v, v]` repeated) is checked once and counts at its expanded size each
+ * time, so a value that would expand past the limits is refused without being expanded.
  */
 export function assertMetadata(field: string, value: unknown): asserts value is Metadata {
   if (!isPlainObject(value))
     throw new ValidationError(field, `expected a plain JSON object, got ${describe(value)}`);
-  assertJson(field, value, 0, new Set());
+  const walk: JsonWalk = { field, bytes: 0, done: new Map(), open: new Set() };
+  assertJson(walk, field, value, 0);
 }
 
-function assertJson(path: string, value: unknown, depth: number, seen: Set<object>): void {
+/** What a validated object adds wherever it appears: its JSON size in bytes and its nesting height. */
+interface Measured {
+  bytes: number;
+  height: number;
+}
+
+/** State of one `assertMetadata` walk. */
+interface JsonWalk {
+  /** The top-level field, which a size error names. */
+  field: string;
+  /** Bytes of JSON text counted so far, shared references at their expanded size. */
+  bytes: number;
+  /** Objects already validated, with their expanded size and height. */
+  done: Map<object, Measured>;
+  /** Objects on the current path: meeting one again is a cycle. */
+  open: Set<object>;
+}
+
+/** Adds `bytes` to the walk's total and refuses the value as soon as the total passes the limit. */
+function count(walk: JsonWalk, bytes: number): void {
+  walk.bytes += bytes;
+  if (walk.bytes > LIMITS.metadataBytes) {
+    throw new ValidationError(
+      walk.field,
+      `is larger than ${LIMITS.metadataBytes} bytes as JSON (shared references count at their expanded size)`,
+    );
+  }
+}
+
+/** Validates `value` at `depth`; returns its JSON size in bytes and its nesting height (0 for a scalar). */
+function assertJson(walk: JsonWalk, path: string, value: unknown, depth: number): Measured {
   switch (typeof value) {
-    case 'string':
+    case 'string': {
       assertText(path, value);
-      return;
-    case 'boolean':
-      return;
-    case 'number':
+      const bytes = Buffer.byteLength(JSON.stringify(value), 'utf8');
+      count(walk, bytes);
+      return { bytes, height: 0 };
+    }
+    case 'boolean': {
+      const bytes = value ? 4 : 5;
+      count(walk, bytes);
+      return { bytes, height: 0 };
+    }
+    case 'number': {
       if (!Number.isFinite(value)) throw new ValidationError(path, `${value} is not representable in JSON`);
-      return;
+      const bytes = JSON.stringify(value).length;
+      count(walk, bytes);
+      return { bytes, height: 0 };
+    }
     case 'object': {
-      if (value === null) return;
+      if (value === null) {
+        count(walk, 4);
+        return { bytes: 4, height: 0 };
+      }
       if (depth >= LIMITS.metadataDepth) {
         throw new ValidationError(path, `nesting deeper than ${LIMITS.metadataDepth} levels`);
       }
-      if (seen.has(value)) throw new ValidationError(path, 'contains a cycle');
-      seen.add(value);
+      if (walk.open.has(value)) throw new ValidationError(path, 'contains a cycle');
+      const known = walk.done.get(value);
+      if (known !== undefined) {
+        // Seen through another reference: valid, but it counts again at its full size and height.
+        if (depth + known.height > LIMITS.metadataDepth) {
+          throw new ValidationError(path, `nesting deeper than ${LIMITS.metadataDepth} levels`);
+        }
+        count(walk, known.bytes);
+        return known;
+      }
+      walk.open.add(value);
+      let bytes = 2;
+      let height = 0;
       if (Array.isArray(value)) {
+        count(walk, 2 + Math.max(0, value.length - 1));
+        bytes += Math.max(0, value.length - 1);
         for (let i = 0; i < value.length; i++) {
           if (!(i in value)) throw new ValidationError(`${path}[${i}]`, 'sparse array holes are not JSON');
-          assertJson(`${path}[${i}]`, value[i], depth + 1, seen);
+          const item = assertJson(walk, `${path}[${i}]`, value[i], depth + 1);
+          bytes += item.bytes;
+          height = Math.max(height, item.height);
         }
       } else if (isPlainObject(value)) {
         if (Object.getOwnPropertySymbols(value).length > 0)
           throw new ValidationError(path, 'has symbol keys');
-        for (const [key, item] of Object.entries(value)) {
+        const entries = Object.entries(value);
+        count(walk, 2 + Math.max(0, entries.length - 1));
+        bytes += Math.max(0, entries.length - 1);
+        for (const [key, item] of entries) {
           assertText(`${path} key ${JSON.stringify(key.slice(0, 40))}`, key);
-          assertJson(`${path}.${key}`, item, depth + 1, seen);
+          const keyBytes = Buffer.byteLength(JSON.stringify(key), 'utf8') + 1;
+          count(walk, keyBytes);
+          const measured = assertJson(walk, `${path}.${key}`, item, depth + 1);
+          bytes += keyBytes + measured.bytes;
+          height = Math.max(height, measured.height);
         }
       } else {
         throw new ValidationError(path, `expected a JSON value, got ${describe(value)}`);
       }
-      seen.delete(value);
-      return;
+      walk.open.delete(value);
+      const measured = { bytes, height: height + 1 };
+      walk.done.set(value, measured);
+      return measured;
     }
     default:
       throw new ValidationError(path, `expected a JSON value, got ${describe(value)}`);
