@@ -1,4 +1,5 @@
 import {
+  type CursorBinding,
   decodeHistoryCursor,
   decodeSearchCursor,
   decodeSessionCursor,
@@ -278,12 +279,27 @@ export function validateSessionFilter(where: unknown): SessionFilter | undefined
   return Object.keys(metadata).length === 0 ? undefined : { metadata };
 }
 
-/** Validates `searchMessages` options and applies their defaults; `cursor` is decoded to an offset. */
-export function validateSearchOptions(options: unknown): {
+/** The view a listing is read through: which backend, which owner (`null` for the unscoped store). */
+export interface ListingView {
+  backend: string;
+  ownerId: string | null;
+}
+
+/**
+ * Validates `searchMessages` options and applies their defaults; `cursor` is decoded to an offset, and must be
+ * one of the listing of `query` with these `sessionId` and `role` in `view` (see {@link CursorBinding}).
+ * Returns that listing's `binding`, for the next cursor.
+ */
+export function validateSearchOptions(
+  options: unknown,
+  view: ListingView,
+  query: string,
+): {
   sessionId: string | undefined;
   role: string | undefined;
   limit: number;
   offset: number;
+  binding: CursorBinding;
 } {
   assertOptionsObject('options', options);
   const { sessionId, role, limit = DEFAULTS.searchLimit, cursor = null } = (options ?? {}) as SearchOptions;
@@ -291,33 +307,65 @@ export function validateSearchOptions(options: unknown): {
   if (role !== undefined) assertRole('role', role);
   assertInteger('limit', limit, 1, LIMITS.searchLimit);
   if (cursor !== null) assertText('cursor', cursor);
-  return { sessionId, role, limit, offset: cursor === null ? 0 : decodeSearchCursor('cursor', cursor) };
+  const binding: CursorBinding = {
+    ...view,
+    sessionId: null,
+    filter: { query, sessionId: sessionId ?? null, role: role ?? null },
+  };
+  const offset = cursor === null ? 0 : decodeSearchCursor('cursor', cursor, binding);
+  return { sessionId, role, limit, offset, binding };
 }
 
-/** Validates `getHistoryPage` options and applies their defaults. */
-export function validateHistoryPageOptions(options: unknown): {
+/**
+ * Validates `getHistoryPage` options of session `sessionId` in `view` and applies their defaults; `before` must
+ * be a cursor of that listing. Returns the listing's `binding`, for the next cursor.
+ */
+export function validateHistoryPageOptions(
+  options: unknown,
+  view: ListingView,
+  sessionId: string,
+): {
   limit: number;
   before: HistoryPosition | null;
+  binding: CursorBinding;
 } {
   assertOptionsObject('options', options);
   const { limit = DEFAULTS.pageLimit, before = null } = (options ?? {}) as HistoryPageOptions;
   assertInteger('limit', limit, 1, LIMITS.historyLimit);
   if (before !== null) assertText('before', before);
-  return { limit, before: before === null ? null : decodeHistoryCursor('before', before) };
+  const binding: CursorBinding = { ...view, sessionId, filter: null };
+  return {
+    limit,
+    before: before === null ? null : decodeHistoryCursor('before', before, binding),
+    binding,
+  };
 }
 
-/** Validates `getSessionsPage` options and applies their defaults. */
-export function validateSessionsPageOptions(options: unknown): {
+/**
+ * Validates `getSessionsPage` options in `view` and applies their defaults; `cursor` must be a cursor of the
+ * listing with the same metadata filter. Returns the listing's `binding`, for the next cursor.
+ */
+export function validateSessionsPageOptions(
+  options: unknown,
+  view: ListingView,
+): {
   limit: number;
   cursor: SessionPosition | null;
   where: SessionFilter | undefined;
+  binding: CursorBinding;
 } {
   assertOptionsObject('options', options);
   const { limit = DEFAULTS.sessionsLimit, cursor = null, where } = (options ?? {}) as SessionsPageOptions;
   assertInteger('limit', limit, 1, LIMITS.sessionsLimit);
   if (cursor !== null) assertText('cursor', cursor);
   const filter = validateSessionFilter(where);
-  return { limit, cursor: cursor === null ? null : decodeSessionCursor('cursor', cursor), where: filter };
+  const binding: CursorBinding = { ...view, sessionId: null, filter: filter?.metadata ?? null };
+  return {
+    limit,
+    cursor: cursor === null ? null : decodeSessionCursor('cursor', cursor, binding),
+    where: filter,
+    binding,
+  };
 }
 
 /** Validates `getSessions` options and applies their defaults. */
