@@ -19,7 +19,7 @@ describe('check', () => {
       location: `${pg.url.replace(/:[^:@/]*@/, ':***@')} (schema ${store.schema})`,
       reachable: true,
       serverVersion: version,
-      schemaVersion: 4,
+      schemaVersion: 5,
       sessions: 2,
       messages: 3,
     });

@@ -86,7 +86,7 @@ describe('schema', () => {
 
   it('init - records schema version 4 under the same migration names as SQLite', async () => {
     const store = await pg.store();
-    expect((await store.check()).schemaVersion).toBe(4);
+    expect((await store.check()).schemaVersion).toBe(5);
     const rows = await query<{ name: string }>(
       `SELECT name FROM "${store.schema}".kysely_migration ORDER BY name`,
     );
@@ -95,6 +95,7 @@ describe('schema', () => {
       '0002_insertion_order_and_counts',
       '0003_owner_scope',
       '0004_search_and_filters',
+      '0005_timestamp_order',
     ]);
   });
 

@@ -56,7 +56,7 @@ describe('parallel start', () => {
       const migrations = await withClient(pg.url, (c) =>
         c.query(`SELECT name FROM "${schema}".kysely_migration`),
       );
-      expect(migrations.rowCount).toBe(4);
+      expect(migrations.rowCount).toBe(5);
     }
   });
 

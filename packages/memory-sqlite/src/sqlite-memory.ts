@@ -18,9 +18,14 @@ import {
   snippetOf,
   ValidationError,
 } from '@flux-rag/memory-core';
-import { type Database, SqlConversationMemory, toMessage } from '@flux-rag/memory-core/sql';
+import {
+  type Database,
+  SqlConversationMemory,
+  type StoredTimestamp,
+  toMessage,
+} from '@flux-rag/memory-core/sql';
 import BetterSqlite3 from 'better-sqlite3';
-import { type Expression, type ExpressionBuilder, Kysely, type SqlBool } from 'kysely';
+import { type Expression, type ExpressionBuilder, Kysely, type RawBuilder, type SqlBool, sql } from 'kysely';
 import { sqliteCodecs } from './sqlite-codecs.js';
 import { SqliteMemoryDialect } from './sqlite-dialect.js';
 import { retryWhileBusy } from './sqlite-driver.js';
@@ -28,6 +33,7 @@ import { mapSqliteError } from './sqlite-errors.js';
 import { candidateCounts, filterError, metadataContains, scanIsCheaper } from './sqlite-metadata-filter.js';
 import { migrateSqlite, readSchemaVersion } from './sqlite-migrations.js';
 import { planSearch, searchError, searchQuery } from './sqlite-search.js';
+import { orderKeySql } from './sqlite-timestamp-order.js';
 
 const CAPABILITIES: MemoryCapabilities = Object.freeze({ metadataFilter: true, fullTextSearch: true });
 
@@ -122,6 +128,14 @@ export class SqliteConversationMemory extends SqlConversationMemory {
     // last commits (never corrupt the file), and it saves an fsync per commit.
     raw.pragma('synchronous = NORMAL');
     await migrateSqlite(this.db, raw, this.#location);
+  }
+
+  /**
+   * `coalesce(created_order, created_at)`: the canonical sort key of a legacy timestamp, or the canonical text
+   * itself (see `sqlite-timestamp-order.ts`), as the listing indexes of schema version 5 hold it.
+   */
+  protected override orderKey(_table: 'messages' | 'sessions'): RawBuilder<StoredTimestamp> {
+    return sql<StoredTimestamp>`${sql.raw(orderKeySql())}`;
   }
 
   protected override metadataFilter(

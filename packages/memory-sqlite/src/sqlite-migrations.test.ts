@@ -63,14 +63,15 @@ describe('sqliteMigrations', () => {
       '0002_insertion_order_and_counts',
       '0003_owner_scope',
       '0004_search_and_filters',
+      '0005_timestamp_order',
     ]);
   });
 
   it('a new file - gets the latest schema: seq, counts, owner, the read indexes and the search triggers', async () => {
     const { raw, db } = openKysely(tempFile(dir));
     expect(readSchemaVersion(raw)).toBe(0);
-    expect(await migrateSqlite(db, raw, 'new.db')).toBe(4);
-    expect(readSchemaVersion(raw)).toBe(4);
+    expect(await migrateSqlite(db, raw, 'new.db')).toBe(5);
+    expect(readSchemaVersion(raw)).toBe(5);
     expect(columns(raw, 'messages')).toEqual([
       'seq',
       'id',
@@ -79,6 +80,7 @@ describe('sqliteMigrations', () => {
       'content',
       'created_at',
       'metadata',
+      'created_order',
     ]);
     expect(columns(raw, 'sessions')).toEqual([
       'id',
@@ -89,6 +91,7 @@ describe('sqliteMigrations', () => {
       'message_count',
       'last_message_at',
       'owner_id',
+      'created_order',
     ]);
     expect(indexes(raw)).toEqual([
       'idx_messages_history',
@@ -101,15 +104,19 @@ describe('sqliteMigrations', () => {
     expect(
       raw.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name").pluck().all(),
     ).toEqual([
+      'messages_created_order_insert',
+      'messages_created_order_update',
       'messages_fts_delete',
       'messages_fts_insert',
       'messages_fts_update',
+      'sessions_created_order_insert',
+      'sessions_created_order_update',
       'sessions_terms_delete',
       'sessions_terms_insert',
       'sessions_terms_update',
     ]);
     expect(raw.pragma('foreign_keys', { simple: true })).toBe(1);
-    expect(await migrateSqlite(db, raw, 'new.db')).toBe(4);
+    expect(await migrateSqlite(db, raw, 'new.db')).toBe(5);
     expect(raw.prepare('SELECT name FROM kysely_migration ORDER BY name').pluck().all()).toEqual(
       Object.keys(sqliteMigrations),
     );
@@ -171,7 +178,7 @@ describe('sqliteMigrations', () => {
     expect(raw.prepare('SELECT rowid, * FROM messages ORDER BY rowid').all()).toEqual(before);
     expect(raw.prepare('SELECT * FROM sessions ORDER BY id').all()).toEqual(sessionsBefore);
     // The next try, with the real migrations, upgrades it.
-    expect(await migrateSqlite(db, raw, path)).toBe(4);
+    expect(await migrateSqlite(db, raw, path)).toBe(5);
     expect(raw.prepare('SELECT count(*) FROM messages').pluck().get()).toBe(4);
   });
 
@@ -213,7 +220,7 @@ describe('sqliteMigrations', () => {
     const [x, y] = await Promise.all([a.createSession({ title: 'a' }), b.createSession({ title: 'b' })]);
     expect((await a.getSessions()).map((s) => s.id).sort()).toEqual([x, y].sort());
     const check = new Database(path, { readonly: true });
-    expect(check.prepare('SELECT count(*) FROM kysely_migration').pluck().get()).toBe(4);
+    expect(check.prepare('SELECT count(*) FROM kysely_migration').pluck().get()).toBe(5);
     check.close();
   });
 });

@@ -2,6 +2,7 @@ import { type MigrationSet, migrateToLatest, schemaVersionOf } from '@flux-rag/m
 import type Database from 'better-sqlite3';
 import { type Kysely, sql } from 'kysely';
 import { ORIGINAL_SCHEMA } from './original-schema.js';
+import { TIMESTAMP_ORDER } from './sqlite-timestamp-order.js';
 
 /**
  * Version 2. `messages` is rebuilt with `seq INTEGER PRIMARY KEY` (an alias of the rowid, so it survives
@@ -192,6 +193,7 @@ export const sqliteMigrations: MigrationSet = {
   '0002_insertion_order_and_counts': { up: (db) => run(db, INSERTION_ORDER_AND_COUNTS) },
   '0003_owner_scope': { up: (db) => run(db, OWNER_SCOPE) },
   '0004_search_and_filters': { up: (db) => run(db, SEARCH_AND_FILTERS) },
+  '0005_timestamp_order': { up: (db) => run(db, TIMESTAMP_ORDER) },
 };
 
 /**

@@ -195,10 +195,10 @@ describe('legacy file: reads', () => {
     }
   });
 
-  it('check() - schema version 4, 40 sessions, 947 messages', async () => {
+  it('check() - schema version 5, 40 sessions, 947 messages', async () => {
     expect(await memory.check()).toMatchObject({
       reachable: true,
-      schemaVersion: 4,
+      schemaVersion: 5,
       sessions: 40,
       messages: 947,
     });
@@ -266,7 +266,7 @@ describe('legacy file: the upgrade', () => {
 
     // Opened normally afterwards, it upgrades and reads back whole.
     const store = new SqliteConversationMemory({ filename: copy });
-    expect(await store.check()).toMatchObject({ schemaVersion: 4, sessions: 40, messages: 947 });
+    expect(await store.check()).toMatchObject({ schemaVersion: 5, sessions: 40, messages: 947 });
     await store.close();
   });
 
@@ -275,7 +275,7 @@ describe('legacy file: the upgrade', () => {
     try {
       expect((await again.getSessions({ limit: 1000 })).map((s) => s.id)).toEqual(sessions.map((s) => s.id));
       const plain = openPlain(path);
-      expect(plain.prepare('SELECT count(*) FROM kysely_migration').pluck().get()).toBe(4);
+      expect(plain.prepare('SELECT count(*) FROM kysely_migration').pluck().get()).toBe(5);
       plain.close();
     } finally {
       await again.close();

@@ -75,7 +75,7 @@ describe('two processes writing one file', () => {
       await store.close();
     }
     const plain = openPlain(file);
-    expect(plain.prepare('SELECT count(*) FROM kysely_migration').pluck().get()).toBe(4);
+    expect(plain.prepare('SELECT count(*) FROM kysely_migration').pluck().get()).toBe(5);
     expect(plain.prepare('SELECT count(*) FROM messages').pluck().get()).toBe(4 * COUNT);
     plain.close();
   });

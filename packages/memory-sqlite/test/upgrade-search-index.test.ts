@@ -52,7 +52,7 @@ describe('upgrading to schema version 4', () => {
     const path = copyOfLegacyFixture(dir);
     const store = new SqliteConversationMemory({ filename: path });
     try {
-      expect((await store.check()).schemaVersion).toBe(4);
+      expect((await store.check()).schemaVersion).toBe(5);
       // Words, a word with accents, a prefix, a phrase, Chinese (two characters: scanned), operators as words.
       for (const query of [
         'cosine',
@@ -95,7 +95,7 @@ describe('upgrading to schema version 4', () => {
     const db = new Kysely<any>({
       dialect: new SqliteMemoryDialect({ database: () => raw, busyTimeoutMs: 5000 }),
     });
-    const { '0004_search_and_filters': _, ...upToVersion3 } = sqliteMigrations;
+    const { '0004_search_and_filters': _, '0005_timestamp_order': __, ...upToVersion3 } = sqliteMigrations;
     expect(await migrateSqlite(db, raw, path, upToVersion3)).toBe(3);
     const at = '2025-03-01T10:00:00.000000';
     raw
@@ -113,7 +113,7 @@ describe('upgrading to schema version 4', () => {
 
     const store = new SqliteConversationMemory({ filename: path });
     try {
-      expect((await store.check()).schemaVersion).toBe(4);
+      expect((await store.check()).schemaVersion).toBe(5);
       const ids = async (query: string) => (await allHits(store, query)).map((hit) => hit.message.id);
       expect(await ids('aurora')).toEqual(['m1']);
       expect(await ids('オーロラ')).toEqual(['m2']);
@@ -133,7 +133,7 @@ describe('upgrading to schema version 4', () => {
       await store.close();
     }
     const after = openPlain(path);
-    expect(readSchemaVersion(after)).toBe(4);
+    expect(readSchemaVersion(after)).toBe(5);
     after.close();
   });
 });
