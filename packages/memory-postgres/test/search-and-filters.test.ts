@@ -162,7 +162,11 @@ describe('schema version 4', () => {
     const pool = pgt.pool();
     const db = new Kysely({ dialect: new SchemaScopedPostgresDialect({ pool }, schema) });
     await run(`CREATE SCHEMA "${schema}"`);
-    const { '0004_search_and_filters': _, ...version3 } = postgresMigrations(schema);
+    const {
+      '0004_search_and_filters': _,
+      '0005_timestamp_order': __,
+      ...version3
+    } = postgresMigrations(schema);
     await migrateToLatest(db, version3, { migrationTableSchema: schema, location: 'test' });
     await run(`
       INSERT INTO "${schema}".sessions (id, created_at, updated_at, metadata, owner_id) VALUES

@@ -95,7 +95,7 @@ export const cursorCases: ConformanceCase[] = [
     },
   },
   {
-    name: 'getHistoryPage and getSessionsPage - a cursor of another owner view is a ValidationError',
+    name: 'forOwner - a history or sessions cursor read through another owner view is a ValidationError',
     async run({ open }) {
       const store = await open();
       const mine = store.forOwner('owner-1');
@@ -141,7 +141,7 @@ export const cursorCases: ConformanceCase[] = [
     },
   },
   {
-    name: 'getHistoryPage, getSessionsPage, searchMessages - a cursor of another listing kind is a ValidationError',
+    name: 'searchMessages - a cursor of another listing kind, query or option is a ValidationError, and so in history and sessions pages',
     needs: ['fullTextSearch'],
     async run({ open }) {
       const store = await open();
@@ -165,7 +165,7 @@ export const cursorCases: ConformanceCase[] = [
     },
   },
   {
-    name: 'getHistoryPage, getSessionsPage - a cursor of another backend is a ValidationError',
+    name: 'getHistoryPage - a cursor of another backend is a ValidationError, and so in sessions pages',
     async run({ open }) {
       const store = await open();
       await twoSessions(store);
@@ -200,7 +200,7 @@ export const cursorCases: ConformanceCase[] = [
     },
   },
   {
-    name: 'getHistoryPage, getSessionsPage, searchMessages - forged cursors (U+0000, huge, not base64, nested JSON) are a ValidationError, never a driver error',
+    name: 'getSessionsPage - forged cursors (U+0000, huge, not base64, nested JSON) are a ValidationError in every listing, never a driver error',
     async run({ open }) {
       const store = await open();
       await twoSessions(store);
