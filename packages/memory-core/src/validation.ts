@@ -281,7 +281,9 @@ export function validateSessionFilter(where: unknown): SessionFilter | undefined
 
 /** The view a listing is read through: which backend, which owner (`null` for the unscoped store). */
 export interface ListingView {
+  /** The backend's name, as `check().backend` reports it (`'sqlite'`, `'postgres'`, `'memory'`). */
   backend: string;
+  /** The owner of the view (`forOwner(id)`), or `null` for the unscoped store. */
   ownerId: string | null;
 }
 
