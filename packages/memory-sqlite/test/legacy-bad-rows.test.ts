@@ -184,6 +184,41 @@ describe('legacy rows: timestamps', () => {
   });
 });
 
+describe('legacy rows: sessions pages', () => {
+  it('getSessionsPage - walks list every session getSessions lists, NULL and unreadable created_at included (last, as the epoch)', async () => {
+    const stored: [string, string | null][] = [
+      ['canonical', '2025-03-01T10:00:00.000000'],
+      ['null', null],
+      ['tokyo', '2025-03-01T18:30:00+09:00'],
+      ['garbage', 'yesterday'],
+      ['spaced', '2025-03-01 11:00:00'],
+      ['no-fraction', '2025-03-01T10:00:00'],
+    ];
+    const path = legacyFile(dir, (db) => {
+      const session = db.prepare('INSERT INTO sessions VALUES (?, ?, ?, ?, ?)');
+      for (const [id, at] of stored) session.run(id, null, at, at, '{}');
+    });
+    const store = open(path);
+    // Newest first by instant, ties by id descending: 'no-fraction' and 'canonical' are one instant, as are
+    // the two epochs.
+    const expected = ['spaced', 'no-fraction', 'canonical', 'tokyo', 'null', 'garbage'];
+    expect((await store.getSessions()).map((s) => s.id).sort()).toEqual([...expected].sort());
+    for (const limit of [1, 2, 3, 4, 5, 6, 7]) {
+      const walked: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: { items: { id: string }[]; nextCursor: string | null } = await store.getSessionsPage({
+          limit,
+          cursor,
+        });
+        walked.push(...page.items.map((s) => s.id));
+        cursor = page.nextCursor;
+      } while (cursor !== null && walked.length <= expected.length);
+      expect(walked, `limit ${limit}`).toEqual(expected);
+    }
+  });
+});
+
 describe('legacy rows: content, titles and roles', () => {
   it('content stored as a number, a real, or a blob - reads back as text', async () => {
     const path = legacyFile(dir, (db) => {
