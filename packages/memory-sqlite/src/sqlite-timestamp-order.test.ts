@@ -29,7 +29,7 @@ const pad = (n: number, width = 2) => String(n).padStart(width, '0');
 /** Timestamps of every form `parseTimestamp` accepts, and near misses of each. */
 const timestampText = fc
   .record({
-    year: fc.integer({ min: 1971, max: 2099 }),
+    year: fc.oneof(fc.integer({ min: 1971, max: 2099 }), fc.integer({ min: 1, max: 9998 })),
     month: fc.integer({ min: 0, max: 13 }),
     day: fc.integer({ min: 0, max: 32 }),
     hour: fc.integer({ min: 0, max: 25 }),
@@ -39,7 +39,7 @@ const timestampText = fc
     time: fc.constantFrom('none', 'hm', 'hms'),
     fraction: fc.option(fc.stringMatching(/^[0-9]{0,11}$/), { nil: undefined }),
     fractionMark: fc.constantFrom('.', ','),
-    gap: fc.constantFrom('', '', ' ', '  ', '\t'),
+    gap: fc.constantFrom('', '', ' ', '  ', '\t', '\u3000'),
     zone: fc.constantFrom(
       '',
       '',
@@ -56,10 +56,10 @@ const timestampText = fc
       'UTC',
       '+9:00',
     ),
-    around: fc.constantFrom('', '', ' ', '\n'),
+    around: fc.constantFrom('', '', ' ', '\n', '\u00a0', '\ufeff', '\u2028'),
   })
   .map((t) => {
-    let text = `${t.year}-${pad(t.month)}-${pad(t.day)}`;
+    let text = `${pad(t.year, 4)}-${pad(t.month)}-${pad(t.day)}`;
     if (t.time !== 'none') text += `${t.separator}${pad(t.hour)}:${pad(t.minute)}`;
     if (t.time === 'hms') text += `:${pad(t.second)}`;
     if (t.time === 'hms' && t.fraction !== undefined) text += `${t.fractionMark}${t.fraction}`;

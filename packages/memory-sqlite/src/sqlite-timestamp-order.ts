@@ -28,8 +28,13 @@ const DIGIT = '[0-9]';
 const d = (n: number) => DIGIT.repeat(n);
 /** The canonical form's shape: `2025-03-01T14:32:01.117364`, minutes and seconds below 60. */
 const CANONICAL_GLOB = `${d(4)}-${d(2)}-${d(2)}T[0-2]${DIGIT}:[0-5]${DIGIT}:[0-5]${DIGIT}.${d(6)}`;
-// ASCII whitespace, as `\s` and `trim()` of parseTimestamp see it in legacy data.
-const SPACES = "' ' || char(9, 10, 11, 12, 13)";
+// Whitespace as JavaScript's `trim()` and `\s` (which parseTimestamp uses) define it: ASCII spaces and
+// controls, and Unicode's space separators, line and paragraph separators, and the byte order mark.
+const WHITESPACE = [
+  9, 10, 11, 12, 13, 32, 160, 5760, 8192, 8193, 8194, 8195, 8196, 8197, 8198, 8199, 8200, 8201, 8202, 8232,
+  8233, 8239, 8287, 12288, 65279,
+];
+const SPACES = `char(${WHITESPACE.join(', ')})`;
 
 /**
  * True when `x` holds the canonical form of a real instant, so that it sorts by its own text. Mirrors
@@ -79,7 +84,8 @@ export function orderKeyOfSql(x: string): string {
         WHEN z GLOB '[+-]${d(4)}' THEN CAST(substr(z, 2, 2) AS INTEGER) * 60 + CAST(substr(z, 4, 2) AS INTEGER)
       END * CASE WHEN substr(z, 1, 1) = '-' THEN -1 ELSE 1 END AS zm
     FROM (${l4})`;
-  const valid = `dt GLOB '${d(4)}-${d(2)}-${d(2)}' AND date(dt) = dt
+  // Years before 100 are refused as parseTimestamp refuses them (JavaScript's Date.UTC reads them as 19xx).
+  const valid = `dt GLOB '${d(4)}-${d(2)}-${d(2)}' AND dt >= '0100' AND date(dt) = dt
       AND substr(hms, 1, 2) < '24' AND substr(hms, 4, 2) < '60' AND substr(hms, 7, 2) < '60'
       AND (ft IS NULL OR nd BETWEEN 1 AND 9) AND zm IS NOT NULL AND abs(zm) <= 1080`;
   return `(SELECT CASE WHEN ${valid}
