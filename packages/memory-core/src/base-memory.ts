@@ -47,6 +47,7 @@ import type {
 import {
   assertId,
   assertTitle,
+  type ListingView,
   validateExportOptions,
   validateHistoryOptions,
   validateHistoryPageOptions,
@@ -421,10 +422,10 @@ export abstract class BaseConversationMemory implements ConversationMemory {
   ): Promise<Page<Message>> {
     this.#assertOpen();
     assertId('sessionId', sessionId);
-    const { limit, before } = validateHistoryPageOptions(options);
+    const { limit, before, binding } = validateHistoryPageOptions(options, this.#view(scope), sessionId);
     await this.#writes.settled(sessionId);
     const page = await this.#call(() => this._getHistoryPage(sessionId, limit, before, scope));
-    return { items: page.items, nextCursor: page.next && encodeHistoryCursor(page.next) };
+    return { items: page.items, nextCursor: page.next && encodeHistoryCursor(binding, page.next) };
   }
 
   async #getSessions(scope: Scope, options: ListSessionsOptions | undefined): Promise<SessionSummary[]> {
@@ -439,10 +440,10 @@ export abstract class BaseConversationMemory implements ConversationMemory {
     options: SessionsPageOptions | undefined,
   ): Promise<Page<SessionSummary>> {
     this.#assertOpen();
-    const { limit, cursor, where } = validateSessionsPageOptions(options);
+    const { limit, cursor, where, binding } = validateSessionsPageOptions(options, this.#view(scope));
     this.#assertCapable(where);
     const page = await this.#call(() => this._getSessionsPage(limit, cursor, scope, where));
-    return { items: page.items, nextCursor: page.next && encodeSessionCursor(page.next) };
+    return { items: page.items, nextCursor: page.next && encodeSessionCursor(binding, page.next) };
   }
 
   async #searchMessages(
@@ -452,7 +453,11 @@ export abstract class BaseConversationMemory implements ConversationMemory {
   ): Promise<Page<SearchHit>> {
     this.#assertOpen();
     const terms = parseSearchQuery(query);
-    const { sessionId, role, limit, offset } = validateSearchOptions(options);
+    const { sessionId, role, limit, offset, binding } = validateSearchOptions(
+      options,
+      this.#view(scope),
+      query,
+    );
     if (!this.capabilities.fullTextSearch) throw new UnsupportedCapabilityError('fullTextSearch');
     if (sessionId !== undefined) await this.#writes.settled(sessionId);
     const hits = await this.#call(() =>
@@ -460,8 +465,13 @@ export abstract class BaseConversationMemory implements ConversationMemory {
     );
     return {
       items: hits.slice(0, limit),
-      nextCursor: hits.length > limit ? encodeSearchCursor(offset + limit) : null,
+      nextCursor: hits.length > limit ? encodeSearchCursor(binding, offset + limit) : null,
     };
+  }
+
+  /** The view a cursor of a listing read through `scope` is bound to: this backend and that owner. */
+  #view(scope: Scope): ListingView {
+    return { backend: this.describeLocation().backend, ownerId: scope.ownerId };
   }
 
   #assertCapable(where: SessionFilter | undefined): void {

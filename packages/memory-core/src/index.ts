@@ -17,7 +17,7 @@ export {
   type ResolvedMemoryConfig,
   resolveMemoryConfig,
 } from './create-memory.js';
-export type { HistoryPosition, SessionPosition } from './cursor.js';
+export type { CursorBinding, HistoryPosition, SessionPosition } from './cursor.js';
 export {
   BackendNotInstalledError,
   BackendUnavailableError,
@@ -83,6 +83,7 @@ export {
   assertMetadata,
   assertText,
   assertTitle,
+  type ListingView,
   validateExportOptions,
   validateHistoryOptions,
   validateHistoryPageOptions,

@@ -175,6 +175,11 @@ export const LIMITS = {
   offset: 2_147_483_647,
   /** Deepest nesting of metadata objects and arrays. */
   metadataDepth: 64,
+  /**
+   * Largest metadata, in bytes of its JSON text (UTF-8, as `JSON.stringify` writes it): 1 MiB. An object
+   * referenced several times counts each time, as it would be stored.
+   */
+  metadataBytes: 1_048_576,
   /** Largest `searchMessages` page. */
   searchLimit: 100,
   /** Longest search query, in characters. */

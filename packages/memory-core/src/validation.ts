@@ -1,4 +1,5 @@
 import {
+  type CursorBinding,
   decodeHistoryCursor,
   decodeSearchCursor,
   decodeSessionCursor,
@@ -72,48 +73,120 @@ export function assertTitle(field: string, value: unknown): asserts value is str
 /**
  * Validates metadata: a plain object whose every value survives `JSON.stringify` then `JSON.parse` unchanged.
  * Refuses functions, symbols, `undefined`, `BigInt`, non-finite numbers, class instances (`Date`, `Map`, ...),
- * cycles, nesting deeper than {@link LIMITS.metadataDepth}, and keys or strings with U+0000 or lone surrogates.
+ * cycles, nesting deeper than {@link LIMITS.metadataDepth}, keys or strings with U+0000 or lone surrogates, and
+ * values whose JSON text would exceed {@link LIMITS.metadataBytes} bytes.
+ *
+ * The cost is linear in the number of distinct objects and values, whatever the value expands to: an object
+ * reached by several references (`v = [v, v]` repeated) is checked once and counts at its expanded size each
+ * time, so a value that would expand past the limits is refused without being expanded.
  */
 export function assertMetadata(field: string, value: unknown): asserts value is Metadata {
   if (!isPlainObject(value))
     throw new ValidationError(field, `expected a plain JSON object, got ${describe(value)}`);
-  assertJson(field, value, 0, new Set());
+  const walk: JsonWalk = { field, bytes: 0, done: new Map(), open: new Set() };
+  assertJson(walk, field, value, 0);
 }
 
-function assertJson(path: string, value: unknown, depth: number, seen: Set<object>): void {
+/** What a validated object adds wherever it appears: its JSON size in bytes and its nesting height. */
+interface Measured {
+  bytes: number;
+  height: number;
+}
+
+/** State of one `assertMetadata` walk. */
+interface JsonWalk {
+  /** The top-level field, which a size error names. */
+  field: string;
+  /** Bytes of JSON text counted so far, shared references at their expanded size. */
+  bytes: number;
+  /** Objects already validated, with their expanded size and height. */
+  done: Map<object, Measured>;
+  /** Objects on the current path: meeting one again is a cycle. */
+  open: Set<object>;
+}
+
+/** Adds `bytes` to the walk's total and refuses the value as soon as the total passes the limit. */
+function count(walk: JsonWalk, bytes: number): void {
+  walk.bytes += bytes;
+  if (walk.bytes > LIMITS.metadataBytes) {
+    throw new ValidationError(
+      walk.field,
+      `is larger than ${LIMITS.metadataBytes} bytes as JSON (shared references count at their expanded size)`,
+    );
+  }
+}
+
+/** Validates `value` at `depth`; returns its JSON size in bytes and its nesting height (0 for a scalar). */
+function assertJson(walk: JsonWalk, path: string, value: unknown, depth: number): Measured {
   switch (typeof value) {
-    case 'string':
+    case 'string': {
       assertText(path, value);
-      return;
-    case 'boolean':
-      return;
-    case 'number':
+      const bytes = Buffer.byteLength(JSON.stringify(value), 'utf8');
+      count(walk, bytes);
+      return { bytes, height: 0 };
+    }
+    case 'boolean': {
+      const bytes = value ? 4 : 5;
+      count(walk, bytes);
+      return { bytes, height: 0 };
+    }
+    case 'number': {
       if (!Number.isFinite(value)) throw new ValidationError(path, `${value} is not representable in JSON`);
-      return;
+      const bytes = JSON.stringify(value).length;
+      count(walk, bytes);
+      return { bytes, height: 0 };
+    }
     case 'object': {
-      if (value === null) return;
+      if (value === null) {
+        count(walk, 4);
+        return { bytes: 4, height: 0 };
+      }
       if (depth >= LIMITS.metadataDepth) {
         throw new ValidationError(path, `nesting deeper than ${LIMITS.metadataDepth} levels`);
       }
-      if (seen.has(value)) throw new ValidationError(path, 'contains a cycle');
-      seen.add(value);
+      if (walk.open.has(value)) throw new ValidationError(path, 'contains a cycle');
+      const known = walk.done.get(value);
+      if (known !== undefined) {
+        // Seen through another reference: valid, but it counts again at its full size and height.
+        if (depth + known.height > LIMITS.metadataDepth) {
+          throw new ValidationError(path, `nesting deeper than ${LIMITS.metadataDepth} levels`);
+        }
+        count(walk, known.bytes);
+        return known;
+      }
+      walk.open.add(value);
+      let bytes = 2;
+      let height = 0;
       if (Array.isArray(value)) {
+        count(walk, 2 + Math.max(0, value.length - 1));
+        bytes += Math.max(0, value.length - 1);
         for (let i = 0; i < value.length; i++) {
           if (!(i in value)) throw new ValidationError(`${path}[${i}]`, 'sparse array holes are not JSON');
-          assertJson(`${path}[${i}]`, value[i], depth + 1, seen);
+          const item = assertJson(walk, `${path}[${i}]`, value[i], depth + 1);
+          bytes += item.bytes;
+          height = Math.max(height, item.height);
         }
       } else if (isPlainObject(value)) {
         if (Object.getOwnPropertySymbols(value).length > 0)
           throw new ValidationError(path, 'has symbol keys');
-        for (const [key, item] of Object.entries(value)) {
+        const entries = Object.entries(value);
+        count(walk, 2 + Math.max(0, entries.length - 1));
+        bytes += Math.max(0, entries.length - 1);
+        for (const [key, item] of entries) {
           assertText(`${path} key ${JSON.stringify(key.slice(0, 40))}`, key);
-          assertJson(`${path}.${key}`, item, depth + 1, seen);
+          const keyBytes = Buffer.byteLength(JSON.stringify(key), 'utf8') + 1;
+          count(walk, keyBytes);
+          const measured = assertJson(walk, `${path}.${key}`, item, depth + 1);
+          bytes += keyBytes + measured.bytes;
+          height = Math.max(height, measured.height);
         }
       } else {
         throw new ValidationError(path, `expected a JSON value, got ${describe(value)}`);
       }
-      seen.delete(value);
-      return;
+      walk.open.delete(value);
+      const measured = { bytes, height: height + 1 };
+      walk.done.set(value, measured);
+      return measured;
     }
     default:
       throw new ValidationError(path, `expected a JSON value, got ${describe(value)}`);
@@ -206,12 +279,29 @@ export function validateSessionFilter(where: unknown): SessionFilter | undefined
   return Object.keys(metadata).length === 0 ? undefined : { metadata };
 }
 
-/** Validates `searchMessages` options and applies their defaults; `cursor` is decoded to an offset. */
-export function validateSearchOptions(options: unknown): {
+/** The view a listing is read through: which backend, which owner (`null` for the unscoped store). */
+export interface ListingView {
+  /** The backend's name, as `check().backend` reports it (`'sqlite'`, `'postgres'`, `'memory'`). */
+  backend: string;
+  /** The owner of the view (`forOwner(id)`), or `null` for the unscoped store. */
+  ownerId: string | null;
+}
+
+/**
+ * Validates `searchMessages` options and applies their defaults; `cursor` is decoded to an offset, and must be
+ * one of the listing of `query` with these `sessionId` and `role` in `view` (see {@link CursorBinding}).
+ * Returns that listing's `binding`, for the next cursor.
+ */
+export function validateSearchOptions(
+  options: unknown,
+  view: ListingView,
+  query: string,
+): {
   sessionId: string | undefined;
   role: string | undefined;
   limit: number;
   offset: number;
+  binding: CursorBinding;
 } {
   assertOptionsObject('options', options);
   const { sessionId, role, limit = DEFAULTS.searchLimit, cursor = null } = (options ?? {}) as SearchOptions;
@@ -219,33 +309,65 @@ export function validateSearchOptions(options: unknown): {
   if (role !== undefined) assertRole('role', role);
   assertInteger('limit', limit, 1, LIMITS.searchLimit);
   if (cursor !== null) assertText('cursor', cursor);
-  return { sessionId, role, limit, offset: cursor === null ? 0 : decodeSearchCursor('cursor', cursor) };
+  const binding: CursorBinding = {
+    ...view,
+    sessionId: null,
+    filter: { query, sessionId: sessionId ?? null, role: role ?? null },
+  };
+  const offset = cursor === null ? 0 : decodeSearchCursor('cursor', cursor, binding);
+  return { sessionId, role, limit, offset, binding };
 }
 
-/** Validates `getHistoryPage` options and applies their defaults. */
-export function validateHistoryPageOptions(options: unknown): {
+/**
+ * Validates `getHistoryPage` options of session `sessionId` in `view` and applies their defaults; `before` must
+ * be a cursor of that listing. Returns the listing's `binding`, for the next cursor.
+ */
+export function validateHistoryPageOptions(
+  options: unknown,
+  view: ListingView,
+  sessionId: string,
+): {
   limit: number;
   before: HistoryPosition | null;
+  binding: CursorBinding;
 } {
   assertOptionsObject('options', options);
   const { limit = DEFAULTS.pageLimit, before = null } = (options ?? {}) as HistoryPageOptions;
   assertInteger('limit', limit, 1, LIMITS.historyLimit);
   if (before !== null) assertText('before', before);
-  return { limit, before: before === null ? null : decodeHistoryCursor('before', before) };
+  const binding: CursorBinding = { ...view, sessionId, filter: null };
+  return {
+    limit,
+    before: before === null ? null : decodeHistoryCursor('before', before, binding),
+    binding,
+  };
 }
 
-/** Validates `getSessionsPage` options and applies their defaults. */
-export function validateSessionsPageOptions(options: unknown): {
+/**
+ * Validates `getSessionsPage` options in `view` and applies their defaults; `cursor` must be a cursor of the
+ * listing with the same metadata filter. Returns the listing's `binding`, for the next cursor.
+ */
+export function validateSessionsPageOptions(
+  options: unknown,
+  view: ListingView,
+): {
   limit: number;
   cursor: SessionPosition | null;
   where: SessionFilter | undefined;
+  binding: CursorBinding;
 } {
   assertOptionsObject('options', options);
   const { limit = DEFAULTS.sessionsLimit, cursor = null, where } = (options ?? {}) as SessionsPageOptions;
   assertInteger('limit', limit, 1, LIMITS.sessionsLimit);
   if (cursor !== null) assertText('cursor', cursor);
   const filter = validateSessionFilter(where);
-  return { limit, cursor: cursor === null ? null : decodeSessionCursor('cursor', cursor), where: filter };
+  const binding: CursorBinding = { ...view, sessionId: null, filter: filter?.metadata ?? null };
+  return {
+    limit,
+    cursor: cursor === null ? null : decodeSessionCursor('cursor', cursor, binding),
+    where: filter,
+    binding,
+  };
 }
 
 /** Validates `getSessions` options and applies their defaults. */

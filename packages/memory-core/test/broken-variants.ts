@@ -14,6 +14,7 @@ import {
   type SessionSummary,
   validateNewMessage,
 } from '../src/index.js';
+import type { HistoryPageOptions } from '../src/types.js';
 
 // Deliberately broken backends. Each imitates one bug a real backend could have, by overriding the
 // in-memory reference as little as possible; the suite must catch every one of them.
@@ -310,5 +311,36 @@ export class ImportCountsSkippedAsWritten extends InMemoryConversationMemory {
       messages: { written: messages.length, skipped: 0 },
       ...(result.sessions.skipped + result.messages.skipped === 0 ? result : {}),
     };
+  }
+}
+
+/**
+ * History cursors not tied to their session: the store remembers the position behind each cursor it hands out
+ * and, given one back, pages from that position in whatever session is asked for (as a cursor holding only a
+ * timestamp and a sequence number would).
+ */
+export class CursorIgnoresSession extends InMemoryConversationMemory {
+  readonly #issued = new Map<string, HistoryPosition>();
+  #lastNext: HistoryPosition | null = null;
+  protected override async _getHistoryPage(
+    sessionId: string,
+    limit: number,
+    before: HistoryPosition | null,
+    scope: Scope,
+  ): Promise<PageRows<Message, HistoryPosition>> {
+    const page = await super._getHistoryPage(sessionId, limit, before, scope);
+    this.#lastNext = page.next;
+    return page;
+  }
+  override async getHistoryPage(sessionId: string, options?: HistoryPageOptions) {
+    const known = options?.before ? this.#issued.get(options.before) : undefined;
+    const page = known
+      ? await this._getHistoryPage(sessionId, options?.limit ?? 50, known, UNSCOPED).then((p) => ({
+          items: p.items,
+          nextCursor: p.next && `unbound-${this.#issued.size}`,
+        }))
+      : await super.getHistoryPage(sessionId, options);
+    if (page.nextCursor !== null && this.#lastNext) this.#issued.set(page.nextCursor, this.#lastNext);
+    return page;
   }
 }

@@ -94,6 +94,52 @@ describe('metadata', () => {
     expect(refusedField(() => assertMetadata('metadata', cyclic))).toBe('metadata.inner.back');
   });
 
+  test('shared references are checked once and count at their expanded size: a 2^24-node DAG is refused fast', () => {
+    let v: unknown[] = [];
+    for (let i = 0; i < 24; i++) v = [v, v];
+    const started = performance.now();
+    expect(refusedField(() => assertMetadata('metadata', { v }))).toBe('metadata');
+    expect(performance.now() - started).toBeLessThan(200);
+    // The same DAG within the limits is accepted, also without expanding it: 2^12 leaves.
+    let small: unknown[] = [1];
+    for (let i = 0; i < 12; i++) small = [small, small];
+    const at = performance.now();
+    expect(refusedField(() => assertMetadata('metadata', { small }))).toBeUndefined();
+    expect(performance.now() - at).toBeLessThan(200);
+  });
+
+  test('a shared object counts at the depth of its deepest use', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 60; i++) deep = [deep];
+    // 60 arrays under `a` (depth 1 to 60) fit; the same object three levels further down does not.
+    expect(refusedField(() => assertMetadata('metadata', { a: deep, b: deep }))).toBeUndefined();
+    expect(refusedField(() => assertMetadata('metadata', { a: deep, b: [[[[deep]]]] }))).toMatch(
+      /^metadata\.b/,
+    );
+  });
+
+  test(`metadata is at most LIMITS.metadataBytes (${LIMITS.metadataBytes}) bytes of JSON`, () => {
+    expect(LIMITS.metadataBytes).toBe(1_048_576);
+    // {"s":"..."} is 8 bytes around the string.
+    const fits = { s: 'x'.repeat(LIMITS.metadataBytes - 8) };
+    expect(JSON.stringify(fits).length).toBe(LIMITS.metadataBytes);
+    expect(refusedField(() => assertMetadata('metadata', fits))).toBeUndefined();
+    expect(refusedField(() => assertMetadata('metadata', { s: 'x'.repeat(LIMITS.metadataBytes - 7) }))).toBe(
+      'metadata',
+    );
+    // UTF-8 bytes, not characters: 'é' is 2 bytes.
+    expect(refusedField(() => assertMetadata('metadata', { s: 'é'.repeat(LIMITS.metadataBytes / 2) }))).toBe(
+      'metadata',
+    );
+    const started = performance.now();
+    const many = Array.from({ length: 400_000 }, (_, i) => i);
+    expect(refusedField(() => validateNewMessage({ role: 'user', content: 'x', metadata: { many } }))).toBe(
+      'metadata',
+    );
+    expect(refusedField(() => validateNewSession({ metadata: { many } }))).toBe('metadata');
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
   test('names the path of the first bad value', () => {
     expect(refusedField(() => assertMetadata('metadata', { a: { b: [1, { c: Number.NaN }] } }))).toBe(
       'metadata.a.b[1].c',

@@ -19,7 +19,7 @@ describe('check', () => {
       location: `${pg.url.replace(/:[^:@/]*@/, ':***@')} (schema ${store.schema})`,
       reachable: true,
       serverVersion: version,
-      schemaVersion: 4,
+      schemaVersion: 6,
       sessions: 2,
       messages: 3,
       // Counted by core's shared SQL for every backend; a PostgreSQL database holds none (foreign key enforced).

@@ -84,9 +84,9 @@ describe('schema', () => {
     );
   });
 
-  it('init - records schema version 4 under the same migration names as SQLite', async () => {
+  it('init - records schema version 6 under the same migration names as SQLite', async () => {
     const store = await pg.store();
-    expect((await store.check()).schemaVersion).toBe(4);
+    expect((await store.check()).schemaVersion).toBe(6);
     const rows = await query<{ name: string }>(
       `SELECT name FROM "${store.schema}".kysely_migration ORDER BY name`,
     );
@@ -95,6 +95,8 @@ describe('schema', () => {
       '0002_insertion_order_and_counts',
       '0003_owner_scope',
       '0004_search_and_filters',
+      '0005_shared_writers',
+      '0006_timestamp_order',
     ]);
   });
 
@@ -153,6 +155,60 @@ describe('schema', () => {
     expect(seqs.at(-1)!.id).toBe(added);
     expect((await store.getHistory('old-a')).at(-1)!.id).toBe(added);
     expect((await store.getSessions()).find((s) => s.id === 'old-a')!.messageCount).toBe(5);
+  });
+
+  it('init - legacy NULL timestamps read and sort as the epoch: first in history, listed by every sessions walk', async () => {
+    const schema = await pg.schema();
+    await withClient(pg.url, async (client) => {
+      await client.query(`SET search_path = "${schema}"`);
+      await client.query(`
+        CREATE TABLE sessions (
+          id VARCHAR(36) PRIMARY KEY, title TEXT,
+          created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP, updated_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
+          metadata JSONB DEFAULT '{}');
+        CREATE TABLE messages (
+          id VARCHAR(36) PRIMARY KEY,
+          session_id VARCHAR(36) NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+          role VARCHAR(50) NOT NULL, content TEXT NOT NULL,
+          created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP, metadata JSONB DEFAULT '{}');
+        INSERT INTO sessions VALUES
+          ('dated', 't', '2024-01-02 09:00:00', '2024-01-02 09:00:00', '{}'),
+          ('undated', 't', NULL, NULL, '{}'),
+          ('older', 't', '2024-01-01 09:00:00', '2024-01-01 09:00:00', '{}');
+        INSERT INTO messages VALUES
+          ('a', 'dated', 'user', 'a', '2024-01-02 09:00:01', '{}'),
+          ('b', 'dated', 'user', 'b', NULL, '{}'),
+          ('c', 'dated', 'user', 'c', '2024-01-02 09:00:00', '{}');
+      `);
+    });
+    const store = await pg.store({ schema });
+    const history = await store.getHistory('dated');
+    expect(history.map((m) => m.id)).toEqual(['b', 'c', 'a']);
+    expect(history[0]!.createdAt.toISOString()).toBe('1970-01-01T00:00:00.000Z');
+    for (const limit of [1, 2, 3]) {
+      const walked: string[] = [];
+      let before: string | null = null;
+      do {
+        const page: { items: { id: string }[]; nextCursor: string | null } = await store.getHistoryPage(
+          'dated',
+          { limit, before },
+        );
+        walked.unshift(...page.items.map((m) => m.id));
+        before = page.nextCursor;
+      } while (before !== null && walked.length < 10);
+      expect(walked).toEqual(['b', 'c', 'a']);
+      const sessions: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: { items: { id: string }[]; nextCursor: string | null } = await store.getSessionsPage({
+          limit,
+          cursor,
+        });
+        sessions.push(...page.items.map((s) => s.id));
+        cursor = page.nextCursor;
+      } while (cursor !== null && sessions.length < 10);
+      expect(sessions).toEqual(['dated', 'older', 'undated']);
+    }
   });
 
   it('init - refuses a database a newer version wrote, with SchemaVersionError, writing nothing', async () => {

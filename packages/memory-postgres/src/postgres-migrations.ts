@@ -130,6 +130,24 @@ export function postgresMigrations(
       schema,
       options.textSearchConfig ?? DEFAULT_TEXT_SEARCH_CONFIG,
     ),
+    // SQLite's version 5 moves `message_count` and `last_message_at` into triggers, so that the Python app
+    // writing the same file keeps them exact. Here this store's own write path keeps them, as before: the
+    // version exists so that both backends keep one numbering of schema versions.
+    '0005_shared_writers': { up: async () => {} },
+    // Listings order by the instant a timestamp reads as, and a missing one reads as the epoch. A database the
+    // original Python backend wrote may hold NULL `created_at`, which PostgreSQL sorts after every instant (and
+    // a row comparison never passes): they get the epoch they already read as, so that they sort first, as on
+    // SQLite and as the migrator writes them. Reads return the same before and after. A no-op on any database
+    // this package or the migrator created. (SQLite's version 6 adds a sort key for its text timestamps.)
+    '0006_timestamp_order': {
+      async up(db) {
+        for (const table of ['sessions', 'messages']) {
+          await sql`
+            UPDATE ${t(table)} SET created_at = '1970-01-01T00:00:00Z' WHERE created_at IS NULL
+          `.execute(db);
+        }
+      },
+    },
   };
 }
 

@@ -26,9 +26,14 @@ import {
   UnsupportedCapabilityError,
   ValidationError,
 } from '@flux-rag/memory-core';
-import { type Database, SqlConversationMemory, toMessage } from '@flux-rag/memory-core/sql';
+import {
+  type Database,
+  SqlConversationMemory,
+  type StoredTimestamp,
+  toMessage,
+} from '@flux-rag/memory-core/sql';
 import BetterSqlite3 from 'better-sqlite3';
-import { type Expression, type ExpressionBuilder, Kysely, type SqlBool } from 'kysely';
+import { type Expression, type ExpressionBuilder, Kysely, type RawBuilder, type SqlBool, sql } from 'kysely';
 import { sqliteCodecs } from './sqlite-codecs.js';
 import { SqliteMemoryDialect } from './sqlite-dialect.js';
 import { retryWhileBusy } from './sqlite-driver.js';
@@ -38,6 +43,7 @@ import { candidateCounts, filterError, metadataContains, scanIsCheaper } from '.
 import { migrateSqlite, readSchemaVersion, sqliteMigrations } from './sqlite-migrations.js';
 import { createReadOnlyViews } from './sqlite-read-only-views.js';
 import { planSearch, searchError, searchQuery } from './sqlite-search.js';
+import { orderKeySql } from './sqlite-timestamp-order.js';
 
 const CAPABILITIES: MemoryCapabilities = Object.freeze({ metadataFilter: true, fullTextSearch: true });
 
@@ -259,6 +265,14 @@ export class SqliteConversationMemory extends SqlConversationMemory {
   ): Promise<ImportResult> {
     this.#writable();
     return super._importBatch(sessions, messages, scope);
+  }
+
+  /**
+   * `coalesce(created_order, created_at)`: the canonical sort key of a legacy timestamp, or the canonical text
+   * itself (see `sqlite-timestamp-order.ts`), as the listing indexes of schema version 6 hold it.
+   */
+  protected override orderKey(_table: 'messages' | 'sessions'): RawBuilder<StoredTimestamp> {
+    return sql<StoredTimestamp>`${sql.raw(orderKeySql())}`;
   }
 
   protected override metadataFilter(

@@ -252,14 +252,12 @@ describe('metadata filter', () => {
     // A later page seeks to its cursor in the index instead of walking it from the newest session.
     const { nextCursor } = await store.getSessionsPage({ limit: 10 });
     expect(await plans(() => store.getSessionsPage({ limit: 10, cursor: nextCursor }))).toEqual([
-      'SEARCH sessions USING INDEX idx_sessions_created ((created_at,id)<(?,?))',
+      'SEARCH sessions USING INDEX idx_sessions_created (<expr><?)',
     ]);
     const ownedCursor = (await store.forOwner('o').getSessionsPage({ limit: 10 })).nextCursor;
     expect(
       await plans(() => store.forOwner('o').getSessionsPage({ limit: 10, cursor: ownedCursor })),
-    ).toEqual([
-      'SEARCH sessions USING INDEX idx_sessions_owner_created (owner_id=? AND (created_at,id)<(?,?))',
-    ]);
+    ).toEqual(['SEARCH sessions USING INDEX idx_sessions_owner_created (owner_id=? AND <expr><?)']);
   });
 
   it('getSessions(where.metadata) - the term index follows inserts, imports, updates and deletes', async () => {

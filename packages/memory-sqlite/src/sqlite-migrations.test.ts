@@ -69,6 +69,7 @@ describe('sqliteMigrations', () => {
       '0003_owner_scope',
       '0004_search_and_filters',
       '0005_shared_writers',
+      '0006_timestamp_order',
     ]);
   });
 
@@ -85,6 +86,7 @@ describe('sqliteMigrations', () => {
       'content',
       'created_at',
       'metadata',
+      'created_order',
     ]);
     expect(columns(raw, 'sessions')).toEqual([
       'id',
@@ -95,6 +97,7 @@ describe('sqliteMigrations', () => {
       'message_count',
       'last_message_at',
       'owner_id',
+      'created_order',
     ]);
     expect(indexes(raw)).toEqual([
       'idx_messages_history',
@@ -110,9 +113,13 @@ describe('sqliteMigrations', () => {
       'messages_activity_delete',
       'messages_activity_insert',
       'messages_activity_update',
+      'messages_created_order_insert',
+      'messages_created_order_update',
       'messages_fts_delete',
       'messages_fts_insert',
       'messages_fts_update',
+      'sessions_created_order_insert',
+      'sessions_created_order_update',
       'sessions_terms_delete',
       'sessions_terms_insert',
       'sessions_terms_update',

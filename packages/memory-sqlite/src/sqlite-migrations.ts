@@ -19,6 +19,7 @@ import {
 import { ORIGINAL_SCHEMA } from './original-schema.js';
 import { inspectFile, refuseNewerFile } from './sqlite-file-inspection.js';
 import { sharedWritersUp } from './sqlite-migration-shared-writers.js';
+import { TIMESTAMP_ORDER } from './sqlite-timestamp-order.js';
 
 /**
  * Version 2. `messages` is rebuilt with `seq INTEGER PRIMARY KEY` (an alias of the rowid, so it survives
@@ -236,6 +237,7 @@ export const sqliteMigrations: MigrationSet = {
   '0003_owner_scope': { up: (db) => run(db, OWNER_SCOPE) },
   '0004_search_and_filters': { up: (db) => run(db, SEARCH_AND_FILTERS) },
   '0005_shared_writers': { up: (db) => sharedWritersUp(db) },
+  '0006_timestamp_order': { up: (db) => run(db, TIMESTAMP_ORDER) },
 };
 
 /** Options of {@link migrateSqlite}. */

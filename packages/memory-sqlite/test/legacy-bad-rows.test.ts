@@ -192,7 +192,9 @@ describe('legacy rows: timestamps', () => {
     expect(listed[1]!.updatedAt).toEqual(new Date('2025-03-02T00:00:00Z'));
   });
 
-  it('history order - follows the stored text: NULL first, then text order, ties by insertion', async () => {
+  it('history order - by decoded instant: NULL and unreadable first (as the epoch), ties by insertion; pages agree', async () => {
+    // Changed with issue 12: this used to follow the stored text ('spaced' before 'canonical', 'garbage' last),
+    // which made cursor pages, ordered by the decoded instant, loop or skip rows.
     const path = legacyFile(dir, (db) => {
       db.prepare('INSERT INTO sessions VALUES (?, ?, ?, ?, ?)').run('s', null, T, T, '{}');
       const message = db.prepare('INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?)');
@@ -200,14 +202,60 @@ describe('legacy rows: timestamps', () => {
       message.run('null', 's', 'user', '2', null, '{}');
       message.run('garbage', 's', 'user', '3', 'yesterday', '{}');
       message.run('spaced', 's', 'user', '4', '2025-03-01 11:00:00', '{}');
+      message.run('tokyo', 's', 'user', '5', '2025-03-01T18:30:00+09:00', '{}');
+      message.run('no-fraction', 's', 'user', '6', '2025-03-01T10:00:00', '{}');
     });
     const store = open(path);
-    expect((await store.getHistory('s')).map((m) => m.id)).toEqual([
-      'null',
-      'spaced',
-      'canonical',
-      'garbage',
-    ]);
+    // 18:30+09:00 is 09:30 UTC; the no-fraction form is the same instant as 'canonical', inserted later.
+    const expected = ['null', 'garbage', 'tokyo', 'canonical', 'no-fraction', 'spaced'];
+    expect((await store.getHistory('s')).map((m) => m.id)).toEqual(expected);
+    expect((await store.getHistory('s', { limit: 3 })).map((m) => m.id)).toEqual(expected.slice(3));
+    const walked: string[] = [];
+    let before: string | null = null;
+    do {
+      const page: { items: { id: string }[]; nextCursor: string | null } = await store.getHistoryPage('s', {
+        limit: 1,
+        before,
+      });
+      walked.unshift(...page.items.map((m) => m.id));
+      before = page.nextCursor;
+    } while (before !== null && walked.length <= expected.length);
+    expect(walked).toEqual(expected);
+  });
+});
+
+describe('legacy rows: sessions pages', () => {
+  it('getSessionsPage - walks list every session getSessions lists, NULL and unreadable created_at included (last, as the epoch)', async () => {
+    const stored: [string, string | null][] = [
+      ['canonical', '2025-03-01T10:00:00.000000'],
+      ['null', null],
+      ['tokyo', '2025-03-01T18:30:00+09:00'],
+      ['garbage', 'yesterday'],
+      ['spaced', '2025-03-01 11:00:00'],
+      ['no-fraction', '2025-03-01T10:00:00'],
+    ];
+    const path = legacyFile(dir, (db) => {
+      const session = db.prepare('INSERT INTO sessions VALUES (?, ?, ?, ?, ?)');
+      for (const [id, at] of stored) session.run(id, null, at, at, '{}');
+    });
+    const store = open(path);
+    // Newest first by instant, ties by id descending: 'no-fraction' and 'canonical' are one instant, as are
+    // the two epochs.
+    const expected = ['spaced', 'no-fraction', 'canonical', 'tokyo', 'null', 'garbage'];
+    expect((await store.getSessions()).map((s) => s.id).sort()).toEqual([...expected].sort());
+    for (const limit of [1, 2, 3, 4, 5, 6, 7]) {
+      const walked: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: { items: { id: string }[]; nextCursor: string | null } = await store.getSessionsPage({
+          limit,
+          cursor,
+        });
+        walked.push(...page.items.map((s) => s.id));
+        cursor = page.nextCursor;
+      } while (cursor !== null && walked.length <= expected.length);
+      expect(walked, `limit ${limit}`).toEqual(expected);
+    }
   });
 });
 

@@ -100,7 +100,12 @@ describe('upgrading to schema version 4', () => {
     const db = new Kysely<any>({
       dialect: new SqliteMemoryDialect({ database: () => raw, busyTimeoutMs: 5000 }),
     });
-    const { '0004_search_and_filters': _, '0005_shared_writers': __, ...upToVersion3 } = sqliteMigrations;
+    const {
+      '0004_search_and_filters': _,
+      '0005_shared_writers': __,
+      '0006_timestamp_order': ___,
+      ...upToVersion3
+    } = sqliteMigrations;
     expect(await migrateSqlite(db, raw, path, upToVersion3)).toBe(3);
     const at = '2025-03-01T10:00:00.000000';
     raw

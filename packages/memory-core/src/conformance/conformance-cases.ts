@@ -1,5 +1,6 @@
 import { concurrencyCases } from './areas/concurrency.js';
 import { contentCases } from './areas/content.js';
+import { cursorCases } from './areas/cursors.js';
 import { filterCases } from './areas/filters.js';
 import { healthCases } from './areas/health.js';
 import { historyCases } from './areas/history.js';
@@ -24,6 +25,7 @@ export const conformanceAreas: readonly ConformanceArea[] = [
   { name: 'history', cases: historyCases },
   { name: 'listing', cases: listingCases },
   { name: 'pages', cases: pageCases },
+  { name: 'cursors', cases: cursorCases },
   { name: 'metadata', cases: metadataCases },
   { name: 'content', cases: contentCases },
   { name: 'validation', cases: validationCases },

@@ -1,4 +1,13 @@
-import type { Expression, ExpressionBuilder, Kysely, SelectQueryBuilder, SqlBool, Transaction } from 'kysely';
+import {
+  type Expression,
+  type ExpressionBuilder,
+  type Kysely,
+  type RawBuilder,
+  type SelectQueryBuilder,
+  type SqlBool,
+  sql,
+  type Transaction,
+} from 'kysely';
 import {
   BaseConversationMemory,
   type BaseMemoryOptions,
@@ -179,11 +188,12 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
     scope: Scope,
   ): Promise<Message[]> {
     const query = this.#messagesOf(sessionId, scope);
+    const key = this.orderKey('messages');
     if (limit === undefined) {
-      const rows = await query.orderBy('created_at', 'asc').orderBy('seq', 'asc').execute();
+      const rows = await query.orderBy(key, 'asc').orderBy('seq', 'asc').execute();
       return rows.map((row) => toMessage(row, this.codecs));
     }
-    const rows = await query.orderBy('created_at', 'desc').orderBy('seq', 'desc').limit(limit).execute();
+    const rows = await query.orderBy(key, 'desc').orderBy('seq', 'desc').limit(limit).execute();
     return rows.reverse().map((row) => toMessage(row, this.codecs));
   }
 
@@ -193,20 +203,21 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
     before: HistoryPosition | null,
     scope: Scope,
   ): Promise<PageRows<Message, HistoryPosition>> {
-    let query = this.#messagesOf(sessionId, scope);
+    const key = this.orderKey('messages');
+    let query = this.#messagesOf(sessionId, scope).select(key.as('order_at'));
     if (before !== null) {
       const at = this.codecs.encodeTimestamp(before.createdAt);
-      // `created_at <= at` is implied by the OR, but only it lets the index seek to the cursor: without it the
+      // `key <= at` is implied by the OR, but only it lets the index seek to the cursor: without it the
       // database walks the index from the newest row and filters, and page N costs N pages.
       query = query.where((eb) =>
         eb.and([
-          eb('created_at', '<=', at),
-          eb.or([eb('created_at', '<', at), eb.and([eb('created_at', '=', at), eb('seq', '<', before.seq)])]),
+          eb(key, '<=', at),
+          eb.or([eb(key, '<', at), eb.and([eb(key, '=', at), eb('seq', '<', before.seq)])]),
         ]),
       );
     }
     const rows = await query
-      .orderBy('created_at', 'desc')
+      .orderBy(key, 'desc')
       .orderBy('seq', 'desc')
       .limit(limit + 1)
       .execute();
@@ -214,9 +225,10 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
     const oldest = page[page.length - 1];
     return {
       items: page.reverse().map((row) => toMessage(row, this.codecs)),
+      // The cursor holds the key the rows are ordered by, decoded: the instant, in canonical form.
       next:
         rows.length > limit && oldest
-          ? { createdAt: this.codecs.decodeTimestamp(oldest.created_at), seq: Number(oldest.seq) }
+          ? { createdAt: this.codecs.decodeTimestamp(oldest.order_at), seq: Number(oldest.seq) }
           : null,
     };
   }
@@ -245,18 +257,23 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
     scope: Scope,
     where: SessionFilter | undefined,
   ): Promise<PageRows<SessionSummary, SessionPosition>> {
+    const key = this.orderKey('sessions');
     const rows = await this.#filtered(where, () => {
-      let query = this.#sessionsIn(this.db, scope, where).selectAll();
+      let query = this.#sessionsIn(this.db, scope, where).selectAll().select(key.as('order_at'));
       if (cursor !== null) {
         const at = this.codecs.encodeTimestamp(cursor.createdAt);
         // A row comparison, not `created_at < $1 OR (created_at = $1 AND id < $2)`: both PostgreSQL and SQLite
         // turn it into the start of an index range on `(created_at DESC, id DESC)` (or `(owner_id, created_at
         // DESC, id DESC)`), while PostgreSQL applies the OR form as a filter to every row before the cursor, so a
         // page deep in the listing cost as much as an offset.
-        query = query.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(at, cursor.id)));
+        // The redundant `key <= at` serves SQLite, whose key is an expression: it seeks its expression index
+        // on a plain comparison but not on a row comparison holding the expression.
+        query = query.where((eb) =>
+          eb.and([eb(key, '<=', at), eb(eb.tuple(key, eb.ref('id')), '<', eb.tuple(at, cursor.id))]),
+        );
       }
       return query
-        .orderBy('created_at', 'desc')
+        .orderBy(key, 'desc')
         .orderBy('id', 'desc')
         .limit(limit + 1)
         .execute();
@@ -267,7 +284,7 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
       items: page.map((row) => toSessionSummary(row, this.codecs)),
       next:
         rows.length > limit && last
-          ? { createdAt: this.codecs.decodeTimestamp(last.created_at), id: last.id }
+          ? { createdAt: this.codecs.decodeTimestamp(last.order_at), id: last.id }
           : null,
     };
   }
@@ -347,7 +364,7 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
       .selectFrom('messages')
       .selectAll()
       .where('session_id', '=', sessionId)
-      .orderBy('created_at', 'asc')
+      .orderBy(this.orderKey('messages'), 'asc')
       .orderBy('seq', 'asc')
       .limit(limit)
       .offset(offset)
@@ -474,6 +491,17 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
         .executeTakeFirstOrThrow(),
     ]);
     return { sessions: Number(sessions.n), messages: Number(messages.n), orphanMessages: Number(orphans.n) };
+  }
+
+  /**
+   * The stored value `table`'s rows are listed by, in time order (history, history pages and exports for
+   * `messages`, with `seq` after it; sessions pages for `sessions`, with `id` after it). Its text order must
+   * be the order of the instants `codecs.decodeTimestamp` reads it as. The default is the `created_at` column,
+   * right for a timestamp type; a dialect whose column may hold text in several forms (legacy SQLite) returns
+   * an expression with a canonical sort key instead, backed by an index.
+   */
+  protected orderKey(_table: 'messages' | 'sessions'): RawBuilder<StoredTimestamp> {
+    return sql<StoredTimestamp>`${sql.ref('created_at')}`;
   }
 
   /**
