@@ -13,7 +13,7 @@ export type ConnectionTarget =
 export const ACCEPTED_FORMS =
   'a SQLite file as a path (./data/memory.db), sqlite:///abs/path, sqlite:rel/path or file:///abs/path; ' +
   'a PostgreSQL DSN as postgresql://user@host:5432/db (or postgres://) or as libpq key=value pairs ' +
-  "(host=db port=5432 dbname=app user=app password='…')";
+  '(host=db port=5432 dbname=app user=app)';
 
 /** The libpq keywords accepted in a key=value string; others are refused rather than dropped. */
 export const LIBPQ_KEYWORDS = [
@@ -208,7 +208,7 @@ function parseLibpq(text: string, source: string, input: string): Map<string, st
  * the user name and the last `@`.
  */
 function masked(input: string): string {
-  return maskSecrets(input).replace(/^([A-Za-z][A-Za-z0-9+.-]*:?\/*[^:/@\s]*):([^\s]*)@/, (all, head, pass) =>
+  return maskSecrets(input).replace(/^([A-Za-z][A-Za-z0-9+.-]*(?::\/*|\/\/)[^:/@\s]*):(\S*)@/, (all, head, pass) =>
     pass === '***' ? all : `${head}:***@`,
   );
 }

@@ -59,7 +59,8 @@ export function createProgram(options: ProgramOptions = {}): Command {
     .configureOutput({
       // Commander's own errors ("unknown option", "missing argument") arrive with their `error: ` prefix.
       outputError: (text, write) => {
-        if (!options.jsonErrors) write(paint(process.stderr, 'red', text));
+        // One line, like every other error: commander puts its "(Did you mean --limit?)" on a line of its own.
+        if (!options.jsonErrors) write(paint(process.stderr, 'red', `${text.trimEnd().replace(/\s*\n\s*/g, ' ')}\n`));
       },
     });
   registerDemoCommand(program);
