@@ -4,7 +4,7 @@ import { CliError } from '../cli-error.js';
 import { describeConnection } from '../config.js';
 import { whileRunning } from '../interrupt.js';
 import { headerLine, recordLine } from '../jsonl.js';
-import { plural, println } from '../output.js';
+import { plural, printJson, println } from '../output.js';
 import { createProgress } from '../progress.js';
 import {
   invalidRecordsMessage,
@@ -16,7 +16,7 @@ import {
 import { rejectsFile } from '../rejects-file.js';
 import { fileSink, type Sink, stdoutSink } from '../sink.js';
 import { withStore } from '../store.js';
-import { addConnectionOptions, addOwnerOption, type DataCommandOptions } from './options.js';
+import { addConnectionOptions, addJsonOption, addOwnerOption, type DataCommandOptions } from './options.js';
 
 interface ExportOptions extends DataCommandOptions {
   session: string[];
@@ -60,7 +60,7 @@ export function registerExportCommand(program: Command): void {
     );
   addOnInvalidOptions(command, 'exported', '<out>.rejects.jsonl, or export.rejects.jsonl for stdout');
   addOwnerOption(command);
-  addConnectionOptions(command).action(async (options: ExportOptions) => {
+  addJsonOption(addConnectionOptions(command)).action(async (options: ExportOptions) => {
     await withStore(options, 'read', async ({ store, config }) => {
       const sessionIds = options.session.length > 0 ? [...new Set(options.session)] : undefined;
       // The contract ignores unknown ids; an id typed on the command line that matches nothing is a mistake.
@@ -131,6 +131,19 @@ export function registerExportCommand(program: Command): void {
       const extra =
         (counts.repaired > 0 ? `; ${plural(counts.repaired, 'record')} repaired` : '') +
         (rejects.count > 0 ? `; ${plural(rejects.count, 'record')} skipped, listed in ${rejects.path}` : '');
+      if (options.json) {
+        const report = {
+          sessions: counts.sessions,
+          messages: counts.messages,
+          repaired: counts.repaired,
+          skipped: rejects.count,
+          ...(rejects.count > 0 ? { rejects: rejects.path } : {}),
+        };
+        // On stdout the export itself is the output: the summary goes to stderr there.
+        if (toFile) printJson(report);
+        else process.stderr.write(`${JSON.stringify(report)}\n`);
+        return;
+      }
       const summary = `Exported ${what} from ${describeConnection(config)}`;
       if (toFile) println(`${summary} to ${options.out}${extra}.`);
       else if (process.stderr.isTTY || extra !== '') process.stderr.write(`${summary}${extra}.\n`);
