@@ -15,7 +15,7 @@ import { CliError } from '../cli-error.js';
 import { describeConnection } from '../config.js';
 import { whileRunning } from '../interrupt.js';
 import { openExportRaw } from '../jsonl.js';
-import { printJson, println } from '../output.js';
+import { plural, printJson, println } from '../output.js';
 import { createProgress, formatCount } from '../progress.js';
 import { type OnInvalid, type RejectedRecord, RecordRules } from '../record-rules.js';
 import { rejectsFile } from '../rejects-file.js';
@@ -104,7 +104,7 @@ export function registerImportCommand(program: Command): void {
       if (options.json) return printJson(result);
       const extra =
         (repaired > 0 ? `; ${formatCount(repaired)} repaired` : '') +
-        (rejects.count > 0 ? `; ${formatCount(rejects.count)} records skipped, listed in ${rejects.path}` : '');
+        (rejects.count > 0 ? `; ${plural(rejects.count, 'record')} skipped, listed in ${rejects.path}` : '');
       println(
         `Imported ${visible(name)} into ${target}: ` +
           `sessions ${formatCount(result.sessions.written)} written, ${formatCount(result.sessions.skipped)} skipped; ` +
