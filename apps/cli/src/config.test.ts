@@ -49,7 +49,9 @@ describe('resolveConnection', () => {
 
   it('accepts postgresql as an alias of postgres', () => {
     // With a DSN: without one PostgreSQL is a usage error now (no hidden default server).
-    expect(resolveConnection({ backend: 'postgresql' }, { POSTGRES_DSN: 'postgresql://u@h/db' })).toMatchObject({
+    expect(
+      resolveConnection({ backend: 'postgresql' }, { POSTGRES_DSN: 'postgresql://u@h/db' }),
+    ).toMatchObject({
       backend: 'postgres',
     });
   });
@@ -116,9 +118,9 @@ describe('resolveConnection - no hidden PostgreSQL default, strict strings', () 
 
   it('a SQLite path given to --backend postgres, and a bad --schema, are usage errors', () => {
     expect(() => resolveConnection({ backend: 'postgres', url: './x.db' }, {})).toThrow(/SQLite file/);
-    expect(() =>
-      resolveConnection({ url: 'postgresql://u@h/db', schema: 'bad"x' }, {}),
-    ).toThrow(/--schema "bad\\"x"/);
+    expect(() => resolveConnection({ url: 'postgresql://u@h/db', schema: 'bad"x' }, {})).toThrow(
+      /--schema "bad\\"x"/,
+    );
   });
 });
 

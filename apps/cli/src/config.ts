@@ -89,8 +89,7 @@ export function resolveConnection(
     );
   }
   const envUrl = env.DATABASE_URL?.trim() ? env.DATABASE_URL : undefined;
-  const fromEnvUrl = () =>
-    envUrl === undefined ? undefined : parseConnectionString(envUrl, 'DATABASE_URL');
+  const fromEnvUrl = () => (envUrl === undefined ? undefined : parseConnectionString(envUrl, 'DATABASE_URL'));
   let backend = flagBackend ?? fromFlag?.backend ?? backendName(env.DATABASE_BACKEND, 'DATABASE_BACKEND');
   backend ??= fromEnvUrl()?.backend === 'postgres' ? 'postgres' : 'sqlite';
   switch (backend) {
@@ -114,7 +113,10 @@ export function resolveConnection(
       else if (env.POSTGRES_DSN?.trim()) {
         const target = parseConnectionString(env.POSTGRES_DSN, 'POSTGRES_DSN');
         if (target.backend !== 'postgres') {
-          throw new UsageError('POSTGRES_DSN is not a PostgreSQL DSN (it reads as a SQLite path)', 'CONFIG_INVALID');
+          throw new UsageError(
+            'POSTGRES_DSN is not a PostgreSQL DSN (it reads as a SQLite path)',
+            'CONFIG_INVALID',
+          );
         }
         connectionString = target.connectionString;
       } else {
@@ -139,7 +141,10 @@ export function checkSchema(schema: string, source: string): void {
   }
 }
 
-function backendName(value: string | undefined, source: string): 'sqlite' | 'postgres' | 'memory' | undefined {
+function backendName(
+  value: string | undefined,
+  source: string,
+): 'sqlite' | 'postgres' | 'memory' | undefined {
   const name = value?.trim().toLowerCase();
   if (name === undefined || name === '') return undefined;
   if (name === 'postgresql' || name === 'postgres') return 'postgres';

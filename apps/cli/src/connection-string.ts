@@ -53,7 +53,8 @@ export function parseConnectionString(input: string, source: string): Connection
   if (text === ':memory:') return { backend: 'sqlite', filename: ':memory:' };
   const scheme = schemeOf(text);
   if (scheme !== null) return parseUrl(text, scheme, source, input);
-  if (LIBPQ_START.test(text)) return { backend: 'postgres', connectionString: libpqToUrl(text, source, input) };
+  if (LIBPQ_START.test(text))
+    return { backend: 'postgres', connectionString: libpqToUrl(text, source, input) };
   return { backend: 'sqlite', filename: input };
 }
 
@@ -128,7 +129,8 @@ function libpqToUrl(text: string, source: string, input: string): string {
   const pairs = parseLibpq(text, source, input);
   const host = pairs.get('hostaddr') ?? pairs.get('host');
   const port = pairs.get('port');
-  if (port !== undefined && !/^\d{1,5}$/.test(port)) throw invalid(source, input, `port ${port} is not a number`);
+  if (port !== undefined && !/^\d{1,5}$/.test(port))
+    throw invalid(source, input, `port ${port} is not a number`);
   const timeout = pairs.get('connect_timeout');
   if (timeout !== undefined && !/^\d+$/.test(timeout)) {
     throw invalid(source, input, `connect_timeout ${timeout} is not a number of seconds`);
@@ -208,8 +210,9 @@ function parseLibpq(text: string, source: string, input: string): Map<string, st
  * the user name and the last `@`.
  */
 function masked(input: string): string {
-  return maskSecrets(input).replace(/^([A-Za-z][A-Za-z0-9+.-]*(?::\/*|\/\/)[^:/@\s]*):(\S*)@/, (all, head, pass) =>
-    pass === '***' ? all : `${head}:***@`,
+  return maskSecrets(input).replace(
+    /^([A-Za-z][A-Za-z0-9+.-]*(?::\/*|\/\/)[^:/@\s]*):(\S*)@/,
+    (all, head, pass) => (pass === '***' ? all : `${head}:***@`),
   );
 }
 

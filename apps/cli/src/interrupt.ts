@@ -15,7 +15,8 @@ export interface InterruptPlan {
 const plans: InterruptPlan[] = [];
 let installed = false;
 let jsonErrors = false;
-const defaultOutcome = 'stopped before finishing; what a command commits is whole, so running it again is safe';
+const defaultOutcome =
+  'stopped before finishing; what a command commits is whole, so running it again is safe';
 
 /**
  * Registers what an interrupt of the running step means; the returned function unregisters it once the step is
@@ -58,4 +59,3 @@ export function installInterruptHandlers(options: { json: boolean }): void {
     });
   }
 }
-

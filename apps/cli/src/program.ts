@@ -60,7 +60,8 @@ export function createProgram(options: ProgramOptions = {}): Command {
       // Commander's own errors ("unknown option", "missing argument") arrive with their `error: ` prefix.
       outputError: (text, write) => {
         // One line, like every other error: commander puts its "(Did you mean --limit?)" on a line of its own.
-        if (!options.jsonErrors) write(paint(process.stderr, 'red', `${text.trimEnd().replace(/\s*\n\s*/g, ' ')}\n`));
+        if (!options.jsonErrors)
+          write(paint(process.stderr, 'red', `${text.trimEnd().replace(/\s*\n\s*/g, ' ')}\n`));
       },
     });
   registerDemoCommand(program);
@@ -90,7 +91,12 @@ export async function run(argv: readonly string[]): Promise<number> {
       // Help and version end with code 0; an empty command line shows help and ends with 2 like a usage error.
       if (error.exitCode === 0) return EXIT.ok;
       if (json && error.code !== 'commander.help' && error.code !== 'commander.helpDisplayed') {
-        const message = visible(error.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim());
+        const message = visible(
+          error.message
+            .replace(/^error: /, '')
+            .replace(/\s*\n\s*/g, ' ')
+            .trim(),
+        );
         process.stderr.write(`${JSON.stringify({ code: 'USAGE', message })}\n`);
       }
       return EXIT.usage;

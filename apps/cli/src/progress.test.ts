@@ -2,6 +2,11 @@ import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createProgress, formatCount, formatElapsed } from './progress.js';
 
+function done(callback?: () => void): true {
+  callback?.();
+  return true;
+}
+
 /** A stream that says it is a terminal and keeps what is drawn on it. */
 function terminal(): { stream: NodeJS.WriteStream; text: () => string } {
   const stream = new PassThrough() as unknown as NodeJS.WriteStream & PassThrough;
@@ -12,9 +17,9 @@ function terminal(): { stream: NodeJS.WriteStream; text: () => string } {
   Object.assign(stream, {
     isTTY: true,
     columns: 120,
-    cursorTo: (_x: number, _y?: number, cb?: () => void) => (cb?.(), true),
-    clearLine: (_dir: number, cb?: () => void) => (cb?.(), true),
-    moveCursor: (_dx: number, _dy: number, cb?: () => void) => (cb?.(), true),
+    cursorTo: (_x: number, _y?: number, cb?: () => void) => done(cb),
+    clearLine: (_dir: number, cb?: () => void) => done(cb),
+    moveCursor: (_dx: number, _dy: number, cb?: () => void) => done(cb),
   });
   return { stream, text: () => text };
 }

@@ -22,9 +22,13 @@ export function rejectsFile(path: string): RejectsFile {
       try {
         appendFileSync(path, `${JSON.stringify(rejected)}\n`);
       } catch (error) {
-        throw new CliError('FILE_ERROR', `cannot write the rejects file ${path}: ${(error as Error).message}`, {
-          cause: error,
-        });
+        throw new CliError(
+          'FILE_ERROR',
+          `cannot write the rejects file ${path}: ${(error as Error).message}`,
+          {
+            cause: error,
+          },
+        );
       }
       count++;
     },

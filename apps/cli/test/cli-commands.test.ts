@@ -185,7 +185,10 @@ describe.concurrent.each(TARGETS)('flux-memory on $name', (target) => {
     // Under --json the failure is JSON too (it was a plain line before issue 13), exit code unchanged.
     const json = await failsJson(['history', 'no-such-session', '--json', ...args], { cwd });
     expect(json.stdout).toBe('');
-    expect(json.error).toEqual({ code: 'SESSION_NOT_FOUND', message: 'Session not found: "no-such-session"' });
+    expect(json.error).toEqual({
+      code: 'SESSION_NOT_FOUND',
+      message: 'Session not found: "no-such-session"',
+    });
     expect((await fails(['delete', 'no-such-session', ...args], { cwd })).line).toMatch(/SESSION_NOT_FOUND/);
   });
 

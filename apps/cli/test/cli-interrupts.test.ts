@@ -61,7 +61,9 @@ describe('interrupts (issue 13 item 6)', () => {
       const lines = result.stderr.trimEnd().split('\n');
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatch(
-        new RegExp(`^error: INTERRUPTED: interrupted \\(${signal}\\): no file written \\(.*backup\\.jsonl left as it was\\)`),
+        new RegExp(
+          `^error: INTERRUPTED: interrupted \\(${signal}\\): no file written \\(.*backup\\.jsonl left as it was\\)`,
+        ),
       );
       expect(readdirSync(out)).toEqual([]);
     } finally {
@@ -96,7 +98,9 @@ describe('interrupts (issue 13 item 6)', () => {
       // A run that finished before the signal would prove nothing.
       expect(result.code, result.stderr).toBe(130);
       expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
-      expect(result.stderr).toMatch(/INTERRUPTED: interrupted \(SIGINT\): .*run the same migrate again to resume/);
+      expect(result.stderr).toMatch(
+        /INTERRUPTED: interrupted \(SIGINT\): .*run the same migrate again to resume/,
+      );
       // Only the source and SQLite's own journal files of it: no temporary or partial file of ours.
       expect(readdirSync(dir).filter((name) => !name.startsWith('big.db'))).toEqual([]);
       const report = await okJson<{ ok: boolean; verification: { status: string } }>([...args, '--json'], {

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '@flux-rag/test-postgres';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fails, failsJson, ok, okJson, runCli, tempDir } from './run-cli.js';
+import { fails, failsJson, ok, okJson, tempDir } from './run-cli.js';
 import { postgresTarget } from './targets.js';
 
 let cwd: string;
@@ -45,7 +45,9 @@ describe('connection strings are strict (issue 13 item 3)', () => {
   ])('import --url %s - exit 2, CONNECTION_STRING_INVALID, no file or folder created', async (url) => {
     const file = exportFile('in.jsonl', [session('s1')]);
     const { line } = await fails(['import', file, '--url', url], { cwd }, 2);
-    expect(line).toMatch(/^error: CONNECTION_STRING_INVALID: --url ".*" is not a connection string: .*Accepted:/);
+    expect(line).toMatch(
+      /^error: CONNECTION_STRING_INVALID: --url ".*" is not a connection string: .*Accepted:/,
+    );
     expect(readdirSync(cwd)).toEqual(['in.jsonl']);
   });
 
@@ -134,11 +136,17 @@ describe('--json failures and exit codes (issue 13 items 7, 8)', () => {
   it('bad option values exit 2 before anything is opened: time zone, schema, DSN', async () => {
     const legacy = join(cwd, 'legacy.db');
     const to = 'postgresql://u@127.0.0.1:1/x';
-    const tz = await fails(['migrate', '--from', legacy, '--to', to, '--source-timezone', 'Mars/Base'], { cwd }, 2);
+    const tz = await fails(
+      ['migrate', '--from', legacy, '--to', to, '--source-timezone', 'Mars/Base'],
+      { cwd },
+      2,
+    );
     expect(tz.line).toMatch(/sourceTimezone|Mars\/Base/);
     const schema = await fails(['migrate', '--from', legacy, '--to', to, '--schema', 'bad"x'], { cwd }, 2);
     expect(schema.line).toMatch(/--schema "bad\\"x"/);
-    expect((await fails(['sessions', '--url', to, '--schema', 'bad"x'], { cwd }, 2)).line).toMatch(/--schema/);
+    expect((await fails(['sessions', '--url', to, '--schema', 'bad"x'], { cwd }, 2)).line).toMatch(
+      /--schema/,
+    );
     expect((await fails(['check', '--url', 'postgresql://u@h:notaport/x'], { cwd }, 2)).line).toMatch(
       /CONNECTION_STRING_INVALID/,
     );
@@ -148,7 +156,8 @@ describe('--json failures and exit codes (issue 13 items 7, 8)', () => {
 
 describe('terminal output is sanitised (issue 13 item 9)', () => {
   it('history and sessions show escape sequences as visible escapes; --json keeps the text as stored', async () => {
-    const evil = '\x1b[2J\x1b]0;owned\x07\x1b]8;;http://evil/\x07link\x1b]8;;\x07 safe\rOVERWRITE \u009b31m \u202eabc';
+    const evil =
+      '\x1b[2J\x1b]0;owned\x07\x1b]8;;http://evil/\x07link\x1b]8;;\x07 safe\rOVERWRITE \u009b31m \u202eabc';
     const file = exportFile('evil.jsonl', [
       session('s1', { title: 'T\x1b[31mred' }),
       message('m1', 's1', evil, { role: 'user\x1b[0m' }),
@@ -165,7 +174,9 @@ describe('terminal output is sanitised (issue 13 item 9)', () => {
     expect(text).toContain(' safe\\rOVERWRITE \\x9b31m \\u202eabc');
     expect(text).toContain('user\\x1b[0m');
     expect(sessions).toContain('T\\x1b[31mred');
-    const json = await okJson<{ content: string; role: string }[]>(['history', 's1', '--json', ...args], { cwd });
+    const json = await okJson<{ content: string; role: string }[]>(['history', 's1', '--json', ...args], {
+      cwd,
+    });
     expect(json[0]).toMatchObject({ content: evil, role: 'user\x1b[0m' });
   });
 
@@ -202,7 +213,10 @@ describe('smaller items (issue 13 items 2, 10)', () => {
     });
     expect(demoScript).toMatch(/^ {2}pnpm flux-memory export /m);
     // Another project's script that happens to run flux-memory: the installed command.
-    const other = await ok(['demo'], { cwd, env: { npm_lifecycle_event: 'demo', npm_package_name: 'my-app' } });
+    const other = await ok(['demo'], {
+      cwd,
+      env: { npm_lifecycle_event: 'demo', npm_package_name: 'my-app' },
+    });
     expect(other).toMatch(/^ {2}flux-memory history /m);
   });
 
@@ -227,7 +241,16 @@ describe('PostgreSQL ends of migrate --from/--to', () => {
       );
       expect(forward).toMatchObject({ ok: true, direction: 'sqlite-to-postgres' });
       const back = await okJson<{ ok: boolean; direction: string }>(
-        ['migrate', '--from', url, '--to', `sqlite:///${join(cwd, 'back.db').slice(1)}`, '--schema', schema, '--json'],
+        [
+          'migrate',
+          '--from',
+          url,
+          '--to',
+          `sqlite:///${join(cwd, 'back.db').slice(1)}`,
+          '--schema',
+          schema,
+          '--json',
+        ],
         { cwd },
       );
       expect(back).toMatchObject({ ok: true, direction: 'postgres-to-sqlite' });

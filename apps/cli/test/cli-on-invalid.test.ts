@@ -66,9 +66,9 @@ describe('export/import --on-invalid (issue 12 item 6)', () => {
 
   it('export --on-invalid repair - removes U+0000 as migrate repairs, and the file imports', async () => {
     const file = join(dir, 'repaired.jsonl');
-    expect(await ok(['export', '--url', dirty, '--out', file, '--on-invalid', 'repair'], { cwd: dir })).toMatch(
-      /947 messages .*; 1 record repaired\.$/m,
-    );
+    expect(
+      await ok(['export', '--url', dirty, '--out', file, '--on-invalid', 'repair'], { cwd: dir }),
+    ).toMatch(/947 messages .*; 1 record repaired\.$/m);
     const record = lines(file).find((r) => r.id === bad.id);
     expect(record?.content).toBe('beforeafter');
     const result = await okJson(['import', file, '--url', join(dir, 'repaired.db'), '--json'], { cwd: dir });
@@ -106,21 +106,28 @@ describe('export/import --on-invalid (issue 12 item 6)', () => {
     it('a bad record late in the file: exit 1 naming its line, nothing written, no database created', async () => {
       const target = join(dir, 'nothing.db');
       const { line } = await fails(['import', file, '--url', target], { cwd: dir });
-      expect(line).toMatch(new RegExp(`^error: VALIDATION_FAILED: line ${badLine}: Invalid records\\[\\d+\\]\\.content`));
+      expect(line).toMatch(
+        new RegExp(`^error: VALIDATION_FAILED: line ${badLine}: Invalid records\\[\\d+\\]\\.content`),
+      );
       expect(existsSync(target)).toBe(false);
     });
 
     it('--on-invalid skip writes the rest and lists the record with its line; repair writes it cleaned', async () => {
       const skipped = join(dir, 'skipped-import.db');
       const text = await ok(['import', file, '--url', skipped, '--on-invalid', 'skip'], { cwd: dir });
-      expect(text).toMatch(/messages 946 written, 0 skipped; 1 record skipped, listed in .*bad-814\.jsonl\.rejects\.jsonl\.$/m);
+      expect(text).toMatch(
+        /messages 946 written, 0 skipped; 1 record skipped, listed in .*bad-814\.jsonl\.rejects\.jsonl\.$/m,
+      );
       const [rejected] = lines(`${file}.rejects.jsonl`);
       expect(rejected).toMatchObject({ line: badLine, type: 'message' });
       const repaired = join(dir, 'repaired-import.db');
       const result = await okJson(['import', file, '--url', repaired, '--on-invalid', 'repair', '--json'], {
         cwd: dir,
       });
-      expect(result).toEqual({ sessions: { written: 40, skipped: 0 }, messages: { written: 947, skipped: 0 } });
+      expect(result).toEqual({
+        sessions: { written: 40, skipped: 0 },
+        messages: { written: 947, skipped: 0 },
+      });
       const id = (rejected!.record as { id: string }).id;
       const sessionId = (rejected!.record as { sessionId: string }).sessionId;
       const history = await okJson<{ id: string; content: string }[]>(

@@ -39,7 +39,7 @@ function documentedCodes(): Set<string> {
 }
 
 describe('README error-code table', () => {
-  it('lists every code the CLI can print: its own, the contract\'s and the migrator\'s', () => {
+  it("lists every code the CLI can print: its own, the contract's and the migrator's", () => {
     const documented = documentedCodes();
     const every = [...CLI_ERROR_CODES, ...Object.keys(CONTRACT), ...Object.keys(MIGRATOR)];
     expect(every.filter((code) => !documented.has(code))).toEqual([]);

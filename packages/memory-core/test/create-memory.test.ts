@@ -26,7 +26,9 @@ describe('resolveMemoryConfig', () => {
       connectionString: 'postgres://a@h/db',
     });
     expect(
-      resolveMemoryConfig({ env: { DATABASE_URL: 'postgresql://a@h/db', POSTGRES_DSN: 'postgresql://b@h/db' } }),
+      resolveMemoryConfig({
+        env: { DATABASE_URL: 'postgresql://a@h/db', POSTGRES_DSN: 'postgresql://b@h/db' },
+      }),
     ).toMatchObject({ backend: 'postgres', connectionString: 'postgresql://b@h/db' });
     // DATABASE_BACKEND still chooses: sqlite with a PostgreSQL DATABASE_URL is refused, not a file named so.
     expect(() =>

@@ -25,15 +25,15 @@ export {
   judgeSession,
   type MessageRow,
   type OnInvalid,
-  RECOVERED_METADATA,
-  RECOVERED_TITLE,
   type RawMessage,
   type RawSession,
+  RECOVERED_METADATA,
+  RECOVERED_TITLE,
   type RowAction,
   type RowProblem,
   type RuleContext,
   type SessionRow,
   UNREADABLE_TIME,
 } from './row-rules.js';
-export { createTimestampReader, type TimestampReader } from './source-timezone.js';
 export { WORKER_LIMITS } from './run-isolated.js';
+export { createTimestampReader, type TimestampReader } from './source-timezone.js';

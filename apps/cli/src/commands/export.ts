@@ -10,8 +10,8 @@ import {
   invalidRecordsMessage,
   ON_INVALID_CHOICES,
   type OnInvalid,
-  type RejectedRecord,
   RecordRules,
+  type RejectedRecord,
 } from '../record-rules.js';
 import { rejectsFile } from '../rejects-file.js';
 import { fileSink, type Sink, stdoutSink } from '../sink.js';
@@ -83,7 +83,8 @@ export function registerExportCommand(program: Command): void {
             if ('rejected' in verdict) refused.push(verdict.rejected);
             progress.update('export: checking records', index, total);
           }
-          if (refused.length > 0) throw new CliError('INVALID_RECORDS', invalidRecordsMessage(refused, 'exported'));
+          if (refused.length > 0)
+            throw new CliError('INVALID_RECORDS', invalidRecordsMessage(refused, 'exported'));
         } finally {
           progress.stop();
           unregister();
@@ -118,7 +119,8 @@ export function registerExportCommand(program: Command): void {
           if (verdict.repairs.length > 0) counts.repaired++;
           counts[verdict.record.type === 'session' ? 'sessions' : 'messages']++;
         }
-        if (refused.length > 0) throw new CliError('INVALID_RECORDS', invalidRecordsMessage(refused, 'exported'));
+        if (refused.length > 0)
+          throw new CliError('INVALID_RECORDS', invalidRecordsMessage(refused, 'exported'));
         await sink.commit();
       } catch (error) {
         await sink.abort();

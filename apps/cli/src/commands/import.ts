@@ -17,7 +17,7 @@ import { whileRunning } from '../interrupt.js';
 import { openExportRaw } from '../jsonl.js';
 import { plural, printJson, println } from '../output.js';
 import { createProgress, formatCount } from '../progress.js';
-import { type OnInvalid, type RejectedRecord, RecordRules } from '../record-rules.js';
+import { type OnInvalid, RecordRules, type RejectedRecord } from '../record-rules.js';
 import { rejectsFile } from '../rejects-file.js';
 import { visible } from '../sanitize.js';
 import { withStore } from '../store.js';
@@ -75,7 +75,9 @@ export function registerImportCommand(program: Command): void {
       }
       if (checked.refused.length > 0) throw refusal(checked.refused);
       const name = fromStdin ? 'stdin' : file;
-      const rejects = rejectsFile(options.rejects ?? (fromStdin ? 'import.rejects.jsonl' : `${file}.rejects.jsonl`));
+      const rejects = rejectsFile(
+        options.rejects ?? (fromStdin ? 'import.rejects.jsonl' : `${file}.rejects.jsonl`),
+      );
       const { result, target, repaired } = await withStore(options, 'write', async ({ store, config }) => {
         const missing = new Set<string>();
         for (const id of checked.outside.keys()) if (!(await store.getSession(id))) missing.add(id);
@@ -137,9 +139,18 @@ async function check(path: string, options: ImportOptions, onCount: (n: number) 
       const owner = record.ownerId ?? null;
       if (options.owner !== undefined && owner !== null && owner !== options.owner) {
         // The owner view would refuse it in its batch; refused here, the file is refused before any write.
-        const error = new ValidationError(`records[${i}].ownerId`, 'differs from the owner this store is scoped to');
+        const error = new ValidationError(
+          `records[${i}].ownerId`,
+          'differs from the owner this store is scoped to',
+        );
         checked.refused.push({
-          rejected: { line: entry.line, type: 'session', id: record.id, reasons: [error.message], record: entry.value },
+          rejected: {
+            line: entry.line,
+            type: 'session',
+            id: record.id,
+            reasons: [error.message],
+            record: entry.value,
+          },
           error: error.message,
         });
         return;

@@ -10,8 +10,8 @@ import { CliError, EXIT, UsageError } from '../cli-error.js';
 import { checkSchema, DEFAULT_SQLITE_PATH, loadDotenv, NO_DSN_MESSAGE } from '../config.js';
 import { parseConnectionString } from '../connection-string.js';
 import { whileRunning } from '../interrupt.js';
-import { createProgress } from '../progress.js';
 import { printJson } from '../output.js';
+import { createProgress } from '../progress.js';
 import { integer, refuseOwnerOption } from './options.js';
 
 interface MigrateFlags {
@@ -56,7 +56,9 @@ export function resolveEnds(flags: MigrateFlags, env: Readonly<Record<string, st
       '--from/--to replace --sqlite-path, --postgres-dsn and --reverse: use one spelling, not both',
     );
   }
-  const envUrl = env.DATABASE_URL?.trim() ? parseConnectionString(env.DATABASE_URL, 'DATABASE_URL') : undefined;
+  const envUrl = env.DATABASE_URL?.trim()
+    ? parseConnectionString(env.DATABASE_URL, 'DATABASE_URL')
+    : undefined;
   const envSqlite = () => (envUrl?.backend === 'sqlite' ? envUrl.filename : DEFAULT_SQLITE_PATH);
   const envPostgres = () => {
     if (env.POSTGRES_DSN?.trim()) {
@@ -96,7 +98,8 @@ export function resolveEnds(flags: MigrateFlags, env: Readonly<Record<string, st
 
 function sqliteOnly(value: string, flag: string): string {
   const target = parseConnectionString(value, flag);
-  if (target.backend !== 'sqlite') throw new UsageError(`${flag} is a PostgreSQL DSN; it takes a SQLite file`);
+  if (target.backend !== 'sqlite')
+    throw new UsageError(`${flag} is a PostgreSQL DSN; it takes a SQLite file`);
   return target.filename;
 }
 
