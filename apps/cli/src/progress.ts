@@ -43,7 +43,8 @@ export function createProgress(
       return `${payload.label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${percent}% ${value}/${formatCount(params.total)} ${elapsed}`;
     }
     frame = (frame + 1) % SPINNER.length;
-    return `${SPINNER[frame]} ${payload.label} ${value} ${elapsed}`;
+    // No count yet (an index being built): the spinner and the time say it is alive; a "0" would not.
+    return `${SPINNER[frame]} ${payload.label}${params.value > 0 ? ` ${value}` : ''} ${elapsed}`;
   };
   return {
     update(label, done, total) {
