@@ -70,6 +70,8 @@ export function registerExportCommand(program: Command): void {
       const toFile = options.out !== undefined && options.out !== '-';
       const records = () => store.exportRecords(sessionIds ? { sessionIds } : undefined);
       const progress = createProgress({ stdoutIsData: !toFile });
+      // The first query opens the store, which upgrades a legacy file in place: that can take a while.
+      progress.update(`export: opening ${describeConnection(config)}`, 0);
       const total = await totalOf(store, sessionIds === undefined && options.owner === undefined);
       // On stdout nothing can be taken back: under fail, a first pass proves every record valid before writing.
       if (options.onInvalid === 'fail' && !toFile) {

@@ -79,6 +79,7 @@ export function registerImportCommand(program: Command): void {
         options.rejects ?? (fromStdin ? 'import.rejects.jsonl' : `${file}.rejects.jsonl`),
       );
       const { result, target, repaired } = await withStore(options, 'write', async ({ store, config }) => {
+        progress.update(`import: opening ${describeConnection(config)}`, 0);
         const missing = new Set<string>();
         for (const id of checked.outside.keys()) if (!(await store.getSession(id))) missing.add(id);
         if (missing.size > 0 && options.onInvalid === 'fail') {
