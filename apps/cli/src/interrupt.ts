@@ -1,4 +1,3 @@
-import { CliError, errorReport } from './cli-error.js';
 import { paint } from './output.js';
 
 /** Exit codes of an interrupted run, by the shell convention 128 + signal number. */
@@ -49,11 +48,13 @@ export function installInterruptHandlers(options: { json: boolean }): void {
           // Best effort: the line below still says what happened.
         }
       }
-      const error = new CliError('INTERRUPTED', `interrupted (${signal}): ${outcome}`);
+      // Written here rather than through cli-error.ts: this module is loaded first (bin.ts), before the heavy
+      // ones, so that a signal during start-up is handled too.
+      const message = `interrupted (${signal}): ${outcome}`;
       process.stderr.write(
         jsonErrors
-          ? `${JSON.stringify(errorReport(error))}\n`
-          : `${paint(process.stderr, 'red', 'error:')} ${error.code}: ${error.message}\n`,
+          ? `${JSON.stringify({ code: 'INTERRUPTED', message })}\n`
+          : `${paint(process.stderr, 'red', 'error:')} INTERRUPTED: ${message}\n`,
       );
       process.exit(SIGNAL_EXIT[signal]);
     });

@@ -92,7 +92,8 @@ describe('interrupts (issue 13 item 6)', () => {
     try {
       const args = ['migrate', '--from', big, '--to', schema.url, '--schema', schema.name];
       const { child, ended } = start(args, dir);
-      await sleep(1500);
+      // Long enough to be copying (the whole run takes tens of seconds), whatever the machine's load.
+      await sleep(3000);
       child.kill('SIGINT');
       const result = await ended;
       // A run that finished before the signal would prove nothing.

@@ -86,6 +86,18 @@ describe('no hidden PostgreSQL default (issue 13 item 4)', () => {
     }
   });
 
+  it('every help text says where the DSN comes from, and that there is no default server', async () => {
+    for (const command of ['demo', 'check', 'sessions', 'history', 'delete', 'export', 'import', 'migrate']) {
+      const help = await ok([command, '--help'], { cwd });
+      expect(help, command).toContain('$POSTGRES_DSN');
+      expect(help.replace(/\s+/g, ' '), command).toMatch(/no default server/);
+      expect(help, command).not.toContain('flux_rag');
+    }
+    const migrate = await ok(['migrate', '--help'], { cwd });
+    expect(migrate).toContain('--from <url>');
+    expect(migrate).toContain('--to <url>');
+  });
+
   it('a postgresql:// DATABASE_URL alone selects PostgreSQL', async () => {
     const port = await freePort();
     const report = await failsJson(['check', '--json'], {
