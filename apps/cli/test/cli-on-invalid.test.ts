@@ -148,6 +148,7 @@ describe('export/import --on-invalid (issue 12 item 6)', () => {
       expect((await fails(['import', orphan, '--url', target], { cwd: dir })).line).toBe(
         'error: SESSION_NOT_FOUND: Session not found: "gone"',
       );
+      expect(existsSync(target), 'a refused import creates no database').toBe(false);
       await ok(['import', orphan, '--url', target, '--on-invalid', 'repair'], { cwd: dir });
       const sessions = await okJson<{ id: string; title: string; metadata: object }[]>(
         ['sessions', '--json', '--url', target],

@@ -20,7 +20,7 @@ import { createProgress, formatCount } from '../progress.js';
 import { type OnInvalid, RecordRules, type RejectedRecord } from '../record-rules.js';
 import { rejectsFile } from '../rejects-file.js';
 import { visible } from '../sanitize.js';
-import { withStore } from '../store.js';
+import { connectionFrom, isMissingSqliteFile, withStore } from '../store.js';
 import { addOnInvalidOptions } from './export.js';
 import {
   addConnectionOptions,
@@ -78,6 +78,15 @@ export function registerImportCommand(program: Command): void {
       const rejects = rejectsFile(
         options.rejects ?? (fromStdin ? 'import.rejects.jsonl' : `${file}.rejects.jsonl`),
       );
+      // A store that does not exist yet holds none of the sessions the file's messages need: say so before
+      // creating it.
+      if (
+        options.onInvalid === 'fail' &&
+        checked.outside.size > 0 &&
+        isMissingSqliteFile(connectionFrom(options))
+      ) {
+        throw new SessionNotFoundError([...checked.outside.keys()][0]!);
+      }
       const { result, target, repaired } = await withStore(options, 'write', async ({ store, config }) => {
         progress.update(`import: opening ${describeConnection(config)}`, 0);
         const missing = new Set<string>();
