@@ -1,5 +1,9 @@
 #!/usr/bin/env node
-import { run } from './program.js';
+import { installInterruptHandlers } from './interrupt.js';
+
+// First, before the commands and drivers load: a Ctrl-C during start-up gets the same one line and exit code.
+installInterruptHandlers({ json: process.argv.includes('--json') });
+const { run } = await import('./program.js');
 
 // `flux-memory export | head` closes the pipe early: that is the reader's choice, not an error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {

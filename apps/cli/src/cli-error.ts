@@ -1,4 +1,6 @@
 import { MemoryError, maskSecrets } from '@flux-rag/memory-core';
+import { MigrationError } from '@flux-rag/migrator';
+import { visible } from './sanitize.js';
 
 /** Exit codes of `flux-memory`; documented in the README, stable across versions. */
 export const EXIT = {
@@ -10,16 +12,29 @@ export const EXIT = {
   usage: 2,
 } as const;
 
-/** Codes the CLI adds to the contract's `MemoryErrorCode`s; shown in the error line like them. */
-export type CliErrorCode =
-  | 'USAGE'
-  | 'CONFIG_INVALID'
-  | 'DATABASE_NOT_FOUND'
-  | 'FILE_ERROR'
-  | 'IMPORT_FORMAT_INVALID'
-  | 'IMPORT_FORMAT_UNSUPPORTED'
-  | 'UNHEALTHY'
-  | 'NOT_IMPLEMENTED';
+/**
+ * Codes the CLI adds to the contract's `MemoryErrorCode`s and the migrator's `MigrationErrorCode`s; shown in
+ * the error line (and the `code` of a `--json` error) like them. The README's table lists every one (a test
+ * holds it to this list).
+ */
+export const CLI_ERROR_CODES = [
+  'USAGE',
+  'CONFIG_INVALID',
+  'CONNECTION_STRING_INVALID',
+  'DATABASE_NOT_FOUND',
+  'FILE_ERROR',
+  'IMPORT_FORMAT_INVALID',
+  'IMPORT_FORMAT_UNSUPPORTED',
+  'INVALID_RECORDS',
+  'INVALID_ROWS',
+  'VERIFY_FAILED',
+  'UNHEALTHY',
+  'DEMO_MISMATCH',
+  'INTERRUPTED',
+] as const;
+
+/** One of {@link CLI_ERROR_CODES}. */
+export type CliErrorCode = (typeof CLI_ERROR_CODES)[number];
 
 /** An error the CLI reports as one line `error: CODE: message` and turns into its exit code. */
 export class CliError extends Error {
@@ -48,14 +63,22 @@ export class UsageError extends CliError {
   }
 }
 
+/** An error as `--json` reports it on stderr: its code and its one-line message. */
+export interface ErrorReport {
+  /** `CliErrorCode`, a contract or migrator code, a system code (`EACCES`), or `ERROR` when none is known. */
+  code: string;
+  /** One line, credentials masked, control characters shown as escapes. */
+  message: string;
+}
+
 /**
- * The one line printed for an error, without the `error: ` prefix: `CODE: message`, credentials masked and
- * line breaks folded so that the line stays one line whatever the driver said.
+ * The code and one-line message of an error: credentials masked, line breaks folded so that the line stays
+ * one line whatever the driver said, and terminal control characters made visible (`\x1b`).
  */
-export function describeError(error: unknown): string {
+export function errorReport(error: unknown): ErrorReport {
   let code: string | undefined;
   let message: string;
-  if (error instanceof CliError || MemoryError.isInstance(error)) {
+  if (error instanceof CliError || MemoryError.isInstance(error) || MigrationError.isInstance(error)) {
     code = error.code;
     message = error.message;
   } else if (error instanceof Error) {
@@ -65,10 +88,19 @@ export function describeError(error: unknown): string {
   } else {
     message = String(error);
   }
-  const text = maskSecrets(message)
-    .replace(/\s*[\r\n]+\s*/g, ' ')
-    .trim();
-  return code && !text.startsWith(`${code}:`) ? `${code}: ${text}` : text;
+  let text = visible(
+    maskSecrets(message)
+      .replace(/\s*[\r\n]+\s*/g, ' ')
+      .trim(),
+  );
+  if (code !== undefined && text.startsWith(`${code}: `)) text = text.slice(code.length + 2);
+  return { code: code ?? 'ERROR', message: text };
+}
+
+/** The one line printed for an error, without the `error: ` prefix: `CODE: message` (see {@link errorReport}). */
+export function describeError(error: unknown): string {
+  const { code, message } = errorReport(error);
+  return code === 'ERROR' && !(error instanceof CliError) ? message : `${code}: ${message}`;
 }
 
 /** The exit code an error ends the process with. */

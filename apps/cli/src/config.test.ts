@@ -48,7 +48,12 @@ describe('resolveConnection', () => {
   });
 
   it('accepts postgresql as an alias of postgres', () => {
-    expect(resolveConnection({ backend: 'postgresql' }, {})).toMatchObject({ backend: 'postgres' });
+    // With a DSN: without one PostgreSQL is a usage error now (no hidden default server).
+    expect(
+      resolveConnection({ backend: 'postgresql' }, { POSTGRES_DSN: 'postgresql://u@h/db' }),
+    ).toMatchObject({
+      backend: 'postgres',
+    });
   });
 
   it('refuses contradictory or unknown choices as usage errors (exit 2)', () => {
@@ -73,6 +78,49 @@ describe('resolveConnection', () => {
 
   it('names DATABASE_BACKEND when the environment holds a bad backend', () => {
     expect(() => resolveConnection({}, { DATABASE_BACKEND: 'mysql' })).toThrow(/DATABASE_BACKEND="mysql"/);
+  });
+});
+
+describe('resolveConnection - no hidden PostgreSQL default, strict strings', () => {
+  it('a PostgreSQL backend without a DSN is a usage error naming the flag and the variables', () => {
+    for (const attempt of [
+      () => resolveConnection({ backend: 'postgres' }, {}),
+      () => resolveConnection({}, { DATABASE_BACKEND: 'postgres' }),
+      () => resolveConnection({ backend: 'postgres' }, { DATABASE_URL: './x.db' }),
+    ]) {
+      expect(attempt).toThrow(/--url postgresql:.*POSTGRES_DSN/);
+      expect(attempt).not.toThrow(/flux_rag/);
+    }
+  });
+
+  it('a postgresql:// DATABASE_URL alone selects PostgreSQL, as memory-core createMemory does', () => {
+    expect(resolveConnection({}, { DATABASE_URL: 'postgresql://a@h/db' })).toEqual({
+      backend: 'postgres',
+      connectionString: 'postgresql://a@h/db',
+      schema: 'public',
+    });
+    // POSTGRES_DSN locates the server once PostgreSQL is chosen, and beats DATABASE_URL there.
+    expect(
+      resolveConnection({ backend: 'postgres' }, { POSTGRES_DSN: 'host=h dbname=db', DATABASE_URL: 'x.db' }),
+    ).toMatchObject({ connectionString: 'postgresql://h/db' });
+  });
+
+  it('a mistyped URL in a flag or a variable is CONNECTION_STRING_INVALID, exit 2', () => {
+    for (const attempt of [
+      () => resolveConnection({ url: 'postgres:/postgres@127.0.0.1/x' }, {}),
+      () => resolveConnection({}, { DATABASE_URL: 'mysql://root@db/x' }),
+      () => resolveConnection({ backend: 'postgres' }, { POSTGRES_DSN: 'postgresql//u@h/x' }),
+    ]) {
+      expect(attempt).toThrow(CliError);
+      expect(attempt).toThrow(/is not a connection string/);
+    }
+  });
+
+  it('a SQLite path given to --backend postgres, and a bad --schema, are usage errors', () => {
+    expect(() => resolveConnection({ backend: 'postgres', url: './x.db' }, {})).toThrow(/SQLite file/);
+    expect(() => resolveConnection({ url: 'postgresql://u@h/db', schema: 'bad"x' }, {})).toThrow(
+      /--schema "bad\\"x"/,
+    );
   });
 });
 

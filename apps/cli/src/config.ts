@@ -1,15 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
-import {
-  type BackendName,
-  type MemoryConfig,
-  MemoryError,
-  maskSecrets,
-  type ResolvedMemoryConfig,
-  resolveMemoryConfig,
-} from '@flux-rag/memory-core';
+import { CONFIG_DEFAULTS, maskSecrets, type ResolvedMemoryConfig } from '@flux-rag/memory-core';
 import { UsageError } from './cli-error.js';
+import { parseConnectionString } from './connection-string.js';
+import { visible } from './sanitize.js';
 
 /** The connection flags every data command takes. */
 export interface ConnectionFlags {
@@ -25,8 +20,6 @@ export interface ConnectionFlags {
 
 /** The backends `--backend` accepts. */
 export const BACKEND_CHOICES = ['sqlite', 'postgres', 'postgresql', 'memory'] as const;
-
-const POSTGRES_URL = /^postgres(?:ql)?:\/\//i;
 
 /**
  * Reads the dotenv file (`--dotenv`, else `.env` in `cwd` when there is one) into `env` without overriding
@@ -55,50 +48,111 @@ export function loadDotenv(
   return path;
 }
 
+/** The PostgreSQL schema names the backends accept (an unquoted identifier), checked before connecting. */
+export const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+/** The SQLite file used when nothing names one: the documented default of the original settings. */
+export const DEFAULT_SQLITE_PATH = CONFIG_DEFAULTS.sqlitePath;
+
+/** The usage error of a PostgreSQL command given no DSN: the CLI has no default server. */
+export const NO_DSN_MESSAGE =
+  'PostgreSQL needs a connection string and flux-memory has no default server: pass ' +
+  '--url postgresql://USER@HOST:5432/DB (or host=HOST dbname=DB user=USER), or set POSTGRES_DSN ' +
+  '(or DATABASE_URL to a postgresql:// URL) in the environment or .env';
+
 /**
- * Chooses the backend and its location: flags, then `env` (which already holds the dotenv file's values under
- * the real environment's), then core's defaults, through core's `resolveMemoryConfig`.
+ * Chooses the backend and its location from the flags, then `env` (which already holds the dotenv file's
+ * values under the real environment's); every connection string is parsed strictly
+ * ({@link parseConnectionString}), so a mistyped URL is a usage error, never a SQLite file.
  *
- * `--url` alone also chooses the backend by its form: `postgres://` or `postgresql://` means PostgreSQL, any
- * other value a SQLite file; a flag outranks `DATABASE_BACKEND`, so the URL's backend wins over it.
+ * - Backend: `--backend`; else the form of `--url`; else `DATABASE_BACKEND`; else `postgres` when
+ *   `DATABASE_URL` is a PostgreSQL DSN; else `sqlite` (the rules of memory-core's `createMemory`).
+ * - SQLite file: `--url`, else `DATABASE_URL`, else `./data/memory.db`.
+ * - PostgreSQL DSN: `--url`, else `POSTGRES_DSN`, else a PostgreSQL `DATABASE_URL`; none is a usage error:
+ *   unlike the library, the CLI never quietly targets `postgresql://flux_rag@localhost/flux_rag`.
+ * - Schema: `--schema`, else `POSTGRES_SCHEMA`, else `public`; checked here, before anything is opened.
  */
 export function resolveConnection(
   flags: ConnectionFlags,
   env: Readonly<Record<string, string | undefined>>,
 ): ResolvedMemoryConfig {
-  let backend = flags.backend?.trim().toLowerCase();
-  if (backend === 'postgresql') backend = 'postgres';
-  if (backend === undefined && flags.url !== undefined) {
-    backend = POSTGRES_URL.test(flags.url) ? 'postgres' : 'sqlite';
-  }
-  if (backend !== undefined && !(BACKEND_CHOICES as readonly string[]).includes(backend)) {
-    throw new UsageError(`--backend ${flags.backend}: expected sqlite, postgres or memory`);
-  }
-  if (backend === 'sqlite' && flags.url !== undefined && POSTGRES_URL.test(flags.url)) {
-    throw new UsageError('--url is a PostgreSQL DSN but the backend is sqlite; use --backend postgres');
-  }
-  if (backend === 'memory' && flags.url !== undefined) {
+  const flagBackend = backendName(flags.backend, '--backend');
+  const fromFlag = flags.url === undefined ? undefined : parseConnectionString(flags.url, '--url');
+  if (flagBackend === 'memory' && fromFlag !== undefined) {
     throw new UsageError('--url has no meaning with --backend memory (nothing is stored)');
   }
-  const config: MemoryConfig = { env };
-  if (backend !== undefined) config.backend = backend as BackendName;
-  if (flags.schema !== undefined) config.schema = flags.schema;
-  if (flags.url !== undefined) {
-    if (backend === 'postgres') config.postgresDsn = flags.url;
-    else config.databaseUrl = flags.url;
+  if (flagBackend !== undefined && fromFlag !== undefined && fromFlag.backend !== flagBackend) {
+    throw new UsageError(
+      fromFlag.backend === 'postgres'
+        ? '--url is a PostgreSQL DSN but the backend is sqlite; use --backend postgres'
+        : '--url is a SQLite file but the backend is postgres; give a postgresql:// URL or libpq DSN',
+    );
   }
-  try {
-    return resolveMemoryConfig(config);
-  } catch (error) {
-    // Only the environment can still hold a bad backend name: the flag was checked above.
-    if (MemoryError.isInstance(error)) {
-      throw new UsageError(
-        `DATABASE_BACKEND=${JSON.stringify(env.DATABASE_BACKEND)}: expected sqlite, postgres or memory`,
-        'CONFIG_INVALID',
-      );
+  const envUrl = env.DATABASE_URL?.trim() ? env.DATABASE_URL : undefined;
+  const fromEnvUrl = () => (envUrl === undefined ? undefined : parseConnectionString(envUrl, 'DATABASE_URL'));
+  let backend = flagBackend ?? fromFlag?.backend ?? backendName(env.DATABASE_BACKEND, 'DATABASE_BACKEND');
+  backend ??= fromEnvUrl()?.backend === 'postgres' ? 'postgres' : 'sqlite';
+  switch (backend) {
+    case 'memory':
+      return { backend };
+    case 'sqlite': {
+      if (fromFlag?.backend === 'sqlite') return { backend, filename: fromFlag.filename };
+      const target = fromEnvUrl();
+      if (target?.backend === 'postgres') {
+        throw new UsageError(
+          'DATABASE_URL is a PostgreSQL DSN but the backend is sqlite (DATABASE_BACKEND or --backend); ' +
+            'unset one of them',
+          'CONFIG_INVALID',
+        );
+      }
+      return { backend, filename: target?.filename ?? DEFAULT_SQLITE_PATH };
     }
-    throw error;
+    case 'postgres': {
+      let connectionString: string | undefined;
+      if (fromFlag?.backend === 'postgres') connectionString = fromFlag.connectionString;
+      else if (env.POSTGRES_DSN?.trim()) {
+        const target = parseConnectionString(env.POSTGRES_DSN, 'POSTGRES_DSN');
+        if (target.backend !== 'postgres') {
+          throw new UsageError(
+            'POSTGRES_DSN is not a PostgreSQL DSN (it reads as a SQLite path)',
+            'CONFIG_INVALID',
+          );
+        }
+        connectionString = target.connectionString;
+      } else {
+        const target = fromEnvUrl();
+        if (target?.backend === 'postgres') connectionString = target.connectionString;
+      }
+      if (connectionString === undefined) throw new UsageError(NO_DSN_MESSAGE);
+      const schema = flags.schema ?? (env.POSTGRES_SCHEMA || 'public');
+      checkSchema(schema, flags.schema === undefined ? 'POSTGRES_SCHEMA' : '--schema');
+      return { backend, connectionString, schema };
+    }
   }
+}
+
+/** Refuses a schema name the backends would refuse, before anything is opened (exit 2). */
+export function checkSchema(schema: string, source: string): void {
+  if (!SCHEMA_NAME.test(schema) || schema.startsWith('pg_')) {
+    throw new UsageError(
+      `${source} ${JSON.stringify(visible(schema))}: a schema name is a letter or _ then up to 62 letters, ` +
+        'digits or _, not starting with pg_',
+    );
+  }
+}
+
+function backendName(
+  value: string | undefined,
+  source: string,
+): 'sqlite' | 'postgres' | 'memory' | undefined {
+  const name = value?.trim().toLowerCase();
+  if (name === undefined || name === '') return undefined;
+  if (name === 'postgresql' || name === 'postgres') return 'postgres';
+  if (name === 'sqlite' || name === 'memory') return name;
+  throw new UsageError(
+    `${source}=${JSON.stringify(visible(value!))}: expected sqlite, postgres or memory`,
+    source === '--backend' ? 'USAGE' : 'CONFIG_INVALID',
+  );
 }
 
 /** `sqlite ./data/memory.db`, `postgres postgresql://u:***@host/db (schema public)`: for messages and reports. */

@@ -144,6 +144,58 @@ export async function openExport(lines: AsyncIterable<string>): Promise<ExportRe
   return { header, records: records(), locate };
 }
 
+/** One record of an export file as read, not yet validated, with the line it came from. */
+export interface RawEntry {
+  readonly value: unknown;
+  readonly line: number;
+}
+
+/**
+ * Reads an export file like {@link openExport} (header checked first, blank lines and further headers of the
+ * same version skipped, a line that is not JSON refused with its number) but yields each record unvalidated,
+ * so that the caller can judge every record itself (`import --on-invalid`).
+ */
+export async function openExportRaw(
+  lines: AsyncIterable<string>,
+): Promise<{ header: ExportHeader; entries: AsyncGenerator<RawEntry> }> {
+  const iterator = lines[Symbol.asyncIterator]();
+  let lineNumber = 0;
+  let header: ExportHeader | undefined;
+  while (header === undefined) {
+    const next = await iterator.next();
+    if (next.done) throw new CliError('IMPORT_FORMAT_INVALID', 'the file is empty: no header line');
+    lineNumber++;
+    const line = lineNumber === 1 ? next.value.replace(/^\uFEFF/, '') : next.value;
+    if (line.trim() === '') continue;
+    const value = parseLine(line);
+    if (value === undefined || !isHeaderLike(value)) throw notAnExport(lineNumber);
+    checkHeader(value, lineNumber);
+    header = value as unknown as ExportHeader;
+  }
+  async function* entries(): AsyncGenerator<RawEntry> {
+    try {
+      for (;;) {
+        const next = await iterator.next();
+        if (next.done) return;
+        lineNumber++;
+        if (next.value.trim() === '') continue;
+        const value = parseLine(next.value);
+        if (value === undefined) {
+          throw new CliError('IMPORT_FORMAT_INVALID', `line ${lineNumber}: not valid JSON`);
+        }
+        if (isHeaderLike(value)) {
+          checkHeader(value, lineNumber);
+          continue;
+        }
+        yield { value, line: lineNumber };
+      }
+    } finally {
+      await iterator.return?.();
+    }
+  }
+  return { header, entries: entries() };
+}
+
 /** The parsed line, or `undefined` when it is not JSON. */
 function parseLine(line: string): unknown {
   try {

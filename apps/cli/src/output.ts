@@ -11,11 +11,17 @@ export interface OutStream {
 
 /**
  * Whether `stream` takes colours: a terminal whose `hasColors()` says so (Node reads `NO_COLOR`,
- * `NODE_DISABLE_COLORS`, `FORCE_COLOR` and `TERM` there), or any stream when `FORCE_COLOR` asks for it. Node 20's
+ * `NODE_DISABLE_COLORS`, `FORCE_COLOR` and `TERM` there; an empty `NO_COLOR` counts as unset, by the
+ * convention), or any stream when `FORCE_COLOR` asks for it. Node 20's
  * `styleText` checks the stream for a single format but not for a list of them, so the check is made here.
  */
 export function colours(stream: OutStream): boolean {
-  if (stream.isTTY && typeof stream.hasColors === 'function') return stream.hasColors();
+  if (stream.isTTY && typeof stream.hasColors === 'function') {
+    // The NO_COLOR convention is "set and non-empty"; Node also honours an empty one, which it should not.
+    const env = process.env.NO_COLOR === '' ? { ...process.env, NO_COLOR: undefined } : process.env;
+    if (env.NO_COLOR === undefined) delete env.NO_COLOR;
+    return (stream.hasColors as (count?: number, env?: object) => boolean)(16, env);
+  }
   const force = process.env.FORCE_COLOR;
   return force !== undefined && force !== '' && force !== '0' && force !== 'false';
 }
@@ -23,11 +29,6 @@ export function colours(stream: OutStream): boolean {
 /** `text` in `format` when `stream` takes colours, else unchanged: piped output never carries escape codes. */
 export function paint(stream: OutStream, format: Format, text: string): string {
   return colours(stream) ? styleText(format, text, { validateStream: false }) : text;
-}
-
-/** Progress and other chatter belong on a terminal only: stdout and stderr both interactive. */
-export function interactive(): boolean {
-  return Boolean(process.stdout.isTTY && process.stderr.isTTY);
 }
 
 /** Writes `text` and a line break to stdout. */
@@ -85,26 +86,4 @@ export function table(rows: readonly (readonly string[])[]): string[] {
       .join('  ')
       .trimEnd(),
   );
-}
-
-/**
- * A counter on stderr (`label 1,500`), redrawn at most ten times a second, only when {@link interactive}.
- * `done()` erases it so that the final report starts on a clean line.
- */
-export function progress(label: string): { tick(count: number): void; done(): void } {
-  if (!interactive()) return { tick() {}, done() {} };
-  let last = 0;
-  let shown = false;
-  return {
-    tick(count) {
-      const now = Date.now();
-      if (now - last < 100) return;
-      last = now;
-      shown = true;
-      process.stderr.write(`\r${label} ${count.toLocaleString('en-US')}`);
-    },
-    done() {
-      if (shown) process.stderr.write('\r\x1b[2K');
-    },
-  };
 }

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, unlinkSync, type WriteStream } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
 import { CliError } from './cli-error.js';
@@ -11,6 +11,8 @@ export interface Sink {
   commit(): Promise<void>;
   /** Gives up; for a file, deletes the temporary file so no truncated export is left behind. */
   abort(): Promise<void>;
+  /** Deletes the temporary file at once, synchronously: what an interrupt does before the process ends. */
+  discardNow(): void;
 }
 
 const CHUNK = 64 * 1024;
@@ -19,6 +21,7 @@ function buffered(
   stream: NodeJS.WritableStream,
   onCommit: () => Promise<void>,
   onAbort: () => Promise<void>,
+  discardNow: () => void = () => {},
 ): Sink {
   let buffer = '';
   const flush = async () => {
@@ -40,6 +43,7 @@ function buffered(
       buffer = '';
       await onAbort();
     },
+    discardNow,
   };
 }
 
@@ -74,6 +78,14 @@ export async function fileSink(file: string): Promise<Sink> {
     async () => {
       stream.destroy();
       await unlink(temporary).catch(() => {});
+    },
+    () => {
+      stream.destroy();
+      try {
+        unlinkSync(temporary);
+      } catch {
+        // Already gone: committed or never created.
+      }
     },
   );
 }

@@ -22,9 +22,15 @@ describe('flux-memory as a process', () => {
   it('--help - lists every command, the configuration order and the exit codes', async () => {
     const help = await ok(['--help'], { cwd });
     for (const command of COMMANDS) expect(help).toMatch(new RegExp(`^  ${command} `, 'm'));
-    expect(help).toContain('DATABASE_BACKEND, DATABASE_URL, POSTGRES_DSN');
+    // Every variable, with what it does, and no default server.
+    for (const variable of ['DATABASE_BACKEND', 'DATABASE_URL', 'POSTGRES_DSN', 'POSTGRES_SCHEMA']) {
+      expect(help).toContain(variable);
+    }
+    expect(help).toContain('there is no default server');
     expect(help).toContain('Exit codes: 0 success, 1 failure');
     expect(help).toMatch(/^ {2}migrate /m);
+    // The description at the top names every command too (it left out delete and migrate).
+    expect(help).toMatch(/\), delete, export, import and\s+migrate\./);
   });
 
   it.each(COMMANDS)('%s --help - shows usage, the connection flags and exits 0', async (command) => {

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { fails, ok, okJson, runCli, tempDir } from './run-cli.js';
+import { fails, failsJson, ok, okJson, runCli, tempDir } from './run-cli.js';
 import { type OpenedTarget, TARGETS, type Target } from './targets.js';
 
 interface SessionJson {
@@ -182,8 +182,13 @@ describe.concurrent.each(TARGETS)('flux-memory on $name', (target) => {
     const history = await fails(['history', 'no-such-session', ...args], { cwd });
     expect(history.line).toBe('error: SESSION_NOT_FOUND: Session not found: "no-such-session"');
     expect(history.stdout).toBe('');
-    const json = await fails(['history', 'no-such-session', '--json', ...args], { cwd });
+    // Under --json the failure is JSON too (it was a plain line before issue 13), exit code unchanged.
+    const json = await failsJson(['history', 'no-such-session', '--json', ...args], { cwd });
     expect(json.stdout).toBe('');
+    expect(json.error).toEqual({
+      code: 'SESSION_NOT_FOUND',
+      message: 'Session not found: "no-such-session"',
+    });
     expect((await fails(['delete', 'no-such-session', ...args], { cwd })).line).toMatch(/SESSION_NOT_FOUND/);
   });
 

@@ -2,7 +2,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '@flux-rag/test-postgres';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fails, ok, okJson, runCli, tempDir } from './run-cli.js';
+import { fails, failsJson, ok, okJson, runCli, tempDir } from './run-cli.js';
 import { postgresTarget } from './targets.js';
 
 interface Report {
@@ -104,9 +104,10 @@ describe('SQLite specifics', () => {
         'error: DATABASE_NOT_FOUND: no SQLite database at typo.db (the first write creates it: flux-memory demo or import)',
       );
     }
-    const check = await fails(['check', '--url', 'typo.db', '--json'], { cwd });
+    const check = await failsJson(['check', '--url', 'typo.db', '--json'], { cwd });
     expect(JSON.parse(check.stdout)).toMatchObject({ backend: 'sqlite', reachable: false, healthy: false });
-    expect(check.line).toMatch(/^error: UNHEALTHY: sqlite typo\.db: no database file/);
+    expect(check.error.code).toBe('UNHEALTHY');
+    expect(check.error.message).toMatch(/^sqlite typo\.db: no database file/);
     expect(existsSync(join(cwd, 'typo.db'))).toBe(false);
   });
 
@@ -139,7 +140,7 @@ describe('PostgreSQL specifics', () => {
     expect(result.line).toMatch(/^error: UNHEALTHY: .*ECONNREFUSED/);
     expect(result.line).toContain(`postgresql://app:***@127.0.0.1:${port}/app`);
     expect(result.stdout).toBe('');
-    const json = await fails(['check', '--url', url, '--json'], { cwd });
+    const json = await failsJson(['check', '--url', url, '--json'], { cwd });
     expect(JSON.parse(json.stdout)).toMatchObject({ backend: 'postgres', reachable: false, healthy: false });
     for (const text of [result.stderr, json.stdout, json.stderr]) expect(text).not.toContain('hunter2');
   });

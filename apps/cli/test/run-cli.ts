@@ -89,6 +89,26 @@ export async function fails(
   return { ...result, line };
 }
 
+/**
+ * Runs a `--json` command and expects it to fail with exit `code` and its error as JSON: exactly one line on
+ * stderr, an object with `code` and `message` and nothing else.
+ */
+export async function failsJson(
+  args: readonly string[],
+  options: RunOptions,
+  code = 1,
+): Promise<CliResult & { error: { code: string; message: string } }> {
+  const result = await runCli(args, options);
+  expect(result.code, `exit code of flux-memory ${args.join(' ')}; stderr: ${result.stderr}`).toBe(code);
+  const lines = result.stderr.split('\n').filter((line) => line !== '');
+  expect(lines, `stderr of flux-memory ${args.join(' ')}`).toHaveLength(1);
+  const error = JSON.parse(lines[0]!) as { code: string; message: string };
+  expect(Object.keys(error).sort()).toEqual(['code', 'message']);
+  expect(typeof error.code).toBe('string');
+  expect(typeof error.message).toBe('string');
+  return { ...result, error };
+}
+
 /** A temporary directory, removed by the returned function. */
 export async function tempDir(): Promise<{ dir: string; remove: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'flux-memory-cli-'));

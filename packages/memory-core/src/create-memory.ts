@@ -16,7 +16,10 @@ export const CONFIG_DEFAULTS = {
 export interface MemoryConfig {
   /** `DATABASE_BACKEND`: `sqlite` (default), `postgres`, or `memory` (not persisted). */
   backend?: BackendName;
-  /** `DATABASE_URL`: the SQLite file, as a path or `sqlite:///path`; default `./data/memory.db`. */
+  /**
+   * `DATABASE_URL`: the SQLite file, as a path or `sqlite:///path`; default `./data/memory.db`. A
+   * `postgres://` URL here selects PostgreSQL when no backend is set (see {@link resolveMemoryConfig}).
+   */
   databaseUrl?: string;
   /** `POSTGRES_DSN`: default `postgresql://flux_rag:flux_rag@localhost:5432/flux_rag`. */
   postgresDsn?: string;
@@ -32,21 +35,37 @@ export type ResolvedMemoryConfig =
   | { backend: 'postgres'; connectionString: string; schema: string }
   | { backend: 'memory' };
 
-/** Applies flags, then environment, then defaults, and checks the backend name. */
+const POSTGRES_URL = /^postgres(?:ql)?:\/\//i;
+
+/**
+ * Applies flags, then environment, then defaults, and checks the backend name. `backend` (`DATABASE_BACKEND`)
+ * chooses; without it a `postgres://` or `postgresql://` `databaseUrl` (`DATABASE_URL`) selects PostgreSQL and
+ * is its location unless `postgresDsn` (`POSTGRES_DSN`) is set; anything else is SQLite. A PostgreSQL URL as
+ * the SQLite location (`DATABASE_BACKEND=sqlite`) is a `ValidationError`, never a file of that name.
+ */
 export function resolveMemoryConfig(config: MemoryConfig = {}): ResolvedMemoryConfig {
   const env = config.env ?? process.env;
-  const backend = config.backend ?? (env.DATABASE_BACKEND?.trim() || CONFIG_DEFAULTS.backend);
+  const databaseUrl = config.databaseUrl ?? (env.DATABASE_URL || undefined);
+  const urlIsPostgres = databaseUrl !== undefined && POSTGRES_URL.test(databaseUrl.trim());
+  const backend =
+    config.backend ??
+    (env.DATABASE_BACKEND?.trim() || (urlIsPostgres ? 'postgres' : CONFIG_DEFAULTS.backend));
   switch (backend) {
     case 'sqlite':
-      return {
-        backend,
-        filename: sqlitePath(config.databaseUrl ?? (env.DATABASE_URL || CONFIG_DEFAULTS.sqlitePath)),
-      };
+      if (urlIsPostgres) {
+        throw new ValidationError(
+          'databaseUrl',
+          'is a PostgreSQL URL but the backend is sqlite; set the backend to postgres or name a SQLite file',
+        );
+      }
+      return { backend, filename: sqlitePath(databaseUrl ?? CONFIG_DEFAULTS.sqlitePath) };
     case 'postgres':
     case 'postgresql':
       return {
         backend: 'postgres',
-        connectionString: config.postgresDsn ?? (env.POSTGRES_DSN || CONFIG_DEFAULTS.postgresDsn),
+        connectionString:
+          config.postgresDsn ??
+          (env.POSTGRES_DSN || (urlIsPostgres ? databaseUrl!.trim() : CONFIG_DEFAULTS.postgresDsn)),
         schema: config.schema ?? (env.POSTGRES_SCHEMA || 'public'),
       };
     case 'memory':

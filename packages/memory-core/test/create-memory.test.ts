@@ -15,6 +15,27 @@ describe('resolveMemoryConfig', () => {
     expect(CONFIG_DEFAULTS.postgresDsn).toBe('postgresql://flux_rag:flux_rag@localhost:5432/flux_rag');
   });
 
+  test('a postgres:// DATABASE_URL alone selects PostgreSQL; POSTGRES_DSN still wins as its location', () => {
+    expect(resolveMemoryConfig({ env: { DATABASE_URL: 'postgresql://a@h/db' } })).toEqual({
+      backend: 'postgres',
+      connectionString: 'postgresql://a@h/db',
+      schema: 'public',
+    });
+    expect(resolveMemoryConfig({ databaseUrl: 'postgres://a@h/db', env: {} })).toMatchObject({
+      backend: 'postgres',
+      connectionString: 'postgres://a@h/db',
+    });
+    expect(
+      resolveMemoryConfig({
+        env: { DATABASE_URL: 'postgresql://a@h/db', POSTGRES_DSN: 'postgresql://b@h/db' },
+      }),
+    ).toMatchObject({ backend: 'postgres', connectionString: 'postgresql://b@h/db' });
+    // DATABASE_BACKEND still chooses: sqlite with a PostgreSQL DATABASE_URL is refused, not a file named so.
+    expect(() =>
+      resolveMemoryConfig({ env: { DATABASE_BACKEND: 'sqlite', DATABASE_URL: 'postgresql://a@h/db' } }),
+    ).toThrow(ValidationError);
+  });
+
   test('reads DATABASE_BACKEND, DATABASE_URL, POSTGRES_DSN and POSTGRES_SCHEMA from the environment', () => {
     expect(resolveMemoryConfig({ env: { DATABASE_URL: '/var/lib/chat.db' } })).toEqual({
       backend: 'sqlite',

@@ -20,11 +20,20 @@ export { createProgressBar, type ProgressBar } from './progress-bar.js';
 export type { SessionMismatch } from './row-digest.js';
 export {
   type InvalidReason,
+  type Judgement,
+  judgeMessage,
+  judgeSession,
+  type MessageRow,
   type OnInvalid,
+  type RawMessage,
+  type RawSession,
   RECOVERED_METADATA,
   RECOVERED_TITLE,
   type RowAction,
   type RowProblem,
+  type RuleContext,
+  type SessionRow,
   UNREADABLE_TIME,
 } from './row-rules.js';
 export { WORKER_LIMITS } from './run-isolated.js';
+export { createTimestampReader, type TimestampReader } from './source-timezone.js';

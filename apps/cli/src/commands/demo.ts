@@ -136,9 +136,10 @@ export function registerDemoCommand(program: Command): void {
       }
       println(`${done} Next:`);
       const flags = demoFlags(options);
-      println(`  flux-memory history ${sessionId}${flags}`);
-      println(`  flux-memory export --session ${sessionId}${flags} --out demo.jsonl`);
-      println(`  flux-memory check${flags}`);
+      const cli = invocation(process.env);
+      println(`  ${cli} history ${sessionId}${flags}`);
+      println(`  ${cli} export --session ${sessionId}${flags} --out demo.jsonl`);
+      println(`  ${cli} check${flags}`);
     });
   });
 }
@@ -151,4 +152,19 @@ function demoFlags(options: DataCommandOptions): string {
   if (options.schema !== undefined) parts.push(`--schema ${options.schema}`);
   if (options.dotenv !== undefined) parts.push(`--dotenv ${options.dotenv}`);
   return parts.length > 0 ? ` ${parts.join(' ')}` : '';
+}
+
+/**
+ * How to run flux-memory again from where the demo ran, for the "Next:" hints: `pnpm flux-memory` when it was
+ * started by a script of the workspace root (`pnpm flux-memory demo`, `pnpm demo`: pnpm sets
+ * `npm_lifecycle_event` to the script's name and `npm_package_name` to the root's), `flux-memory` otherwise
+ * (installed). `FLUX_MEMORY_COMMAND` overrides both, for wrappers of other kinds.
+ */
+export function invocation(env: Readonly<Record<string, string | undefined>>): string {
+  const override = env.FLUX_MEMORY_COMMAND?.trim();
+  if (override) return override;
+  const fromWorkspace =
+    env.npm_package_name === 'flux-rag-memory' &&
+    (env.npm_lifecycle_event === 'flux-memory' || env.npm_lifecycle_event === 'demo');
+  return fromWorkspace ? 'pnpm flux-memory' : 'flux-memory';
 }

@@ -1,19 +1,47 @@
-import { SessionNotFoundError } from '@flux-rag/memory-core';
+import { type ConversationMemory, type PortableRecord, SessionNotFoundError } from '@flux-rag/memory-core';
 import { type Command, Option } from 'commander';
+import { CliError } from '../cli-error.js';
 import { describeConnection } from '../config.js';
+import { whileRunning } from '../interrupt.js';
 import { headerLine, recordLine } from '../jsonl.js';
-import { plural, println, progress } from '../output.js';
+import { plural, printJson, println } from '../output.js';
+import { createProgress } from '../progress.js';
+import {
+  invalidRecordsMessage,
+  ON_INVALID_CHOICES,
+  type OnInvalid,
+  RecordRules,
+  type RejectedRecord,
+} from '../record-rules.js';
+import { rejectsFile } from '../rejects-file.js';
 import { fileSink, type Sink, stdoutSink } from '../sink.js';
 import { withStore } from '../store.js';
-import { addConnectionOptions, addOwnerOption, type DataCommandOptions } from './options.js';
+import { addConnectionOptions, addJsonOption, addOwnerOption, type DataCommandOptions } from './options.js';
 
 interface ExportOptions extends DataCommandOptions {
   session: string[];
   out?: string;
+  onInvalid: OnInvalid;
+  rejects?: string;
 }
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
+}
+
+/** Adds `--on-invalid` and `--rejects`, worded for `verb` (`exported`, `imported`). */
+export function addOnInvalidOptions(command: Command, verb: string, rejectsDefault: string): Command {
+  return command
+    .addOption(
+      new Option(
+        '--on-invalid <rule>',
+        `records the contract refuses: fail (default: name them, nothing ${verb}), skip (to the rejects ` +
+          'file), or repair (as migrate repairs: U+0000 removed, bad metadata set to {}, …)',
+      )
+        .choices(ON_INVALID_CHOICES)
+        .default('fail'),
+    )
+    .option('--rejects <file>', `JSON Lines file for records not ${verb} (default: ${rejectsDefault})`);
 }
 
 /** `flux-memory export`: the store's content as JSON Lines, to stdout or a file. */
@@ -30,8 +58,9 @@ export function registerExportCommand(program: Command): void {
       '--out <file>',
       'write to this file instead of stdout (replaced only once the export is complete)',
     );
+  addOnInvalidOptions(command, 'exported', '<out>.rejects.jsonl, or export.rejects.jsonl for stdout');
   addOwnerOption(command);
-  addConnectionOptions(command).action(async (options: ExportOptions) => {
+  addJsonOption(addConnectionOptions(command)).action(async (options: ExportOptions) => {
     await withStore(options, 'read', async ({ store, config }) => {
       const sessionIds = options.session.length > 0 ? [...new Set(options.session)] : undefined;
       // The contract ignores unknown ids; an id typed on the command line that matches nothing is a mistake.
@@ -39,28 +68,102 @@ export function registerExportCommand(program: Command): void {
         if (!(await store.getSession(id))) throw new SessionNotFoundError(id);
       }
       const toFile = options.out !== undefined && options.out !== '-';
+      const records = () => store.exportRecords(sessionIds ? { sessionIds } : undefined);
+      const progress = createProgress({ stdoutIsData: !toFile });
+      // The first query opens the store, which upgrades a legacy file in place: that can take a while.
+      progress.update(`export: opening ${describeConnection(config)}`, 0);
+      const total = await totalOf(store, sessionIds === undefined && options.owner === undefined);
+      // On stdout nothing can be taken back: under fail, a first pass proves every record valid before writing.
+      if (options.onInvalid === 'fail' && !toFile) {
+        const unregister = whileRunning({ outcome: 'nothing was written (it was checking the records)' });
+        try {
+          const rules = new RecordRules('fail');
+          const refused: RejectedRecord[] = [];
+          let index = 0;
+          for await (const record of records()) {
+            const verdict = rules.judge(record, index++);
+            if ('rejected' in verdict) refused.push(verdict.rejected);
+            progress.update('export: checking records', index, total);
+          }
+          if (refused.length > 0)
+            throw new CliError('INVALID_RECORDS', invalidRecordsMessage(refused, 'exported'));
+        } finally {
+          progress.stop();
+          unregister();
+        }
+      }
+      const rules = new RecordRules(options.onInvalid);
+      const rejects = rejectsFile(
+        options.rejects ?? (toFile ? `${options.out}.rejects.jsonl` : 'export.rejects.jsonl'),
+      );
       const sink: Sink = toFile ? await fileSink(options.out!) : stdoutSink();
-      const counts = { sessions: 0, messages: 0 };
-      // On stdout the records themselves are the output: a counter would be drawn between them.
-      const meter = toFile ? progress('export: records') : { tick() {}, done() {} };
+      const unregister = whileRunning({
+        outcome: toFile
+          ? `no file written (${options.out} left as it was); run the export again`
+          : 'the export on stdout is incomplete: discard it and run the export again',
+        cleanup: () => sink.discardNow(),
+      });
+      const counts = { sessions: 0, messages: 0, repaired: 0 };
+      const refused: RejectedRecord[] = [];
       try {
         await sink.write(headerLine(config.backend));
-        for await (const record of store.exportRecords(sessionIds ? { sessionIds } : undefined)) {
-          await sink.write(recordLine(record));
-          counts[record.type === 'session' ? 'sessions' : 'messages']++;
-          meter.tick(counts.sessions + counts.messages);
+        let index = 0;
+        for await (const record of records()) {
+          const verdict = rules.judge(record, index++);
+          progress.update('export: records', index, total);
+          if ('rejected' in verdict) {
+            if (options.onInvalid === 'fail') refused.push(verdict.rejected);
+            else rejects.add(verdict.rejected);
+            continue;
+          }
+          if (refused.length > 0) continue;
+          await write(sink, verdict.record);
+          if (verdict.repairs.length > 0) counts.repaired++;
+          counts[verdict.record.type === 'session' ? 'sessions' : 'messages']++;
         }
+        if (refused.length > 0)
+          throw new CliError('INVALID_RECORDS', invalidRecordsMessage(refused, 'exported'));
         await sink.commit();
       } catch (error) {
         await sink.abort();
         throw error;
       } finally {
-        meter.done();
+        progress.stop();
+        unregister();
       }
       const what = `${plural(counts.sessions, 'session')}, ${plural(counts.messages, 'message')}`;
+      const extra =
+        (counts.repaired > 0 ? `; ${plural(counts.repaired, 'record')} repaired` : '') +
+        (rejects.count > 0 ? `; ${plural(rejects.count, 'record')} skipped, listed in ${rejects.path}` : '');
+      if (options.json) {
+        const report = {
+          sessions: counts.sessions,
+          messages: counts.messages,
+          repaired: counts.repaired,
+          skipped: rejects.count,
+          ...(rejects.count > 0 ? { rejects: rejects.path } : {}),
+        };
+        // On stdout the export itself is the output: the summary goes to stderr there.
+        if (toFile) printJson(report);
+        else process.stderr.write(`${JSON.stringify(report)}\n`);
+        return;
+      }
       const summary = `Exported ${what} from ${describeConnection(config)}`;
-      if (toFile) println(`${summary} to ${options.out}.`);
-      else if (process.stderr.isTTY) process.stderr.write(`${summary}.\n`);
+      if (toFile) println(`${summary} to ${options.out}${extra}.`);
+      else if (process.stderr.isTTY || extra !== '') process.stderr.write(`${summary}${extra}.\n`);
     });
   });
+}
+
+function write(sink: Sink, record: PortableRecord): Promise<void> {
+  return sink.write(recordLine(record));
+}
+
+/** Sessions plus messages of the whole store, for the progress bar; unknown (undefined) for a partial export. */
+async function totalOf(store: ConversationMemory, whole: boolean): Promise<number | undefined> {
+  if (!whole || !process.stderr.isTTY) return undefined;
+  const health = await store.check();
+  return health.sessions === undefined || health.messages === undefined
+    ? undefined
+    : health.sessions + health.messages;
 }

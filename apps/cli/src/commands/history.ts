@@ -1,6 +1,7 @@
 import { LIMITS, type Message, SessionNotFoundError } from '@flux-rag/memory-core';
 import type { Command } from 'commander';
 import { formatTime, paint, printJson, println, sortKeys } from '../output.js';
+import { visible } from '../sanitize.js';
 import { withStore } from '../store.js';
 import {
   addConnectionOptions,
@@ -29,12 +30,13 @@ export function messageJson(m: Message) {
 /** A message for people: time and role, the content indented, metadata dimmed. */
 export function messageLines(m: Message): string[] {
   const out = process.stdout;
+  // Stored text reaches a terminal: escape sequences in it are shown, never acted on (see sanitize.ts).
   const lines = [
-    `${paint(out, 'dim', `[${formatTime(m.createdAt)}]`)} ${paint(out, roleColour(m.role), m.role)}`,
+    `${paint(out, 'dim', `[${formatTime(m.createdAt)}]`)} ${paint(out, roleColour(m.role), visible(m.role))}`,
   ];
-  for (const line of m.content.split('\n')) lines.push(`  ${line}`);
+  for (const line of m.content.split('\n')) lines.push(`  ${visible(line)}`);
   if (Object.keys(m.metadata).length > 0) {
-    lines.push(paint(out, 'dim', `  ${JSON.stringify(sortKeys(m.metadata))}`));
+    lines.push(paint(out, 'dim', `  ${visible(JSON.stringify(sortKeys(m.metadata)))}`));
   }
   return lines;
 }
@@ -74,8 +76,8 @@ export function registerHistoryCommand(program: Command): void {
         options.limit === undefined ? undefined : { limit: options.limit },
       );
       if (options.json) return printJson(messages.map(messageJson));
-      const title = session.title === null ? '' : ` ${JSON.stringify(session.title)}`;
-      println(paint(process.stdout, 'bold', `Session ${session.id}${title}`));
+      const title = session.title === null ? '' : ` ${visible(JSON.stringify(session.title))}`;
+      println(paint(process.stdout, 'bold', `Session ${visible(session.id)}${title}`));
       if (messages.length === 0) println('  (no messages)');
       for (const message of messages) for (const line of messageLines(message)) println(line);
     });

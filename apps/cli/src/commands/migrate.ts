@@ -1,18 +1,22 @@
-import { resolveMemoryConfig } from '@flux-rag/memory-core';
+import { ValidationError } from '@flux-rag/memory-core';
 import {
-  createProgressBar,
   formatReport,
   type MigrationOptions,
   migratePostgresToSqlite,
   migrateSqliteToPostgres,
 } from '@flux-rag/migrator';
 import { type Command, Option } from 'commander';
-import { CliError, UsageError } from '../cli-error.js';
-import { loadDotenv } from '../config.js';
+import { CliError, EXIT, UsageError } from '../cli-error.js';
+import { checkSchema, DEFAULT_SQLITE_PATH, loadDotenv, NO_DSN_MESSAGE } from '../config.js';
+import { parseConnectionString } from '../connection-string.js';
+import { whileRunning } from '../interrupt.js';
 import { printJson } from '../output.js';
+import { createProgress } from '../progress.js';
 import { integer, refuseOwnerOption } from './options.js';
 
 interface MigrateFlags {
+  from?: string;
+  to?: string;
   sqlitePath?: string;
   postgresDsn?: string;
   schema?: string;
@@ -25,19 +29,110 @@ interface MigrateFlags {
   sourceTimezone?: string;
   json?: boolean;
   dotenv?: string;
+  url?: string;
+  backend?: string;
+}
+
+/** The two ends of a migration, whichever spelling named them. */
+interface Ends {
+  sqlitePath: string;
+  postgresDsn: string;
+  reverse: boolean;
 }
 
 /**
- * `flux-memory migrate`: the original `migrate_sqlite_to_postgres.py` with its flags and environment defaults,
- * on `@flux-rag/migrator` (streaming, resumable, verified). Exit 0 when the target matches the source, 1 when
- * invalid rows blocked the run (`--on-invalid fail`) or verification found a difference, 2 on wrong usage.
+ * Chooses the SQLite file, the PostgreSQL DSN and the direction, before anything is opened (usage errors,
+ * exit 2). `--from`/`--to` are the CLI's one vocabulary (connection strings, as `--url` takes them; the
+ * direction follows from their kinds); `--sqlite-path`, `--postgres-dsn` and `--reverse` are the original
+ * script's spellings and still work, but not mixed with them. An end not given comes from the environment
+ * (`DATABASE_URL` for the SQLite file, else `./data/memory.db`; `POSTGRES_DSN` or a PostgreSQL `DATABASE_URL`
+ * for the server); a missing DSN is a usage error, never a default server.
+ */
+export function resolveEnds(flags: MigrateFlags, env: Readonly<Record<string, string | undefined>>): Ends {
+  const vocabulary = flags.from !== undefined || flags.to !== undefined;
+  const legacy = flags.sqlitePath !== undefined || flags.postgresDsn !== undefined || flags.reverse === true;
+  if (vocabulary && legacy) {
+    throw new UsageError(
+      '--from/--to replace --sqlite-path, --postgres-dsn and --reverse: use one spelling, not both',
+    );
+  }
+  const envUrl = env.DATABASE_URL?.trim()
+    ? parseConnectionString(env.DATABASE_URL, 'DATABASE_URL')
+    : undefined;
+  const envSqlite = () => (envUrl?.backend === 'sqlite' ? envUrl.filename : DEFAULT_SQLITE_PATH);
+  const envPostgres = () => {
+    if (env.POSTGRES_DSN?.trim()) {
+      const target = parseConnectionString(env.POSTGRES_DSN, 'POSTGRES_DSN');
+      if (target.backend === 'postgres') return target.connectionString;
+    }
+    if (envUrl?.backend === 'postgres') return envUrl.connectionString;
+    throw new UsageError(NO_DSN_MESSAGE.replace('--url', '--to (or --from)'));
+  };
+  if (!vocabulary) {
+    const sqlitePath =
+      flags.sqlitePath === undefined ? envSqlite() : sqliteOnly(flags.sqlitePath, '--sqlite-path');
+    const postgresDsn =
+      flags.postgresDsn === undefined ? envPostgres() : postgresOnly(flags.postgresDsn, '--postgres-dsn');
+    return { sqlitePath, postgresDsn, reverse: flags.reverse === true };
+  }
+  const from = flags.from === undefined ? undefined : parseConnectionString(flags.from, '--from');
+  const to = flags.to === undefined ? undefined : parseConnectionString(flags.to, '--to');
+  if (from && to && from.backend === to.backend) {
+    throw new UsageError(
+      from.backend === 'sqlite'
+        ? 'migrate copies between SQLite and PostgreSQL, and --from and --to are both SQLite files: copy the ' +
+            'file, or use export and import'
+        : 'migrate copies between SQLite and PostgreSQL, and --from and --to are both PostgreSQL: use pg_dump, ' +
+            'or export and import (with --schema for another schema)',
+    );
+  }
+  const reverse = (from ?? to)!.backend === (from ? 'postgres' : 'sqlite');
+  const sqlite = [from, to].find((t) => t?.backend === 'sqlite');
+  const postgres = [from, to].find((t) => t?.backend === 'postgres');
+  return {
+    sqlitePath: sqlite?.backend === 'sqlite' ? sqlite.filename : envSqlite(),
+    postgresDsn: postgres?.backend === 'postgres' ? postgres.connectionString : envPostgres(),
+    reverse,
+  };
+}
+
+function sqliteOnly(value: string, flag: string): string {
+  const target = parseConnectionString(value, flag);
+  if (target.backend !== 'sqlite')
+    throw new UsageError(`${flag} is a PostgreSQL DSN; it takes a SQLite file`);
+  return target.filename;
+}
+
+function postgresOnly(value: string, flag: string): string {
+  const target = parseConnectionString(value, flag);
+  if (target.backend !== 'postgres') {
+    throw new UsageError(`${flag} reads as a SQLite path; it takes a postgresql:// URL or libpq DSN`);
+  }
+  return target.connectionString;
+}
+
+/**
+ * `flux-memory migrate`: the original `migrate_sqlite_to_postgres.py` on `@flux-rag/migrator` (streaming,
+ * resumable, verified), with `--from`/`--to` besides the original flags. Exit 0 when the target matches the
+ * source, 1 when invalid rows blocked the run (`--on-invalid fail`) or verification found a difference, 2 on
+ * wrong usage (bad option values included, before anything is opened).
  */
 export function registerMigrateCommand(program: Command): void {
   const command = program
     .command('migrate')
-    .description('copy a SQLite file into PostgreSQL (or back, with --reverse), verified session by session')
-    .option('--sqlite-path <path>', 'the SQLite file (default: $DATABASE_URL, else ./data/memory.db)')
-    .option('--postgres-dsn <dsn>', 'the PostgreSQL DSN (default: $POSTGRES_DSN)')
+    .description(
+      'copy a SQLite file into PostgreSQL or back (--from, --to), resumable, verified session by session',
+    )
+    .option('--from <url>', 'source: a SQLite file or sqlite: URL, or a PostgreSQL DSN (URL or libpq)')
+    .option('--to <url>', 'target: the other kind; the direction follows from the two')
+    .option(
+      '--sqlite-path <path>',
+      'the SQLite file, original spelling (default: $DATABASE_URL when a SQLite location, else ./data/memory.db)',
+    )
+    .option(
+      '--postgres-dsn <dsn>',
+      'the PostgreSQL DSN, original spelling (default: $POSTGRES_DSN, else a postgresql:// $DATABASE_URL; no default server)',
+    )
     .option('--schema <name>', 'PostgreSQL schema (default: $POSTGRES_SCHEMA, else public)')
     .addOption(
       new Option(
@@ -56,34 +151,36 @@ export function registerMigrateCommand(program: Command): void {
     )
     .option('--verify-only', 'compare the target with the source, write nothing')
     .option('--dry-run', 'scan and count what would be written, write nothing')
-    .option('--reverse', 'PostgreSQL to SQLite (production data to a laptop)')
+    .option('--reverse', 'original spelling: PostgreSQL to SQLite (with --sqlite-path/--postgres-dsn)')
     .option('--source-timezone <tz>', 'zone of naive source timestamps: UTC (default), +02:00, Europe/Paris')
     .option('--json', 'print the report as JSON')
     .option('--dotenv <path>', 'dotenv file to read (default: ./.env when it exists)')
+    // Not migrate's options: named so that the error says what to use instead of "unknown option".
+    .addOption(new Option('--url <url>').hideHelp())
+    .addOption(new Option('--backend <name>').hideHelp())
     .action(async (flags: MigrateFlags) => {
+      if (flags.url !== undefined || flags.backend !== undefined) {
+        throw new UsageError(
+          `migrate does not take ${flags.url !== undefined ? '--url' : '--backend'}: name both ends with ` +
+            '--from <url> --to <url> (a SQLite file and a PostgreSQL DSN)',
+        );
+      }
       if (flags.verifyOnly && flags.dryRun)
         throw new UsageError('--verify-only and --dry-run exclude each other');
       const env = { ...process.env };
       loadDotenv(flags, process.cwd(), env);
-      const sqlite = resolveMemoryConfig({
-        backend: 'sqlite',
-        env,
-        ...(flags.sqlitePath ? { databaseUrl: flags.sqlitePath } : {}),
-      });
-      const postgres = resolveMemoryConfig({
-        backend: 'postgres',
-        env,
-        ...(flags.postgresDsn ? { postgresDsn: flags.postgresDsn } : {}),
-        ...(flags.schema ? { schema: flags.schema } : {}),
-      });
-      if (sqlite.backend !== 'sqlite' || postgres.backend !== 'postgres') throw new Error('unreachable');
-      const bar = flags.json ? { onProgress() {}, stop() {} } : createProgressBar(process.stderr);
+      const ends = resolveEnds(flags, env);
+      const schema = flags.schema ?? (env.POSTGRES_SCHEMA || 'public');
+      checkSchema(schema, flags.schema === undefined ? 'POSTGRES_SCHEMA' : '--schema');
+      const progress = flags.json ? createProgress({ stream: nullStream() }) : createProgress();
       const options: MigrationOptions = {
-        sqlitePath: sqlite.filename,
-        postgresDsn: postgres.connectionString,
-        schema: postgres.schema,
+        sqlitePath: ends.sqlitePath,
+        postgresDsn: ends.postgresDsn,
+        schema,
         onInvalid: flags.onInvalid,
-        onProgress: bar.onProgress,
+        onProgress: (p) =>
+          // A step of 0 or 1 unit (an index being built) has no meaningful percentage: a spinner with time.
+          progress.update(`${p.phase} ${p.step}`, p.done, p.total > 1 ? p.total : undefined),
         ...(flags.batchSize === undefined ? {} : { batchSize: flags.batchSize }),
         ...(flags.rejects === undefined ? {} : { rejectsPath: flags.rejects }),
         ...(flags.verifyOnly ? { verifyOnly: true } : {}),
@@ -91,10 +188,22 @@ export function registerMigrateCommand(program: Command): void {
         ...(flags.sourceTimezone === undefined ? {} : { sourceTimezone: flags.sourceTimezone }),
       };
       let report: Awaited<ReturnType<typeof migrateSqliteToPostgres>>;
+      const unregister = whileRunning({
+        outcome:
+          'what was committed stays (a load into an empty target is one transaction and was rolled back); ' +
+          'run the same migrate again to resume',
+      });
       try {
-        report = await (flags.reverse ? migratePostgresToSqlite(options) : migrateSqliteToPostgres(options));
+        report = await (ends.reverse ? migratePostgresToSqlite(options) : migrateSqliteToPostgres(options));
+      } catch (error) {
+        // The migrator checks its options (time zone, batch size, ...) before it opens anything: a usage error.
+        if (ValidationError.isInstance(error)) {
+          throw new CliError(error.code, error.message, { exitCode: EXIT.usage, cause: error });
+        }
+        throw error;
       } finally {
-        bar.stop();
+        progress.stop();
+        unregister();
       }
       if (flags.json) printJson(report);
       else process.stdout.write(formatReport(report));
@@ -106,4 +215,9 @@ export function registerMigrateCommand(program: Command): void {
       }
     });
   refuseOwnerOption(command, 'it copies the whole database, every owner, and verifies it row for row');
+}
+
+/** A stream that is not a terminal: progress stays off under `--json`. */
+function nullStream(): NodeJS.WriteStream {
+  return { isTTY: false } as NodeJS.WriteStream;
 }

@@ -14,18 +14,19 @@ export interface DataCommandOptions extends ConnectionFlags {
 export function addConnectionOptions(command: Command): Command {
   return command
     .addOption(
-      new Option('--backend <name>', 'storage backend (default: $DATABASE_BACKEND, else sqlite)').choices([
-        'sqlite',
-        'postgres',
-        'postgresql',
-        'memory',
-      ]),
+      new Option(
+        '--backend <name>',
+        'storage backend (default: the form of --url, else $DATABASE_BACKEND, else postgres when ' +
+          '$DATABASE_URL is a postgresql:// URL, else sqlite)',
+      ).choices(['sqlite', 'postgres', 'postgresql', 'memory']),
     )
     .addOption(
       new Option(
         '--url <url>',
-        'SQLite file (path or sqlite: URL) or PostgreSQL DSN; a postgres:// URL selects postgres ' +
-          '(default: $DATABASE_URL or $POSTGRES_DSN, else ./data/memory.db)',
+        'a SQLite file (path, sqlite: or file: URL) or a PostgreSQL DSN (postgresql:// URL or libpq ' +
+          'host=... dbname=...); its form selects the backend. Default for sqlite: $DATABASE_URL, else ' +
+          './data/memory.db; for postgres: $POSTGRES_DSN, else a postgresql:// $DATABASE_URL, else an error ' +
+          '(no default server)',
       ),
     )
     .addOption(new Option('--schema <name>', 'PostgreSQL schema (default: $POSTGRES_SCHEMA, else public)'))

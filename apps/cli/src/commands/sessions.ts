@@ -2,6 +2,7 @@ import { DEFAULTS, LIMITS, type SessionSummary } from '@flux-rag/memory-core';
 import type { Command } from 'commander';
 import { describeConnection } from '../config.js';
 import { formatTime, paint, printJson, println, sortKeys, table, truncate } from '../output.js';
+import { visible } from '../sanitize.js';
 import { withStore } from '../store.js';
 import {
   addConnectionOptions,
@@ -36,10 +37,11 @@ export function sessionRows(sessions: readonly SessionSummary[]): string[] {
   const rows = table([
     ['ID', 'MESSAGES', 'UPDATED (UTC)', 'TITLE'],
     ...sessions.map((s) => [
-      s.id,
+      visible(s.id),
       String(s.messageCount),
       formatTime(s.updatedAt),
-      truncate(s.title ?? '-', 60),
+      // Escaped before it is cut, so that an escape is never cut in half.
+      truncate(visible(s.title ?? '-'), 60),
     ]),
   ]);
   return rows.map((row, i) => (i === 0 ? paint(out, 'bold', row) : row));

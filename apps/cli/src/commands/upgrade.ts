@@ -6,6 +6,7 @@ import {
 } from '@flux-rag/memory-sqlite';
 import { type Command, Option } from 'commander';
 import { CliError, UsageError } from '../cli-error.js';
+import { SIGNAL_EXIT, whileRunning } from '../interrupt.js';
 import { printJson, println, table } from '../output.js';
 import { connectionFrom, isMissingSqliteFile } from '../store.js';
 import {
@@ -20,9 +21,6 @@ interface UpgradeOptions extends DataCommandOptions {
   backup: boolean | string;
   dryRun?: boolean;
 }
-
-/** Exit code of a command ended by Ctrl-C, as shells report it (128 + SIGINT). */
-const EXIT_INTERRUPTED = 130;
 
 /** What `upgrade --json` prints. */
 export type UpgradeReport = SqliteUpgradePlan & {
@@ -69,13 +67,16 @@ export function registerUpgradeCommand(program: Command): void {
       return;
     }
     const controller = new AbortController();
-    const interrupted = () =>
-      controller.abort(
-        new CliError('INTERRUPTED', `interrupted: the upgrade was rolled back; ${file} is as it was`, {
-          exitCode: EXIT_INTERRUPTED,
-        }),
-      );
-    process.on('SIGINT', interrupted);
+    // The upgrade stops itself and rolls back; the process must not end mid-transaction.
+    const stopWatching = whileRunning({
+      outcome: `the upgrade was rolled back; ${file} is as it was`,
+      abort: (signal) =>
+        controller.abort(
+          new CliError('INTERRUPTED', `interrupted (${signal}): the upgrade was rolled back; ${file} is as it was`, {
+            exitCode: SIGNAL_EXIT[signal],
+          }),
+        ),
+    });
     let result: SqliteUpgradeResult;
     try {
       let announced = false;
@@ -93,7 +94,7 @@ export function registerUpgradeCommand(program: Command): void {
         },
       });
     } finally {
-      process.off('SIGINT', interrupted);
+      stopWatching();
     }
     if (options.json) {
       printJson({ ...result, upgraded: true } satisfies UpgradeReport);
