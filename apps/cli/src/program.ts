@@ -9,8 +9,8 @@ import { registerHistoryCommand } from './commands/history.js';
 import { registerImportCommand } from './commands/import.js';
 import { registerMigrateCommand } from './commands/migrate.js';
 import { registerSessionsCommand } from './commands/sessions.js';
-import { installInterruptHandlers } from './interrupt.js';
 import { registerUpgradeCommand } from './commands/upgrade.js';
+import { installInterruptHandlers } from './interrupt.js';
 import { paint } from './output.js';
 import { visible } from './sanitize.js';
 

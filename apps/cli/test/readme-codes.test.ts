@@ -15,6 +15,9 @@ const CONTRACT: Record<MemoryErrorCode, true> = {
   SCHEMA_VERSION_UNSUPPORTED: true,
   BACKEND_NOT_INSTALLED: true,
   CAPABILITY_UNSUPPORTED: true,
+  NOT_CONVERSATION_MEMORY: true,
+  SCHEMA_UPGRADE_REQUIRED: true,
+  READ_ONLY: true,
 };
 const MIGRATOR: Record<MigrationErrorCode, true> = {
   SOURCE_NOT_FOUND: true,

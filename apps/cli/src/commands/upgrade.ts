@@ -72,9 +72,13 @@ export function registerUpgradeCommand(program: Command): void {
       outcome: `the upgrade was rolled back; ${file} is as it was`,
       abort: (signal) =>
         controller.abort(
-          new CliError('INTERRUPTED', `interrupted (${signal}): the upgrade was rolled back; ${file} is as it was`, {
-            exitCode: SIGNAL_EXIT[signal],
-          }),
+          new CliError(
+            'INTERRUPTED',
+            `interrupted (${signal}): the upgrade was rolled back; ${file} is as it was`,
+            {
+              exitCode: SIGNAL_EXIT[signal],
+            },
+          ),
         ),
     });
     let result: SqliteUpgradeResult;
