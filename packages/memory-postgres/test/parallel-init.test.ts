@@ -44,7 +44,7 @@ describe('parallel start', () => {
     const results = await startTogether(pg.url, schemas);
     for (const result of results) {
       expect(result, result.output).toMatchObject({ code: 0 });
-      expect(JSON.parse(result.output)).toEqual({ failures: [], versions: [5] });
+      expect(JSON.parse(result.output)).toEqual({ failures: [], versions: [6] });
     }
     for (const schema of schemas) {
       const rows = await withClient(pg.url, (c) => c.query(`SELECT id FROM "${schema}".sessions`));

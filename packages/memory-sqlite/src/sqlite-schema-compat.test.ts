@@ -78,7 +78,7 @@ describe('the schema other SQLite clients run', () => {
     ]);
   });
 
-  it('a file an earlier version 4 wrote (contentless_delete) - is rebuilt by version 5, search and counts intact', async () => {
+  it('a file an earlier version 4 wrote (contentless_delete) - is rebuilt by version 5, search and counts intact (and keyed by version 6)', async () => {
     const path = tempFile(dir);
     const raw = new Database(path);
     // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed tables exist
@@ -86,7 +86,7 @@ describe('the schema other SQLite clients run', () => {
       dialect: new SqliteMemoryDialect({ database: () => raw, busyTimeoutMs: 5000 }),
     });
     cleanups.push(() => db.destroy());
-    const { '0005_shared_writers': _, ...upToVersion4 } = sqliteMigrations;
+    const { '0005_shared_writers': _, '0006_timestamp_order': __, ...upToVersion4 } = sqliteMigrations;
     // Version 4 as it was first written: its FTS5 tables declared contentless_delete.
     const oldVersion4 = {
       ...upToVersion4,
