@@ -15,30 +15,42 @@ export type MemoryErrorCode =
   | 'SCHEMA_UPGRADE_REQUIRED'
   | 'READ_ONLY';
 
+/** Options every error class of the packages takes: the error that led to it, kept as `cause`. */
+export interface ErrorOptions {
+  /** The underlying error (a driver's, a parser's, a contract error being relayed), when there was one. */
+  cause?: unknown;
+}
+
 /**
- * Base of every error the contract throws. Check with `MemoryError.isInstance(e)` (or a subclass's
- * `isInstance`) rather than `instanceof`: it also recognises errors from a second copy of this package in the
- * same `node_modules`. The driver's own error, when there was one, is kept as `cause`.
+ * Base of every error the packages throw: the contract's (codes in {@link MemoryErrorCode}), and, through
+ * subclasses with their own closed code unions, the migrator's `MigrationError` and the CLI's `CliError`. Check
+ * with `MemoryError.isInstance(e)` (or a subclass's `isInstance`, which narrows `code` to its union) rather than
+ * `instanceof`: it also recognises errors from a second copy of a package in the same `node_modules`. The
+ * underlying error, when there was one, is kept as `cause`.
  */
-export class MemoryError extends Error {
+export class MemoryError<Code extends string = MemoryErrorCode> extends Error {
   /** Stable machine-readable code. */
-  readonly code: MemoryErrorCode;
-  /** Marks errors of this package across copies of it; see `isInstance`. */
+  readonly code: Code;
+  /** Marks errors of these packages across copies of them; see `isInstance`. */
   readonly [MARKER] = true;
 
-  constructor(code: MemoryErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(code: Code, message: string, options?: ErrorOptions) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.name = new.target.name;
   }
 
-  /** True when `error` is a `MemoryError` from any copy of this package. */
-  static isInstance(error: unknown): error is MemoryError {
+  /**
+   * True when `error` is a `MemoryError` (or a subclass: the migrator's and the CLI's errors too) from any copy
+   * of these packages. Its `code` is then a string; narrow with a subclass's `isInstance` for a closed union.
+   */
+  static isInstance(error: unknown): error is MemoryError<string> {
     return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[MARKER] === true;
   }
 }
 
 function isCode<T extends MemoryError>(code: MemoryErrorCode) {
+  // A contract code is only ever carried by a contract error: the subclasses' unions are disjoint from it.
   return (error: unknown): error is T => MemoryError.isInstance(error) && error.code === code;
 }
 
@@ -46,8 +58,8 @@ function isCode<T extends MemoryError>(code: MemoryErrorCode) {
 export class SessionNotFoundError extends MemoryError {
   /** The session id that was asked for. */
   readonly sessionId: string;
-  constructor(sessionId: string) {
-    super('SESSION_NOT_FOUND', `Session not found: ${JSON.stringify(sessionId)}`);
+  constructor(sessionId: string, options?: ErrorOptions) {
+    super('SESSION_NOT_FOUND', `Session not found: ${JSON.stringify(sessionId)}`, options);
     this.sessionId = sessionId;
   }
   /** True when `error` is a `SessionNotFoundError` from any copy of this package. */
@@ -58,8 +70,8 @@ export class SessionNotFoundError extends MemoryError {
 export class ValidationError extends MemoryError {
   /** The argument (or path inside it) that was refused. */
   readonly field: string;
-  constructor(field: string, problem: string) {
-    super('VALIDATION_FAILED', `Invalid ${field}: ${problem}`);
+  constructor(field: string, problem: string, options?: ErrorOptions) {
+    super('VALIDATION_FAILED', `Invalid ${field}: ${problem}`, options);
     this.field = field;
   }
   /** True when `error` is a `ValidationError` from any copy of this package. */
@@ -76,8 +88,8 @@ export class ConflictError extends MemoryError {
   /** The id that was already taken. */
   readonly id: string;
   /** `why`, when given, replaces "already exists" in the message. */
-  constructor(entity: 'session' | 'message', id: string, why?: string) {
-    super('CONFLICT', `A ${entity} with id ${JSON.stringify(id)} ${why ?? 'already exists'}`);
+  constructor(entity: 'session' | 'message', id: string, why?: string, options?: ErrorOptions) {
+    super('CONFLICT', `A ${entity} with id ${JSON.stringify(id)} ${why ?? 'already exists'}`, options);
     this.entity = entity;
     this.id = id;
   }
@@ -87,8 +99,8 @@ export class ConflictError extends MemoryError {
 
 /** The store was closed; every call after `close()` (except `close()` itself) throws this. */
 export class MemoryClosedError extends MemoryError {
-  constructor() {
-    super('MEMORY_CLOSED', 'The memory store is closed');
+  constructor(options?: ErrorOptions) {
+    super('MEMORY_CLOSED', 'The memory store is closed', options);
   }
   /** True when `error` is a `MemoryClosedError` from any copy of this package. */
   static override isInstance = isCode<MemoryClosedError>('MEMORY_CLOSED');
@@ -99,7 +111,7 @@ export class MemoryClosedError extends MemoryError {
  * The call may succeed if retried later; the store stays usable.
  */
 export class BackendUnavailableError extends MemoryError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: ErrorOptions) {
     super('BACKEND_UNAVAILABLE', message, options);
   }
   /** True when `error` is a `BackendUnavailableError` from any copy of this package. */
@@ -111,8 +123,8 @@ export class BackendUnavailableError extends MemoryError {
  * one knows). Nothing was written to it.
  */
 export class SchemaVersionError extends MemoryError {
-  constructor(message: string) {
-    super('SCHEMA_VERSION_UNSUPPORTED', message);
+  constructor(message: string, options?: ErrorOptions) {
+    super('SCHEMA_VERSION_UNSUPPORTED', message, options);
   }
   /** True when `error` is a `SchemaVersionError` from any copy of this package. */
   static override isInstance = isCode<SchemaVersionError>('SCHEMA_VERSION_UNSUPPORTED');
@@ -122,7 +134,7 @@ export class SchemaVersionError extends MemoryError {
 export class BackendNotInstalledError extends MemoryError {
   /** The npm package to install. */
   readonly packageName: string;
-  constructor(packageName: string, options?: { cause?: unknown }) {
+  constructor(packageName: string, options?: ErrorOptions) {
     super(
       'BACKEND_NOT_INSTALLED',
       `The backend package ${packageName} is not installed: npm install ${packageName}`,
@@ -142,8 +154,8 @@ export class UnsupportedCapabilityError extends MemoryError {
   /** The capability's name, a key of `MemoryCapabilities`. */
   readonly capability: string;
   /** `hint`, when given, replaces the generic "this backend does not support it" and says how to get it. */
-  constructor(capability: string, hint?: string) {
-    super('CAPABILITY_UNSUPPORTED', hint ?? `This backend does not support ${capability}`);
+  constructor(capability: string, hint?: string, options?: ErrorOptions) {
+    super('CAPABILITY_UNSUPPORTED', hint ?? `This backend does not support ${capability}`, options);
     this.capability = capability;
   }
   /** True when `error` is an `UnsupportedCapabilityError` from any copy of this package. */
@@ -157,11 +169,12 @@ export class UnsupportedCapabilityError extends MemoryError {
 export class NotConversationMemoryError extends MemoryError {
   /** The tables found in the database, sorted. */
   readonly tables: readonly string[];
-  constructor(location: string, tables: readonly string[], why: string) {
+  constructor(location: string, tables: readonly string[], why: string, options?: ErrorOptions) {
     super(
       'NOT_CONVERSATION_MEMORY',
       `${location} is not a conversation memory (${why}; tables found: ${tables.join(', ') || 'none'}); ` +
         'nothing was written to it',
+      options,
     );
     this.tables = Object.freeze([...tables]);
   }
@@ -178,8 +191,8 @@ export class SchemaUpgradeRequiredError extends MemoryError {
   readonly schemaVersion: number;
   /** The version this library would upgrade it to. */
   readonly latestVersion: number;
-  constructor(message: string, schemaVersion: number, latestVersion: number) {
-    super('SCHEMA_UPGRADE_REQUIRED', message);
+  constructor(message: string, schemaVersion: number, latestVersion: number, options?: ErrorOptions) {
+    super('SCHEMA_UPGRADE_REQUIRED', message, options);
     this.schemaVersion = schemaVersion;
     this.latestVersion = latestVersion;
   }
@@ -189,8 +202,8 @@ export class SchemaUpgradeRequiredError extends MemoryError {
 
 /** A write was asked of a store opened read-only (SQLite's `readOnly: true`). Nothing was written. */
 export class ReadOnlyError extends MemoryError {
-  constructor(message: string) {
-    super('READ_ONLY', message);
+  constructor(message: string, options?: ErrorOptions) {
+    super('READ_ONLY', message, options);
   }
   /** True when `error` is a `ReadOnlyError` from any copy of this package. */
   static override isInstance = isCode<ReadOnlyError>('READ_ONLY');

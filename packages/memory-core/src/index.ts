@@ -23,6 +23,7 @@ export {
   BackendUnavailableError,
   ConflictError,
   MemoryClosedError,
+  type ErrorOptions,
   MemoryError,
   type MemoryErrorCode,
   NotConversationMemoryError,

@@ -5,8 +5,12 @@ import {
   ConflictError,
   MemoryClosedError,
   MemoryError,
+  NotConversationMemoryError,
+  ReadOnlyError,
+  SchemaUpgradeRequiredError,
   SchemaVersionError,
   SessionNotFoundError,
+  UnsupportedCapabilityError,
   ValidationError,
 } from '../src/errors.js';
 
@@ -102,6 +106,41 @@ describe('errors', () => {
     expect(missing.cause).toBe(cause);
     expect(new BackendUnavailableError('down', { cause }).cause).toBe(cause);
     expect(new MemoryError('MEMORY_ERROR', 'x').cause).toBeUndefined();
+  });
+});
+
+describe('every error class takes { cause }', () => {
+  const cause = new Error('the driver said no');
+  const made: [string, MemoryError][] = [
+    ['MemoryError', new MemoryError('MEMORY_ERROR', 'x', { cause })],
+    ['SessionNotFoundError', new SessionNotFoundError('s', { cause })],
+    ['ValidationError', new ValidationError('query', 'cannot be searched', { cause })],
+    ['ConflictError', new ConflictError('session', 's', undefined, { cause })],
+    ['MemoryClosedError', new MemoryClosedError({ cause })],
+    ['BackendUnavailableError', new BackendUnavailableError('down', { cause })],
+    ['SchemaVersionError', new SchemaVersionError('newer', { cause })],
+    ['BackendNotInstalledError', new BackendNotInstalledError('p', { cause })],
+    ['UnsupportedCapabilityError', new UnsupportedCapabilityError('search', undefined, { cause })],
+    ['NotConversationMemoryError', new NotConversationMemoryError('f', [], 'why', { cause })],
+    ['SchemaUpgradeRequiredError', new SchemaUpgradeRequiredError('old', 1, 6, { cause })],
+    ['ReadOnlyError', new ReadOnlyError('ro', { cause })],
+  ];
+  test.each(made)('%s keeps its cause and still has its fields', (name, error) => {
+    expect(error.name).toBe(name);
+    expect(error.cause).toBe(cause);
+  });
+
+  test('without a cause, there is no cause property at all (as with a plain Error)', () => {
+    expect('cause' in new ValidationError('limit', 'bad')).toBe(false);
+    expect('cause' in new BackendUnavailableError('down', { cause: undefined })).toBe(false);
+  });
+
+  test('a subclass with its own closed code union is still recognised as a MemoryError', () => {
+    class ToolError extends MemoryError<'TOOL_FAILED'> {}
+    const error = new ToolError('TOOL_FAILED', 'x', { cause });
+    expect(MemoryError.isInstance(error)).toBe(true);
+    expect(error.code).toBe('TOOL_FAILED');
+    expect(ValidationError.isInstance(error)).toBe(false);
   });
 });
 

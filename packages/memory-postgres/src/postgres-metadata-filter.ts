@@ -29,10 +29,7 @@ const FILTER_STATES = new Set(['22P02', '22P05', '22003', '54000']);
 export function filterError(error: unknown): unknown {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
   if (typeof code !== 'string' || !FILTER_STATES.has(code)) return error;
-  return Object.assign(
-    new ValidationError('where.metadata', `cannot be used as a filter: ${String(message)}`),
-    {
-      cause: error,
-    },
-  );
+  return new ValidationError('where.metadata', `cannot be used as a filter: ${String(message)}`, {
+    cause: error,
+  });
 }

@@ -77,10 +77,9 @@ export async function assertSchemaTextSearchConfig(db: AnyDb, schema: string, na
 /** PostgreSQL's "text search configuration ... does not exist" (undefined_object) as a ValidationError. */
 function unknownConfig(error: unknown, name: string): unknown {
   if ((error as { code?: unknown } | null)?.code !== '42704') return error;
-  return Object.assign(
-    new ValidationError('textSearchConfig', `the database has no text search configuration ${name}`),
-    { cause: error },
-  );
+  return new ValidationError('textSearchConfig', `the database has no text search configuration ${name}`, {
+    cause: error,
+  });
 }
 
 /** SQL text of a string constant that reads the same whatever `standard_conforming_strings` says. */

@@ -161,7 +161,5 @@ export function searchError(error: unknown): unknown {
   if (typeof code !== 'string' || !(code.startsWith('22') || code.startsWith('54') || code === '42601')) {
     return error;
   }
-  return Object.assign(new ValidationError('query', `cannot be searched: ${String(message)}`), {
-    cause: error,
-  });
+  return new ValidationError('query', `cannot be searched: ${String(message)}`, { cause: error });
 }

@@ -56,7 +56,7 @@ export function mapSqliteError(error: unknown, context: SqliteErrorContext): Mem
   }
   if (code === 'SQLITE_TOOBIG') {
     const problem = "holds a value larger than SQLite's limit of 1,000,000,000 bytes (SQLITE_TOOBIG)";
-    return Object.assign(new ValidationError('record', problem), { cause: error });
+    return new ValidationError('record', problem, { cause: error });
   }
   if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) {
     return new MemoryError(

@@ -197,7 +197,7 @@ export function filterError(error: unknown): unknown {
   const message = error instanceof Error ? error.message : '';
   if (/Expression tree is too large|too many SQL variables|parser stack overflow/i.test(message)) {
     const problem = `is too large or too deeply nested for SQLite to check (${message})`;
-    return Object.assign(new ValidationError('where.metadata', problem), { cause: error });
+    return new ValidationError('where.metadata', problem, { cause: error });
   }
   return error;
 }

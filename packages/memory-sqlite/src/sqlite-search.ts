@@ -114,7 +114,7 @@ export function searchQuery(plan: SearchPlan, request: SearchSql): RawBuilder<Se
 export function searchError(error: unknown): unknown {
   const message = error instanceof Error ? error.message : '';
   if (/^fts5:/i.test(message)) {
-    return Object.assign(new ValidationError('query', `cannot be searched: ${message}`), { cause: error });
+    return new ValidationError('query', `cannot be searched: ${message}`, { cause: error });
   }
   return error;
 }
