@@ -1,6 +1,25 @@
-import { BackendUnavailableError, SessionNotFoundError } from '@flux-rag/memory-core';
+import { BackendUnavailableError, MemoryError, SessionNotFoundError } from '@flux-rag/memory-core';
+import { MigrationError } from '@flux-rag/migrator';
 import { describe, expect, it } from 'vitest';
 import { CliError, describeError, describeErrorVerbose, EXIT, exitCodeOf, UsageError } from './cli-error.js';
+
+describe('one error root', () => {
+  it("the CLI's and the migrator's errors are MemoryErrors with their own codes, and take a cause", () => {
+    const cause = new Error('underneath');
+    const cli = new CliError('FILE_ERROR', 'x', { cause });
+    const migration = new MigrationError('TARGET_BUSY', 'y', { cause });
+    for (const error of [cli, migration, new UsageError('bad flag')]) {
+      expect(error).toBeInstanceOf(MemoryError);
+      expect(MemoryError.isInstance(error)).toBe(true);
+      expect(MemoryError.isContractError(error)).toBe(false);
+    }
+    expect([cli.cause, migration.cause]).toEqual([cause, cause]);
+    expect(MigrationError.isInstance(migration)).toBe(true);
+    expect(MigrationError.isInstance(cli)).toBe(false);
+    expect(describeError(migration)).toBe('TARGET_BUSY: y');
+    expect(new UsageError('bad flag').name).toBe('UsageError');
+  });
+});
 
 describe('error lines', () => {
   it('describeError - shows the contract code before the message', () => {

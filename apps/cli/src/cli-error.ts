@@ -1,5 +1,4 @@
-import { MemoryError, maskSecrets } from '@flux-rag/memory-core';
-import { MigrationError } from '@flux-rag/migrator';
+import { MemoryError, type MemoryErrorCode, maskSecrets } from '@flux-rag/memory-core';
 import { visible } from './sanitize.js';
 
 /** Exit codes of `flux-memory`; documented in the README, stable across versions. */
@@ -33,24 +32,25 @@ export const CLI_ERROR_CODES = [
   'INTERRUPTED',
 ] as const;
 
-/** One of {@link CLI_ERROR_CODES}. */
-export type CliErrorCode = (typeof CLI_ERROR_CODES)[number];
+/** One of {@link CLI_ERROR_CODES}: a code the CLI itself adds. */
+export type CliOwnErrorCode = (typeof CLI_ERROR_CODES)[number];
 
-/** An error the CLI reports as one line `error: CODE: message` and turns into its exit code. */
-export class CliError extends Error {
-  /** Shown before the message; stable like the contract's codes. */
-  readonly code: CliErrorCode | string;
+/**
+ * The codes a `CliError` carries: the CLI's own, or a contract code it relays with the place it was found (an
+ * import file's line number, an option's name), as `VALIDATION_FAILED` for a bad record. Closed: nothing else.
+ */
+export type CliErrorCode = CliOwnErrorCode | MemoryErrorCode;
+
+/**
+ * An error the CLI reports as one line `error: CODE: message` and turns into its exit code. A `MemoryError`, so
+ * `MemoryError.isInstance` recognises it like the contract's and the migrator's errors.
+ */
+export class CliError extends MemoryError<CliErrorCode> {
   /** The process exit code this error ends with. */
   readonly exitCode: number;
 
-  constructor(
-    code: CliErrorCode | string,
-    message: string,
-    options?: { exitCode?: number; cause?: unknown },
-  ) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'CliError';
-    this.code = code;
+  constructor(code: CliErrorCode, message: string, options?: { exitCode?: number; cause?: unknown }) {
+    super(code, message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.exitCode = options?.exitCode ?? EXIT.failure;
   }
 }
@@ -59,7 +59,6 @@ export class CliError extends Error {
 export class UsageError extends CliError {
   constructor(message: string, code: CliErrorCode = 'USAGE') {
     super(code, message, { exitCode: EXIT.usage });
-    this.name = 'UsageError';
   }
 }
 
@@ -78,7 +77,8 @@ export interface ErrorReport {
 export function errorReport(error: unknown): ErrorReport {
   let code: string | undefined;
   let message: string;
-  if (error instanceof CliError || MemoryError.isInstance(error) || MigrationError.isInstance(error)) {
+  // The contract's, the migrator's and the CLI's errors are all MemoryErrors, each with its closed code union.
+  if (MemoryError.isInstance(error)) {
     code = error.code;
     message = error.message;
   } else if (error instanceof Error) {

@@ -1,6 +1,5 @@
 import {
   CONTRACT_VERSION,
-  MemoryError,
   PORTABLE_FORMAT_VERSION,
   type PortableRecord,
   ValidationError,
@@ -127,7 +126,7 @@ export async function openExport(lines: AsyncIterable<string>): Promise<ExportRe
         try {
           record = validatePortableRecord(value, index);
         } catch (error) {
-          if (!MemoryError.isInstance(error)) throw error;
+          if (!ValidationError.isInstance(error)) throw error;
           throw new CliError(error.code, `line ${lineNumber}: ${error.message}`, { cause: error });
         }
         last = { index: index++, line: lineNumber };

@@ -15,6 +15,22 @@ export type MemoryErrorCode =
   | 'SCHEMA_UPGRADE_REQUIRED'
   | 'READ_ONLY';
 
+/** Every {@link MemoryErrorCode} (keyed by the union, so a new code must be added here). */
+const MEMORY_ERROR_CODES: Readonly<Record<MemoryErrorCode, true>> = {
+  MEMORY_ERROR: true,
+  SESSION_NOT_FOUND: true,
+  VALIDATION_FAILED: true,
+  CONFLICT: true,
+  MEMORY_CLOSED: true,
+  BACKEND_UNAVAILABLE: true,
+  SCHEMA_VERSION_UNSUPPORTED: true,
+  BACKEND_NOT_INSTALLED: true,
+  CAPABILITY_UNSUPPORTED: true,
+  NOT_CONVERSATION_MEMORY: true,
+  SCHEMA_UPGRADE_REQUIRED: true,
+  READ_ONLY: true,
+};
+
 /** Options every error class of the packages takes: the error that led to it, kept as `cause`. */
 export interface ErrorOptions {
   /** The underlying error (a driver's, a parser's, a contract error being relayed), when there was one. */
@@ -46,6 +62,14 @@ export class MemoryError<Code extends string = MemoryErrorCode> extends Error {
    */
   static isInstance(error: unknown): error is MemoryError<string> {
     return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[MARKER] === true;
+  }
+
+  /**
+   * True when `error` is a contract error (a `MemoryError` whose code is a {@link MemoryErrorCode}) from any copy
+   * of this package: what a backend may rethrow as it is. The migrator's and the CLI's errors are not.
+   */
+  static isContractError(error: unknown): error is MemoryError {
+    return MemoryError.isInstance(error) && Object.hasOwn(MEMORY_ERROR_CODES, error.code);
   }
 }
 

@@ -141,6 +141,9 @@ describe('every error class takes { cause }', () => {
     expect(MemoryError.isInstance(error)).toBe(true);
     expect(error.code).toBe('TOOL_FAILED');
     expect(ValidationError.isInstance(error)).toBe(false);
+    expect(MemoryError.isContractError(error)).toBe(false);
+    expect(MemoryError.isContractError(new ValidationError('limit', 'bad'))).toBe(true);
+    expect(MemoryError.isContractError(new OtherCopyError('CONFLICT'))).toBe(true);
   });
 });
 

@@ -54,7 +54,7 @@ export function isUnavailable(error: unknown): boolean {
  * its masked `location` and is itself masked; the driver's error is kept as `cause`.
  */
 export function mapPostgresError(error: unknown, location: string): MemoryError {
-  if (MemoryError.isInstance(error)) return error;
+  if (MemoryError.isContractError(error)) return error;
   const detail = maskSecrets(describe(error));
   if (isUnavailable(error)) {
     return new BackendUnavailableError(`PostgreSQL at ${location} is unavailable: ${detail}`, {

@@ -24,7 +24,7 @@ export function isBusyError(error: unknown): boolean {
  * - `SQLITE_CONSTRAINT*` and anything else: `MemoryError` `MEMORY_ERROR` with the driver's message.
  */
 export function mapSqliteError(error: unknown, context: SqliteErrorContext): MemoryError {
-  if (MemoryError.isInstance(error)) return error;
+  if (MemoryError.isContractError(error)) return error;
   const { location } = context;
   const message = error instanceof Error ? error.message : String(error);
   const code = sqliteCode(error);

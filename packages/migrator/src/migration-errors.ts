@@ -1,6 +1,4 @@
-import { maskSecrets } from '@flux-rag/memory-core';
-
-const MARKER = Symbol.for('@flux-rag/migrator/error');
+import { type ErrorOptions, MemoryError, maskSecrets } from '@flux-rag/memory-core';
 
 /**
  * Stable codes of {@link MigrationError}. Invalid rows and verification mismatches are not errors: they are
@@ -20,26 +18,29 @@ export type MigrationErrorCode =
   | 'TARGET_BUSY'
   | 'TARGET_FAILED';
 
-/**
- * An error of the migrator. Its message never holds a password (every message goes through `maskSecrets`);
- * the driver's error, when there was one, is its `cause`. Contract errors of the backends (a target whose
- * schema is newer than this library, an unreachable server, invalid options) are thrown as they are.
- */
-export class MigrationError extends Error {
-  /** Stable machine-readable code. */
-  readonly code: MigrationErrorCode;
-  /** Marks errors of this package across copies of it; see `isInstance`. */
-  readonly [MARKER] = true;
+/** Every {@link MigrationErrorCode} (keyed by the union, so a new code must be added here), for `isInstance`. */
+const MIGRATION_ERROR_CODES: Readonly<Record<MigrationErrorCode, true>> = {
+  SOURCE_NOT_FOUND: true,
+  SOURCE_UNSUPPORTED: true,
+  SOURCE_FAILED: true,
+  TARGET_BUSY: true,
+  TARGET_FAILED: true,
+};
 
-  constructor(code: MigrationErrorCode, message: string, options?: { cause?: unknown }) {
-    super(maskSecrets(message), options);
-    this.code = code;
-    this.name = 'MigrationError';
+/**
+ * An error of the migrator: a `MemoryError` (so `MemoryError.isInstance` recognises it) whose code is one of
+ * the closed {@link MigrationErrorCode}s. Its message never holds a password (every message goes through
+ * `maskSecrets`); the driver's error, when there was one, is its `cause`. Contract errors of the backends (a
+ * target whose schema is newer than this library, an unreachable server, invalid options) are thrown as they are.
+ */
+export class MigrationError extends MemoryError<MigrationErrorCode> {
+  constructor(code: MigrationErrorCode, message: string, options?: ErrorOptions) {
+    super(code, maskSecrets(message), options);
   }
 
-  /** True when `error` is a `MigrationError` from any copy of this package. */
-  static isInstance(error: unknown): error is MigrationError {
-    return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[MARKER] === true;
+  /** True when `error` is a `MigrationError` from any copy of these packages (a `MemoryError` with its code). */
+  static override isInstance(error: unknown): error is MigrationError {
+    return MemoryError.isInstance(error) && Object.hasOwn(MIGRATION_ERROR_CODES, error.code);
   }
 }
 

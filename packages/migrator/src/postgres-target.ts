@@ -79,7 +79,7 @@ export async function openPostgresTarget(options: PostgresTargetOptions): Promis
 
 /** Turns a driver error into a masked contract or migration error, keeping the cause. */
 function targetError(error: unknown, location: string): Error {
-  if (MigrationError.isInstance(error) || MemoryError.isInstance(error)) return error;
+  if (MemoryError.isInstance(error)) return error;
   if (isUnavailable(error)) {
     return new BackendUnavailableError(`PostgreSQL at ${location} is unavailable: ${describeError(error)}`, {
       cause: error,
