@@ -1,12 +1,8 @@
 import { type IsoMicros, isoMicrosToNaive, parseTimestamp } from '@flux-rag/memory-core';
-import { decodeMetadataText, type SqlCodecs } from '@flux-rag/memory-core/sql';
+import { decodeMetadataText, type SqlCodecs, UNREADABLE_TIMESTAMP } from '@flux-rag/memory-core/sql';
 
-/**
- * What a timestamp that is missing (`NULL`) or not ISO 8601 reads as: the Unix epoch. Legacy files may hold
- * such values; a read must not fail on them, and a date in 1970 stands out to anyone looking at the data
- * instead of passing for a real time.
- */
-export const UNREADABLE_TIMESTAMP: IsoMicros = '1970-01-01T00:00:00.000000Z';
+// Re-exported where it always was: core's one definition (the migrator's `repair` uses the same value).
+export { UNREADABLE_TIMESTAMP };
 
 /**
  * The SQLite codecs. Timestamps are stored as naive UTC text with microseconds (`2025-03-01T14:32:01.117364`),

@@ -1,3 +1,6 @@
+import { isoMicrosToNaive } from '@flux-rag/memory-core';
+import { UNREADABLE_TIMESTAMP } from '@flux-rag/memory-core/sql';
+
 /**
  * The order of stored timestamps in SQLite, whatever form a legacy file holds them in.
  *
@@ -15,8 +18,11 @@
  * `NNN minutes` modifier, `coalesce`, `CASE`.
  */
 
-/** What a missing or unreadable timestamp sorts as, and reads as: the epoch (`UNREADABLE_TIMESTAMP`). */
-export const UNREADABLE_ORDER = '1970-01-01T00:00:00.000000';
+/**
+ * What a missing or unreadable timestamp sorts as, and reads as: core's `UNREADABLE_TIMESTAMP` (the epoch) in
+ * the naive form SQLite stores, so that it sorts with canonical rows as text.
+ */
+export const UNREADABLE_ORDER: string = isoMicrosToNaive(UNREADABLE_TIMESTAMP);
 
 /** The expression listings order by, on a table whose columns are named unqualified or qualified by `table`. */
 export function orderKeySql(table?: string): string {

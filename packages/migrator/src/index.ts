@@ -33,7 +33,6 @@ export {
   type RowProblem,
   type RuleContext,
   type SessionRow,
-  UNREADABLE_TIME,
 } from './row-rules.js';
 export { WORKER_LIMITS } from './run-isolated.js';
 export { createTimestampReader, type TimestampReader } from './source-timezone.js';

@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { type IsoMicros, LIMITS, type Metadata } from '@flux-rag/memory-core';
+import { UNREADABLE_TIMESTAMP } from '@flux-rag/memory-core/sql';
 import type { TimestampReader } from './source-timezone.js';
 
 /** What to do with rows that break the target's rules; see the package README for every rule. */
@@ -139,12 +140,6 @@ export interface RuleContext {
   rejectedSessions: ReadonlySet<string>;
 }
 
-/**
- * What a timestamp that is missing or unreadable becomes under `repair`: the epoch, which is also what
- * `@flux-rag/memory-sqlite` reads such a value as, so a repaired row reads the same before and after.
- */
-export const UNREADABLE_TIME: IsoMicros = '1970-01-01T00:00:00.000000Z';
-
 /** Title of the session `repair` creates for messages whose session is gone. */
 export const RECOVERED_TITLE = 'Recovered session';
 
@@ -161,11 +156,11 @@ export function judgeSession(raw: RawSession, ctx: RuleContext): Judgement<Sessi
   const problems: RowProblem[] = [];
   const id = checkId(raw.id, 'id', 'id_invalid', problems);
   const title = textOrNull(raw.title, 'title', 'title_not_text', problems);
-  const created = readTime(raw.createdAt, 'created_at', ctx, UNREADABLE_TIME, problems);
+  const created = readTime(raw.createdAt, 'created_at', ctx, UNREADABLE_TIMESTAMP, problems);
   const updated =
     raw.updatedAt === null || raw.updatedAt === undefined
       ? missingUpdatedAt(created, problems)
-      : readTime(raw.updatedAt, 'updated_at', ctx, UNREADABLE_TIME, problems);
+      : readTime(raw.updatedAt, 'updated_at', ctx, UNREADABLE_TIMESTAMP, problems);
   const metadata = readMetadata(raw.metadata, problems);
   const ownerId =
     raw.ownerId === null || raw.ownerId === undefined
@@ -212,7 +207,7 @@ export function judgeMessage(raw: RawMessage, ctx: RuleContext): Judgement<Messa
   }
   const role = textOrNull(raw.role, 'role', 'role_not_text', problems) ?? '';
   const content = judgeContent(raw, ctx, problems);
-  const created = readTime(raw.createdAt, 'created_at', ctx, UNREADABLE_TIME, problems);
+  const created = readTime(raw.createdAt, 'created_at', ctx, UNREADABLE_TIMESTAMP, problems);
   const metadata = readMetadata(raw.metadata, problems);
   const action = decide(problems, ctx.onInvalid);
   if (action === 'rejected' || id === null || sessionId === null) return { action: 'rejected', problems };

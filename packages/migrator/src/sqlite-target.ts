@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
 import { isoMicrosToNaive, parseTimestamp } from '@flux-rag/memory-core';
-import { decodeMetadataText } from '@flux-rag/memory-core/sql';
+import { decodeMetadataText, UNREADABLE_TIMESTAMP } from '@flux-rag/memory-core/sql';
 import { SqliteConversationMemory } from '@flux-rag/memory-sqlite';
 import BetterSqlite3 from 'better-sqlite3';
 import { describeError, MigrationError } from './migration-errors.js';
 import type { MigrationTarget, SessionWithCounts } from './migration-target.js';
 import { DigestSet, md5Hex } from './row-digest.js';
-import { asText, type MessageRow, type SessionRow, UNREADABLE_TIME } from './row-rules.js';
+import { asText, type MessageRow, type SessionRow } from './row-rules.js';
 
 /** SQLite's limit on bound parameters per statement (`SQLITE_MAX_VARIABLE_NUMBER` since 3.32). */
 export const SQLITE_MAX_PARAMETERS = 32_766;
@@ -269,7 +269,7 @@ class SqliteTarget implements MigrationTarget {
     if (!this.#db || this.schemaVersion === null || sessionIds.length === 0) return set;
     const all = sessionIds === 'all';
     const ids = all ? '[]' : JSON.stringify(sessionIds);
-    const time = (value: unknown) => parseTimestamp(asText(value)) ?? UNREADABLE_TIME;
+    const time = (value: unknown) => parseTimestamp(asText(value)) ?? UNREADABLE_TIMESTAMP;
     this.#run((db) => {
       const owner = db.prepare("SELECT 1 FROM pragma_table_info('sessions') WHERE name = 'owner_id'").get();
       for (const r of db

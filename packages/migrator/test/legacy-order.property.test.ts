@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { type ConversationMemory, parseTimestamp, type SessionFilter } from '@flux-rag/memory-core';
+import { UNREADABLE_TIMESTAMP } from '@flux-rag/memory-core/sql';
 import { PostgresConversationMemory } from '@flux-rag/memory-postgres';
 import { ORIGINAL_SCHEMA, SqliteConversationMemory } from '@flux-rag/memory-sqlite';
 import { testPostgresUrl } from '@flux-rag/test-postgres/vitest';
@@ -14,8 +15,6 @@ import { freshSchema, tempDir } from './helpers.js';
 // then by insertion order (`seq`) for history and by id for sessions. A cursor walk must yield exactly the rows
 // of its offset listing, in the same order, once each, and end, at every page size, on SQLite and on
 // PostgreSQL after a migration.
-
-const EPOCH = '1970-01-01T00:00:00.000000Z';
 
 /** Instants the generated rows share, so that ties on one instant (in one or several forms) are common. */
 const INSTANTS = [
@@ -69,7 +68,8 @@ function render(instant: string, form: Form): string | null {
 }
 
 /** What a stored timestamp reads as, microseconds kept: the key of every listing's order. */
-const instantOf = (text: string | null) => (text === null ? null : parseTimestamp(text)) ?? EPOCH;
+const instantOf = (text: string | null) =>
+  (text === null ? null : parseTimestamp(text)) ?? UNREADABLE_TIMESTAMP;
 
 const timestamp = fc
   .record({

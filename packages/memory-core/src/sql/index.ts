@@ -10,3 +10,4 @@ export {
 } from './migrate.js';
 export { toMessage, toPortableMessage, toPortableSession, toSession, toSessionSummary } from './rows.js';
 export { recountSessions, SqlConversationMemory, type SqlMemoryOptions } from './sql-memory.js';
+export { UNREADABLE_TIMESTAMP } from './unreadable-timestamp.js';
