@@ -6,6 +6,6 @@ export {
   type MigratePostgresOptions,
   migratePostgres,
   postgresMigrations,
-  readSchemaVersion,
+  postgresSchemaCatalog,
 } from './postgres-migrations.js';
 export { POOL_DEFAULTS, type PostgresConnectionOptions } from './postgres-pool.js';

@@ -8,7 +8,13 @@ import type {
   SearchTerm,
 } from '@flux-rag/memory-core';
 import { type MemoryError, type StoreHealth, ValidationError } from '@flux-rag/memory-core';
-import { type Database, type RunCompiled, SqlConversationMemory, toMessage } from '@flux-rag/memory-core/sql';
+import {
+  type Database,
+  type RunCompiled,
+  readSchemaVersion,
+  SqlConversationMemory,
+  toMessage,
+} from '@flux-rag/memory-core/sql';
 import {
   type Expression,
   type ExpressionBuilder,
@@ -22,7 +28,7 @@ import { postgresCodecs } from './postgres-codecs.js';
 import { mapPostgresError } from './postgres-errors.js';
 import { SchemaScopedPostgresDialect } from './postgres-introspector.js';
 import { filterError, metadataContains } from './postgres-metadata-filter.js';
-import { migratePostgres, readSchemaVersion } from './postgres-migrations.js';
+import { migratePostgres, postgresSchemaCatalog } from './postgres-migrations.js';
 import { openPool, type PostgresConnectionOptions } from './postgres-pool.js';
 import { planSearch, searchError, searchQuery, snippetFor } from './postgres-search.js';
 import { assertSchemaTextSearchConfig, assertTextSearchConfig } from './postgres-search-schema.js';
@@ -160,7 +166,7 @@ export class PostgresConversationMemory extends SqlConversationMemory {
 
   protected async _check(): Promise<StoreHealth> {
     const version = await sql<{ server_version: string }>`SHOW server_version`.execute(this.#root);
-    const schemaVersion = await readSchemaVersion(this.#root, this.schema);
+    const schemaVersion = await readSchemaVersion(postgresSchemaCatalog(this.#root, this.schema));
     const counts = await this.countRows();
     return {
       ...this.describeLocation(),

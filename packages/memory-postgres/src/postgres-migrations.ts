@@ -1,8 +1,10 @@
 import {
   latestSchemaVersion,
+  MIGRATION_TABLE,
   type MigrationSet,
   migrateToLatest,
-  schemaVersionOf,
+  readSchemaVersion,
+  type SchemaCatalog,
 } from '@flux-rag/memory-core/sql';
 import { type Kysely, sql } from 'kysely';
 import type { SchemaScopedPostgresDialect } from './postgres-introspector.js';
@@ -180,7 +182,7 @@ export async function migratePostgres(db: Kysely<any>, options: MigratePostgresO
   return db.connection().execute(async (conn) => {
     // The common case, a schema already at the latest version, costs two reads instead of the lock and the
     // migrator's dozen statements.
-    if ((await readSchemaVersion(conn, schema)) === latest) return latest;
+    if ((await readSchemaVersion(postgresSchemaCatalog(conn, schema))) === latest) return latest;
     await sql`SELECT pg_advisory_lock(${INIT_LOCK_CLASS}::integer, hashtext(${schema}))`.execute(conn);
     try {
       // CREATE SCHEMA IF NOT EXISTS checks the CREATE privilege before it checks existence: a role that may
@@ -200,16 +202,28 @@ export async function migratePostgres(db: Kysely<any>, options: MigratePostgresO
   });
 }
 
-/** The schema version a database is at: 0 when Kysely's migration table is not there yet. */
-// biome-ignore lint/suspicious/noExplicitAny: reads Kysely's own bookkeeping table
-export async function readSchemaVersion(db: Kysely<any>, schema: string): Promise<number> {
-  const table = await sql<{
-    name: string | null;
-  }>`SELECT to_regclass(${`"${schema}".kysely_migration`}) AS name`.execute(db);
-  if (!table.rows[0]?.name) return 0;
-  const result = await sql<{ name: string | null }>`
-    SELECT max(name) AS name FROM ${sql.id(schema, 'kysely_migration')}
-  `.execute(db);
-  const name = result.rows[0]?.name;
-  return name ? schemaVersionOf(name) : 0;
+/**
+ * What core's `readSchemaVersion` reads of the store in `schema`: `readSchemaVersion(postgresSchemaCatalog(db,
+ * schema))` is the highest migration applied, 1 for tables the Python app created, 0 for nothing yet.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: reads the catalog and Kysely's own bookkeeping table
+export function postgresSchemaCatalog(db: Kysely<any>, schema: string): SchemaCatalog {
+  return {
+    async hasTable(name) {
+      const found = await sql<{
+        name: string | null;
+      }>`SELECT to_regclass(${qualified(schema, name)}) AS name`.execute(db);
+      return Boolean(found.rows[0]?.name);
+    },
+    async recordedMigrations() {
+      const result = await sql<{ name: string }>`SELECT name FROM ${sql.id(schema, MIGRATION_TABLE)}`.execute(
+        db,
+      );
+      return result.rows.map((row) => row.name);
+    },
+  };
 }
+
+/** `"schema"."table"` for `to_regclass`, quotes doubled so that any schema name reads as itself. */
+const qualified = (schema: string, table: string) =>
+  `"${schema.replaceAll('"', '""')}"."${table.replaceAll('"', '""')}"`;

@@ -9,7 +9,7 @@ export {
   SqliteConversationMemory,
   type SqliteMemoryOptions,
 } from './sqlite-memory.js';
-export { readSchemaVersion, SQLITE_SCHEMA_VERSION, sqliteMigrations } from './sqlite-migrations.js';
+export { SQLITE_SCHEMA_VERSION, sqliteMigrations, sqliteSchemaCatalog } from './sqlite-migrations.js';
 export {
   planSqliteUpgrade,
   type SqliteUpgradeOptions,

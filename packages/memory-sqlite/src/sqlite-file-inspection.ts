@@ -1,5 +1,10 @@
-import { NotConversationMemoryError, SchemaVersionError } from '@flux-rag/memory-core';
-import { latestSchemaVersion, type MigrationSet, schemaVersionOf } from '@flux-rag/memory-core/sql';
+import { NotConversationMemoryError } from '@flux-rag/memory-core';
+import {
+  MIGRATION_TABLE,
+  type MigrationSet,
+  readSchemaVersion,
+  refuseUnknownMigrations,
+} from '@flux-rag/memory-core/sql';
 import type Database from 'better-sqlite3';
 
 /** The columns the original Python code gave each table: a file is a conversation memory when it has them. */
@@ -63,11 +68,14 @@ export function inspectFile(raw: Database.Database, location: string): FileInspe
       }
     }
   }
-  const migrations = tables.includes('kysely_migration')
-    ? (raw.prepare('SELECT name FROM main.kysely_migration ORDER BY name').pluck().all() as string[])
+  const migrations = tables.includes(MIGRATION_TABLE)
+    ? (raw.prepare(`SELECT name FROM main.${MIGRATION_TABLE} ORDER BY name`).pluck().all() as string[])
     : [];
-  const last = migrations[migrations.length - 1];
-  const schemaVersion = last !== undefined ? schemaVersionOf(last) : empty ? 0 : 1;
+  // Core's one rule, on the facts already read.
+  const schemaVersion = readSchemaVersion({
+    hasTable: (name) => tables.includes(name),
+    recordedMigrations: () => migrations,
+  });
   return { tables, empty, schemaVersion, columns, migrations, objects: new Set(objects.map((o) => o.name)) };
 }
 
@@ -76,11 +84,5 @@ export function inspectFile(raw: Database.Database, location: string): FileInspe
  * version of this package wrote it.
  */
 export function refuseNewerFile(found: FileInspection, known: MigrationSet, location: string): void {
-  const unknown = found.migrations.filter((name) => !Object.hasOwn(known, name));
-  if (unknown.length === 0) return;
-  const version = Math.max(...unknown.map(schemaVersionOf));
-  throw new SchemaVersionError(
-    `${location} has schema version ${version}, newer than this library knows ` +
-      `(${latestSchemaVersion(known)}): upgrade @flux-rag packages before opening it`,
-  );
+  refuseUnknownMigrations(found.migrations, known, location);
 }

@@ -28,6 +28,7 @@ import {
 } from '@flux-rag/memory-core';
 import {
   type Database,
+  readSchemaVersion,
   SqlConversationMemory,
   type StoredTimestamp,
   toMessage,
@@ -40,7 +41,7 @@ import { retryWhileBusy } from './sqlite-driver.js';
 import { mapSqliteError } from './sqlite-errors.js';
 import { inspectFile, refuseNewerFile } from './sqlite-file-inspection.js';
 import { candidateCounts, filterError, metadataContains, scanIsCheaper } from './sqlite-metadata-filter.js';
-import { migrateSqlite, readSchemaVersion, sqliteMigrations } from './sqlite-migrations.js';
+import { migrateSqlite, sqliteMigrations, sqliteSchemaCatalog } from './sqlite-migrations.js';
 import { createReadOnlyViews } from './sqlite-read-only-views.js';
 import { planSearch, searchError, searchQuery } from './sqlite-search.js';
 import { orderKeySql } from './sqlite-timestamp-order.js';
@@ -364,7 +365,7 @@ export class SqliteConversationMemory extends SqlConversationMemory {
       location: this.#location,
       reachable: true,
       serverVersion: `SQLite ${version}`,
-      schemaVersion: this.#fileVersion ?? readSchemaVersion(raw),
+      schemaVersion: this.#fileVersion ?? readSchemaVersion(sqliteSchemaCatalog(raw)),
       ...counts,
     };
   }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { SchemaVersionError } from '@flux-rag/memory-core';
+import { readSchemaVersion } from '@flux-rag/memory-core/sql';
 import Database from 'better-sqlite3';
 import { Kysely } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -9,9 +10,9 @@ import { SqliteMemoryDialect } from './sqlite-dialect.js';
 import { SqliteConversationMemory } from './sqlite-memory.js';
 import {
   migrateSqlite,
-  readSchemaVersion,
   SQLITE_SCHEMA_VERSION,
   sqliteMigrations,
+  sqliteSchemaCatalog,
 } from './sqlite-migrations.js';
 
 const dir = tempDir();
@@ -75,9 +76,9 @@ describe('sqliteMigrations', () => {
 
   it('a new file - gets the latest schema: seq, counts, owner, the read indexes and the search triggers', async () => {
     const { raw, db } = openKysely(tempFile(dir));
-    expect(readSchemaVersion(raw)).toBe(0);
+    expect(readSchemaVersion(sqliteSchemaCatalog(raw))).toBe(0);
     expect(await migrateSqlite(db, raw, 'new.db')).toBe(SQLITE_SCHEMA_VERSION);
-    expect(readSchemaVersion(raw)).toBe(SQLITE_SCHEMA_VERSION);
+    expect(readSchemaVersion(sqliteSchemaCatalog(raw))).toBe(SQLITE_SCHEMA_VERSION);
     expect(columns(raw, 'messages')).toEqual([
       'seq',
       'id',
@@ -135,7 +136,7 @@ describe('sqliteMigrations', () => {
     const path = smallLegacyFile();
     const { raw, db } = openKysely(path);
     const before = raw.prepare('SELECT rowid, * FROM messages ORDER BY rowid').all();
-    expect(readSchemaVersion(raw)).toBe(1);
+    expect(readSchemaVersion(sqliteSchemaCatalog(raw))).toBe(1);
     await migrateSqlite(db, raw, path);
     const after = raw
       .prepare(
@@ -183,7 +184,7 @@ describe('sqliteMigrations', () => {
     ]);
     expect(columns(raw, 'sessions')).toEqual(['id', 'title', 'created_at', 'updated_at', 'metadata']);
     expect(indexes(raw)).toEqual(['idx_messages_session']);
-    expect(readSchemaVersion(raw)).toBe(1);
+    expect(readSchemaVersion(sqliteSchemaCatalog(raw))).toBe(1);
     expect(raw.prepare('SELECT rowid, * FROM messages ORDER BY rowid').all()).toEqual(before);
     expect(raw.prepare('SELECT * FROM sessions ORDER BY id').all()).toEqual(sessionsBefore);
     // The next try, with the real migrations, upgrades it.

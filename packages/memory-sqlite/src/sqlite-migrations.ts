@@ -1,9 +1,10 @@
 import { SchemaUpgradeRequiredError } from '@flux-rag/memory-core';
 import {
   latestSchemaVersion,
+  MIGRATION_TABLE,
   type MigrationSet,
   migrateToLatest,
-  schemaVersionOf,
+  type SchemaCatalog,
 } from '@flux-rag/memory-core/sql';
 import type Database from 'better-sqlite3';
 import {
@@ -336,17 +337,19 @@ class AbortBetweenStatements implements KyselyPlugin {
   }
 }
 
-/** The schema version a file is at: the highest migration applied, 1 for a legacy file, 0 for an empty one. */
-export function readSchemaVersion(raw: Database.Database): number {
-  const hasTable = (name: string) =>
-    raw.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
-  if (hasTable('kysely_migration')) {
-    const row = raw.prepare('SELECT max(name) AS name FROM kysely_migration').get() as {
-      name: string | null;
-    };
-    if (row.name !== null) return schemaVersionOf(row.name);
-  }
-  return hasTable('sessions') && hasTable('messages') ? 1 : 0;
+/**
+ * What core's `readSchemaVersion` reads of a SQLite file (its main database), synchronously:
+ * `readSchemaVersion(sqliteSchemaCatalog(raw))` is the highest migration applied, 1 for a legacy file, 0 for an
+ * empty one.
+ */
+export function sqliteSchemaCatalog(raw: Database.Database): SchemaCatalog<true> {
+  return {
+    hasTable: (name) =>
+      raw.prepare("SELECT 1 FROM main.sqlite_master WHERE type = 'table' AND name = ?").get(name) !==
+      undefined,
+    recordedMigrations: () =>
+      raw.prepare(`SELECT name FROM main.${MIGRATION_TABLE}`).pluck().all() as string[],
+  };
 }
 
 /** The schema version this code brings a file to: the number of its last migration. */

@@ -2,11 +2,12 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { NotConversationMemoryError, ValidationError } from '@flux-rag/memory-core';
+import { readSchemaVersion } from '@flux-rag/memory-core/sql';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { copyOfLegacyFixture, openPlain, tempDir } from '../test/support.js';
 import { MIN_WRITER_SQLITE_VERSION } from './sqlite-memory.js';
-import { readSchemaVersion, SQLITE_SCHEMA_VERSION } from './sqlite-migrations.js';
+import { SQLITE_SCHEMA_VERSION, sqliteSchemaCatalog } from './sqlite-migrations.js';
 import { planSqliteUpgrade, upgradeSqliteFile } from './sqlite-upgrade.js';
 
 function hash(path: string): string {
@@ -64,14 +65,14 @@ describe('upgradeSqliteFile', () => {
     expect(result.upgradedBytes).toBeLessThanOrEqual(result.fileBytes.after);
     expect(result.upgradedBytes).toBeGreaterThan(result.fileBytes.after / 2);
     const plain = new Database(path, { readonly: true });
-    expect(readSchemaVersion(plain)).toBe(SQLITE_SCHEMA_VERSION);
+    expect(readSchemaVersion(sqliteSchemaCatalog(plain))).toBe(SQLITE_SCHEMA_VERSION);
     expect(plain.pragma('journal_mode', { simple: true })).toBe('wal');
     plain.close();
     // The backup is the file as it was: version 1, every row.
     const backup = result.backupPath!;
     expect(existsSync(backup)).toBe(true);
     const copy = new Database(backup, { readonly: true });
-    expect(readSchemaVersion(copy)).toBe(1);
+    expect(readSchemaVersion(sqliteSchemaCatalog(copy))).toBe(1);
     copy.close();
     expect(rows(backup)).toEqual(original);
     expect(rows(path)).toEqual(original);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Message, PortableRecord, SessionSummary } from '@flux-rag/memory-core';
+import { readSchemaVersion } from '@flux-rag/memory-core/sql';
 import type Database from 'better-sqlite3';
 import { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,9 +8,9 @@ import { SqliteConversationMemory } from '../src/index.js';
 import { SqliteMemoryDialect } from '../src/sqlite-dialect.js';
 import {
   migrateSqlite,
-  readSchemaVersion,
   SQLITE_SCHEMA_VERSION,
   sqliteMigrations,
+  sqliteSchemaCatalog,
 } from '../src/sqlite-migrations.js';
 import { copyOfLegacyFixture, LEGACY_FIXTURE, openPlain, tempDir } from './support.js';
 
@@ -82,7 +83,7 @@ describe('legacy file: what the fixture holds', () => {
   it('is the Python schema with no version table, 40 sessions and 947 messages', () => {
     expect(sessions).toHaveLength(40);
     expect(messages).toHaveLength(947);
-    expect(readSchemaVersion(fixture)).toBe(1);
+    expect(readSchemaVersion(sqliteSchemaCatalog(fixture))).toBe(1);
     // Sanity of the checks below: the fixture does hold what they are about.
     expect(messages.some((m) => m.metadata.includes('\\u00ef'))).toBe(true);
     expect(sessions.some((s) => s.title === null)).toBe(true);
@@ -262,7 +263,7 @@ describe('legacy file: the upgrade', () => {
     raw.close();
 
     const after = openPlain(copy);
-    expect(readSchemaVersion(after)).toBe(1);
+    expect(readSchemaVersion(sqliteSchemaCatalog(after))).toBe(1);
     expect(
       after.prepare("SELECT count(*) FROM pragma_table_info('messages') WHERE name = 'seq'").pluck().get(),
     ).toBe(0);

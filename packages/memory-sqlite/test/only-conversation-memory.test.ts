@@ -2,12 +2,13 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { NotConversationMemoryError, SchemaUpgradeRequiredError } from '@flux-rag/memory-core';
+import { readSchemaVersion } from '@flux-rag/memory-core/sql';
 import Database from 'better-sqlite3';
 import { Kysely } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteConversationMemory } from '../src/index.js';
 import { SqliteMemoryDialect } from '../src/sqlite-dialect.js';
-import { migrateSqlite, readSchemaVersion, SQLITE_SCHEMA_VERSION } from '../src/sqlite-migrations.js';
+import { migrateSqlite, SQLITE_SCHEMA_VERSION, sqliteSchemaCatalog } from '../src/sqlite-migrations.js';
 import { copyOfLegacyFixture, openPlain, tempDir, tempFile } from './support.js';
 
 /*
@@ -149,7 +150,7 @@ describe('an upgrade that does not finish', () => {
       '0004_search_and_filters',
     ]);
     expect(raw.inTransaction).toBe(false);
-    expect(readSchemaVersion(raw)).toBe(1);
+    expect(readSchemaVersion(sqliteSchemaCatalog(raw))).toBe(1);
     await db.destroy();
     raw.close();
     expect(state(path)).toEqual(before);

@@ -5,7 +5,7 @@ import {
   parseSearchQuery,
   type SearchHit,
 } from '@flux-rag/memory-core';
-import { decodeMetadataText } from '@flux-rag/memory-core/sql';
+import { decodeMetadataText, readSchemaVersion } from '@flux-rag/memory-core/sql';
 import Database from 'better-sqlite3';
 import { Kysely } from 'kysely';
 import { describe, expect, it } from 'vitest';
@@ -13,9 +13,9 @@ import { SqliteConversationMemory } from '../src/index.js';
 import { SqliteMemoryDialect } from '../src/sqlite-dialect.js';
 import {
   migrateSqlite,
-  readSchemaVersion,
   SQLITE_SCHEMA_VERSION,
   sqliteMigrations,
+  sqliteSchemaCatalog,
 } from '../src/sqlite-migrations.js';
 import { copyOfLegacyFixture, LEGACY_FIXTURE, openPlain, tempDir, tempFile } from './support.js';
 
@@ -143,7 +143,7 @@ describe('upgrading to schema version 4', () => {
       await store.close();
     }
     const after = openPlain(path);
-    expect(readSchemaVersion(after)).toBe(SQLITE_SCHEMA_VERSION);
+    expect(readSchemaVersion(sqliteSchemaCatalog(after))).toBe(SQLITE_SCHEMA_VERSION);
     after.close();
   });
 });

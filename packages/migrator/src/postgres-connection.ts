@@ -1,3 +1,4 @@
+import { MIGRATION_TABLE, type SchemaCatalog } from '@flux-rag/memory-core/sql';
 import pg from 'pg';
 
 /**
@@ -24,17 +25,22 @@ export async function connectMigrationClient(connectionString: string): Promise<
 }
 
 /**
- * The schema version of the store in `schema`, read from the backend's Kysely migration table: 1 (the original
- * Python schema) when there is no such table or it is empty. Call only when the schema's tables exist.
+ * What core's `readSchemaVersion` reads of the store in `schema`, over the migrator's own connection (the same
+ * catalog queries as `@flux-rag/memory-postgres`'s `postgresSchemaCatalog`, which needs a Kysely instance).
  */
-export async function readSchemaVersion(client: pg.Client, schema: string): Promise<number> {
-  const table = await client.query<{ n: string | null }>('SELECT to_regclass($1) AS n', [
-    `${pg.escapeIdentifier(schema)}.kysely_migration`,
-  ]);
-  if (!table.rows[0]?.n) return 1;
-  const result = await client.query<{ name: string | null }>(
-    `SELECT max(name) AS name FROM ${pg.escapeIdentifier(schema)}.kysely_migration`,
-  );
-  const name = result.rows[0]?.name;
-  return name ? Number.parseInt(name.slice(0, 4), 10) : 1;
+export function clientSchemaCatalog(client: pg.Client, schema: string): SchemaCatalog {
+  return {
+    async hasTable(name) {
+      const found = await client.query<{ n: string | null }>('SELECT to_regclass($1) AS n', [
+        `${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(name)}`,
+      ]);
+      return Boolean(found.rows[0]?.n);
+    },
+    async recordedMigrations() {
+      const result = await client.query<{ name: string }>(
+        `SELECT name FROM ${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(MIGRATION_TABLE)}`,
+      );
+      return result.rows.map((row) => row.name);
+    },
+  };
 }

@@ -1,8 +1,9 @@
 import { maskSecrets } from '@flux-rag/memory-core';
+import { readSchemaVersion } from '@flux-rag/memory-core/sql';
 import pg from 'pg';
 import { describeError, MigrationError } from './migration-errors.js';
 import type { MigrationSource, PageLimits } from './migration-source.js';
-import { connectMigrationClient, readSchemaVersion } from './postgres-connection.js';
+import { clientSchemaCatalog, connectMigrationClient } from './postgres-connection.js';
 import type { RawMessage, RawSession } from './row-rules.js';
 
 /** Options of {@link openPostgresSource}. */
@@ -38,7 +39,7 @@ export async function openPostgresSource(options: PostgresSourceOptions): Promis
       throw new MigrationError('SOURCE_UNSUPPORTED', `${location} has no sessions and messages tables`);
     }
     const zoned = has('messages', 'created_at')?.data_type === 'timestamp with time zone';
-    const schemaVersion = await readSchemaVersion(client, schema);
+    const schemaVersion = await readSchemaVersion(clientSchemaCatalog(client, schema));
     return new PostgresSource(client, schema, location, schemaVersion, {
       zoned,
       seq: Boolean(has('messages', 'seq')),

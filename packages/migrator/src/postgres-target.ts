@@ -1,12 +1,12 @@
 import { BackendUnavailableError, MemoryError, maskSecrets } from '@flux-rag/memory-core';
-import { decodeMetadataText } from '@flux-rag/memory-core/sql';
+import { decodeMetadataText, readSchemaVersion } from '@flux-rag/memory-core/sql';
 import { isUnavailable, PostgresConversationMemory } from '@flux-rag/memory-postgres';
 import pg from 'pg';
 import { copyRows } from './copy-text.js';
 import { CopyWriter } from './copy-writer.js';
 import { describeError, MigrationError } from './migration-errors.js';
 import type { MigrationTarget, SessionWithCounts } from './migration-target.js';
-import { connectMigrationClient, readSchemaVersion } from './postgres-connection.js';
+import { clientSchemaCatalog, connectMigrationClient } from './postgres-connection.js';
 import { DigestSet } from './row-digest.js';
 import type { MessageRow, SessionRow } from './row-rules.js';
 
@@ -68,7 +68,7 @@ export async function openPostgresTarget(options: PostgresTargetOptions): Promis
       `${pg.escapeIdentifier(schema)}.messages`,
     ]);
     if (exists.rows[0]?.n) {
-      version = await readSchemaVersion(client, schema);
+      version = await readSchemaVersion(clientSchemaCatalog(client, schema));
     }
   } catch (error) {
     await client?.end().catch(() => {});

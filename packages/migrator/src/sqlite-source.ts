@@ -1,4 +1,6 @@
 import { existsSync } from 'node:fs';
+import { readSchemaVersion } from '@flux-rag/memory-core/sql';
+import { sqliteSchemaCatalog } from '@flux-rag/memory-sqlite';
 import BetterSqlite3 from 'better-sqlite3';
 import { MigrationError } from './migration-errors.js';
 import type { MigrationSource, PageLimits } from './migration-source.js';
@@ -77,7 +79,7 @@ class SqliteSource implements MigrationSource {
   constructor(db: BetterSqlite3.Database, location: string) {
     this.#db = db;
     this.location = location;
-    this.schemaVersion = readVersion(db);
+    this.schemaVersion = readSchemaVersion(sqliteSchemaCatalog(db));
     const hasOwner = db.prepare("SELECT 1 FROM pragma_table_info('sessions') WHERE name = 'owner_id'").get();
     this.#sessions = db
       .prepare<[number, number], unknown[]>(
@@ -165,15 +167,4 @@ class SqliteSource implements MigrationSource {
 
 function sizeOf(value: unknown): number {
   return typeof value === 'string' ? value.length : Buffer.isBuffer(value) ? value.length : 8;
-}
-
-function readVersion(db: BetterSqlite3.Database): number {
-  const migrations = db
-    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'kysely_migration'")
-    .get();
-  if (migrations) {
-    const name = db.prepare('SELECT max(name) FROM kysely_migration').pluck().get() as string | null;
-    if (name) return Number.parseInt(name.slice(0, 4), 10);
-  }
-  return 1;
 }

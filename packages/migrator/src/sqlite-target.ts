@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { isoMicrosToNaive, parseTimestamp } from '@flux-rag/memory-core';
-import { decodeMetadataText, UNREADABLE_TIMESTAMP } from '@flux-rag/memory-core/sql';
-import { SqliteConversationMemory } from '@flux-rag/memory-sqlite';
+import { decodeMetadataText, readSchemaVersion, UNREADABLE_TIMESTAMP } from '@flux-rag/memory-core/sql';
+import { SqliteConversationMemory, sqliteSchemaCatalog } from '@flux-rag/memory-sqlite';
 import BetterSqlite3 from 'better-sqlite3';
 import { describeError, MigrationError } from './migration-errors.js';
 import type { MigrationTarget, SessionWithCounts } from './migration-target.js';
@@ -46,19 +46,8 @@ export async function openSqliteTarget(options: SqliteTargetOptions): Promise<Mi
   try {
     const db = new BetterSqlite3(filename, { fileMustExist: true, readonly: options.setup === false });
     db.pragma('busy_timeout = 5000');
-    const tables = db
-      .prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('sessions', 'messages')")
-      .pluck()
-      .get() as number;
-    const version =
-      tables < 2
-        ? null
-        : ((): number => {
-            const name = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'kysely_migration'").get()
-              ? (db.prepare('SELECT max(name) FROM kysely_migration').pluck().get() as string | null)
-              : null;
-            return name ? Number.parseInt(name.slice(0, 4), 10) : 1;
-          })();
+    // 0 is a file without the tables yet: the target creates them.
+    const version = readSchemaVersion(sqliteSchemaCatalog(db)) || null;
     return new SqliteTarget(db, filename, version);
   } catch (error) {
     throw new MigrationError('TARGET_FAILED', `SQLite target ${filename}: ${describeError(error)}`, {

@@ -3,9 +3,13 @@ export { type CompiledStatement, compileOnce, type RunCompiled } from './compile
 export type { Database, MessagesTable, SessionsTable, StoredJson, StoredTimestamp } from './database.js';
 export {
   latestSchemaVersion,
+  MIGRATION_TABLE,
   type MigrateOptions,
   type MigrationSet,
   migrateToLatest,
+  readSchemaVersion,
+  refuseUnknownMigrations,
+  type SchemaCatalog,
   schemaVersionOf,
 } from './migrate.js';
 export { toMessage, toPortableMessage, toPortableSession, toSession, toSessionSummary } from './rows.js';
