@@ -13,6 +13,8 @@ import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseSearchQuery, snippetOf } from '@flux-rag/memory-core';
+// One seeded generator for tests, benches and the migrator's legacy files, so that every run writes the same data.
+import { seededRandom as prng } from '@flux-rag/memory-core/testing';
 import Database from 'better-sqlite3';
 import { Bench } from 'tinybench';
 import { SqliteConversationMemory } from '../dist/index.js';
@@ -35,18 +37,6 @@ const WORDS =
   'the retrieval augmented generation pipeline returns ranked chunks with cosine similarity each source cites page number agent tool answer question context window embedding vector index'.split(
     ' ',
   );
-
-/** A small deterministic generator, so that every run writes the same data. */
-function prng(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function naive(ms, micros) {
   return `${new Date(ms).toISOString().slice(0, 23)}${String(micros).padStart(3, '0')}`;

@@ -81,13 +81,4 @@ export function queryPlan(db: Database.Database, { sql, parameters }: RanStateme
 }
 
 /** A small deterministic generator of numbers in [0, 1), so that generated data is the same every run. */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom as prng } from '@flux-rag/memory-core/testing';

@@ -1,5 +1,6 @@
 import { renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { seededRandom } from '@flux-rag/memory-core/testing';
 import { ORIGINAL_SCHEMA } from '@flux-rag/memory-sqlite';
 import type BetterSqlite3 from 'better-sqlite3';
 
@@ -32,7 +33,7 @@ const WORDS = (
 export function generateLegacyFile(options: LegacyFileOptions): { sessions: number; messages: number } {
   const sessionCount = options.sessions ?? 10_000;
   const messageCount = options.messages ?? 1_000_000;
-  const random = mulberry32(options.seed ?? 1);
+  const random = seededRandom(options.seed ?? 1);
   const int = (n: number) => Math.floor(random() * n);
   const temporary = `${options.path}.partial`;
   rmSync(temporary, { force: true });
@@ -151,16 +152,4 @@ export function generateLegacyFile(options: LegacyFileOptions): { sessions: numb
   db.close();
   renameSync(temporary, options.path);
   return result;
-}
-
-/** A small, fast, seedable PRNG (Mulberry32). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
