@@ -272,7 +272,14 @@ class Run {
       rows.push(j.row);
       if (count) {
         const row = j.row;
-        this.#expected.add(row.sessionId, row.id, row.role, row.createdAt, md5Hex(row.content), row.metadata);
+        this.#expected.addMessage({
+          sessionId: row.sessionId,
+          id: row.id,
+          role: row.role,
+          createdAt: row.createdAt,
+          contentMd5: md5Hex(row.content),
+          metadata: row.metadata,
+        });
         if (!raw.sessionFound) this.#recover(j.row);
       }
     }

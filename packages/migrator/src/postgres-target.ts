@@ -2,13 +2,20 @@ import { BackendUnavailableError, MemoryError, maskSecrets } from '@flux-rag/mem
 import { decodeMetadataText, readSchemaVersion } from '@flux-rag/memory-core/sql';
 import { isUnavailable, PostgresConversationMemory } from '@flux-rag/memory-postgres';
 import pg from 'pg';
-import { copyRows } from './copy-text.js';
+import { type CopyValue, copyRows } from './copy-text.js';
 import { CopyWriter } from './copy-writer.js';
 import { describeError, MigrationError } from './migration-errors.js';
 import type { MigrationTarget, SessionWithCounts } from './migration-target.js';
 import { clientSchemaCatalog, connectMigrationClient } from './postgres-connection.js';
 import { DigestSet } from './row-digest.js';
 import type { MessageRow, SessionRow } from './row-rules.js';
+import {
+  MESSAGE_COLUMNS as MESSAGE_COLUMN_LIST,
+  MESSAGE_DATA_COLUMNS,
+  messageCells,
+  SESSION_COLUMNS as SESSION_COLUMN_LIST,
+  sessionCells,
+} from './table-columns.js';
 
 /** Options of {@link openPostgresTarget}. */
 export interface PostgresTargetOptions {
@@ -25,9 +32,8 @@ export interface PostgresTargetOptions {
 
 /** Advisory lock class of a running migration ("migr"): one migration per target schema at a time. */
 const MIGRATION_LOCK_CLASS = 0x6d696772;
-const SESSION_COLUMNS =
-  'id, title, created_at, updated_at, metadata, message_count, last_message_at, owner_id';
-const MESSAGE_COLUMNS = 'seq, id, session_id, role, content, created_at, metadata';
+const SESSION_COLUMNS = SESSION_COLUMN_LIST.join(', ');
+const MESSAGE_COLUMNS = MESSAGE_COLUMN_LIST.join(', ');
 /** Read-only: handed to the digest only. */
 const EMPTY_METADATA = Object.freeze({});
 const TS = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
@@ -347,7 +353,7 @@ class PostgresTarget implements MigrationTarget {
       // within each session (created_at, then seq) is kept; the values are the target's.
       const result = await this.#query(
         `INSERT INTO ${this.#messages} (${MESSAGE_COLUMNS})
-         SELECT nextval(pg_get_serial_sequence($1, 'seq')), ${MESSAGE_COLUMNS.replace('seq, ', '')}
+         SELECT nextval(pg_get_serial_sequence($1, 'seq')), ${MESSAGE_DATA_COLUMNS.join(', ')}
          FROM (
            SELECT * FROM flux_stage_messages AS s
            WHERE NOT EXISTS (SELECT 1 FROM ${this.#messages} AS m WHERE m.id = s.id)
@@ -453,14 +459,14 @@ class PostgresTarget implements MigrationTarget {
        FROM ${this.#messages}${all ? '' : ' WHERE session_id = ANY($1::text[])'}`,
       all ? undefined : [sessionIds],
       (r) =>
-        set.add(
-          r[0] as string,
-          r[1] as string,
-          r[2] as string,
-          (r[3] as string | null) ?? '',
-          r[4] as string,
-          r[5] === '{}' ? EMPTY_METADATA : decodeMetadataText((r[5] as string | null) ?? null),
-        ),
+        set.addMessage({
+          sessionId: r[0] as string,
+          id: r[1] as string,
+          role: r[2] as string,
+          createdAt: (r[3] as string | null) ?? '',
+          contentMd5: r[4] as string,
+          metadata: r[5] === '{}' ? EMPTY_METADATA : decodeMetadataText((r[5] as string | null) ?? null),
+        }),
     );
     return set;
   }
@@ -475,21 +481,33 @@ class PostgresTarget implements MigrationTarget {
 
 function encodeSessions(rows: readonly SessionWithCounts[]): Buffer {
   return copyRows(
-    rows.map((r) => [
-      r.id,
-      r.title,
-      r.createdAt,
-      r.updatedAt,
-      r.metadataText,
-      r.messageCount,
-      r.lastMessageAt,
-      r.ownerId,
-    ]),
+    rows.map((r) =>
+      sessionCells<CopyValue>({
+        id: r.id,
+        title: r.title,
+        created_at: r.createdAt,
+        updated_at: r.updatedAt,
+        metadata: r.metadataText,
+        message_count: r.messageCount,
+        last_message_at: r.lastMessageAt,
+        owner_id: r.ownerId,
+      }),
+    ),
   );
 }
 
 function encodeMessages(rows: readonly MessageRow[]): Buffer {
   return copyRows(
-    rows.map((r) => [r.seq, r.id, r.sessionId, r.role, r.content, r.createdAt, r.metadataText]),
+    rows.map((r) =>
+      messageCells<CopyValue>({
+        seq: r.seq,
+        id: r.id,
+        session_id: r.sessionId,
+        role: r.role,
+        content: r.content,
+        created_at: r.createdAt,
+        metadata: r.metadataText,
+      }),
+    ),
   );
 }

@@ -1,6 +1,16 @@
 import type { Metadata } from '@flux-rag/memory-core';
+import { MESSAGES_TABLE, SESSIONS_TABLE } from '@flux-rag/memory-core/sql';
 import { describe, expect, it } from 'vitest';
-import { compareBytes, compareSession, DigestSet } from './row-digest.js';
+import {
+  compareBytes,
+  compareSession,
+  DigestSet,
+  MESSAGE_DIGEST_COLUMNS,
+  MESSAGE_FACT,
+  SESSION_DIGEST_COLUMNS,
+  SESSION_FACT,
+  sessionDigest,
+} from './row-digest.js';
 
 const message = (id: string, extra: Partial<{ role: string; metadata: Metadata }> = {}) => ({
   id,
@@ -45,5 +55,54 @@ describe('compareBytes', () => {
     const bytes = [...sorted].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
     expect(sorted).toEqual(bytes);
     expect(compareBytes('\u{1f600}', '\uffff')).toBeGreaterThan(0);
+  });
+});
+
+describe('the digest covers every column of the table description', () => {
+  const session = {
+    id: 's',
+    title: 'T',
+    createdAt: '2025-03-01T14:32:01.117364Z',
+    updatedAt: '2025-03-01T14:32:02.000000Z',
+    metadata: { a: 1 },
+    ownerId: 'u-1' as string | null,
+  };
+  const changed = (value: unknown) =>
+    typeof value === 'string' ? `${value}x` : value === null ? 'now set' : { other: true };
+
+  it.each(SESSION_DIGEST_COLUMNS)('sessions.%s: changing it changes the session digest', (column) => {
+    const fact = SESSION_FACT[column];
+    expect(sessionDigest({ ...session, [fact]: changed(session[fact]) })).not.toBe(sessionDigest(session));
+  });
+
+  it('a nullable text column tells NULL from any text, even empty', () => {
+    expect(sessionDigest({ ...session, ownerId: null })).not.toBe(sessionDigest({ ...session, ownerId: '' }));
+    expect(sessionDigest({ ...session, title: null })).not.toBe(sessionDigest({ ...session, title: '' }));
+  });
+
+  it.each(MESSAGE_DIGEST_COLUMNS)('messages.%s: changing it changes the message checksum', (column) => {
+    const base = message('m1');
+    const fact = MESSAGE_FACT[column];
+    const one = new DigestSet();
+    const two = new DigestSet();
+    one.addMessage(base);
+    const other = { ...base, [fact]: changed(base[fact]) };
+    two.addMessage(other);
+    const a = one.get(base.sessionId)!;
+    const b = two.get(other.sessionId)!;
+    expect(fact === 'sessionId' ? b : [b.a, b.b]).not.toEqual(fact === 'sessionId' ? a : [a.a, a.b]);
+  });
+
+  it('every data column of core’s description is compared, and nothing else', () => {
+    expect(SESSION_DIGEST_COLUMNS).toEqual(
+      Object.keys(SESSIONS_TABLE).filter(
+        (c) => SESSIONS_TABLE[c as keyof typeof SESSIONS_TABLE].origin === 'data',
+      ),
+    );
+    expect(MESSAGE_DIGEST_COLUMNS).toEqual(
+      Object.keys(MESSAGES_TABLE).filter(
+        (c) => MESSAGES_TABLE[c as keyof typeof MESSAGES_TABLE].origin === 'data',
+      ),
+    );
   });
 });

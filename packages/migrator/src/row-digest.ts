@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
 import type { IsoMicros, Metadata } from '@flux-rag/memory-core';
+import { dataColumns, MESSAGES_TABLE, SESSIONS_TABLE } from '@flux-rag/memory-core/sql';
 import { canonicalJson } from './canonical-json.js';
 
 /**
@@ -44,6 +45,52 @@ export interface SessionFacts {
 
 const SEP = '\u001f';
 
+/** The `sessions` columns verification compares: every `data` column of core's table description. */
+export const SESSION_DIGEST_COLUMNS = dataColumns(SESSIONS_TABLE);
+/** The `messages` columns verification compares: every `data` column of core's table description. */
+export const MESSAGE_DIGEST_COLUMNS = dataColumns(MESSAGES_TABLE);
+
+/**
+ * Which fact holds each compared column. Keyed by the description's data columns: a column added there
+ * without a fact here fails to compile, so verification can never silently ignore it.
+ */
+export const SESSION_FACT: { readonly [C in (typeof SESSION_DIGEST_COLUMNS)[number]]: keyof SessionFacts } = {
+  id: 'id',
+  title: 'title',
+  created_at: 'createdAt',
+  updated_at: 'updatedAt',
+  metadata: 'metadata',
+  owner_id: 'ownerId',
+};
+/** Which fact holds each compared `messages` column (`content` is compared through its MD5). */
+export const MESSAGE_FACT: { readonly [C in (typeof MESSAGE_DIGEST_COLUMNS)[number]]: keyof MessageFacts } = {
+  id: 'id',
+  session_id: 'sessionId',
+  role: 'role',
+  content: 'contentMd5',
+  created_at: 'createdAt',
+  metadata: 'metadata',
+};
+
+/** One compared value as digest text, by the column's kind; a nullable column's `NULL` differs from any text. */
+function digestText(kind: string, nullable: boolean, value: unknown): string {
+  if (kind === 'json') return metadataKey(value as Metadata);
+  if (!nullable) return String(value);
+  return value === null || value === undefined ? '\u0000' : `=${String(value)}`;
+}
+
+/** The facts of a message as digest fields, in description order. */
+const MESSAGE_FIELDS = MESSAGE_DIGEST_COLUMNS.map((column) => ({
+  fact: MESSAGE_FACT[column],
+  kind: MESSAGES_TABLE[column].kind,
+  nullable: MESSAGES_TABLE[column].nullable as boolean,
+}));
+const SESSION_FIELDS = SESSION_DIGEST_COLUMNS.map((column) => ({
+  fact: SESSION_FACT[column],
+  kind: SESSIONS_TABLE[column].kind,
+  nullable: SESSIONS_TABLE[column].nullable as boolean,
+}));
+
 /** Canonical text of metadata; `{}`, most messages' metadata, without any work. */
 function metadataKey(metadata: Metadata): string {
   for (const _ in metadata) return canonicalJson(metadata);
@@ -57,13 +104,7 @@ export function md5Hex(text: string | Buffer): string {
 
 /** Digest of a session row. */
 export function sessionDigest(s: SessionFacts): string {
-  const title = s.title === null ? '\u0000' : `=${s.title}`;
-  const owner = s.ownerId === null ? '\u0000' : `=${s.ownerId}`;
-  return hash(
-    'md5',
-    [s.id, title, s.createdAt, s.updatedAt, canonicalJson(s.metadata), owner].join(SEP),
-    'hex',
-  );
+  return hash('md5', SESSION_FIELDS.map((f) => digestText(f.kind, f.nullable, s[f.fact])).join(SEP), 'hex');
 }
 
 /**
@@ -137,25 +178,15 @@ export class DigestSet {
     if (stored) entry.stored = stored;
   }
 
-  /** Records a message. */
-  addMessage(m: MessageFacts): void {
-    this.add(m.sessionId, m.id, m.role, m.createdAt, m.contentMd5, m.metadata);
-  }
-
   /**
-   * Records a message from its fields. The content is already reduced to its MD5 (computed by PostgreSQL on
-   * the target side); what is left is short, and 64 bits tell rows apart: no cryptographic call per row.
+   * Records a message: every compared column of the description, in its order. The content is already reduced
+   * to its MD5 (computed by PostgreSQL on the target side); what is left is short, and 64 bits tell rows apart:
+   * no cryptographic call per row.
    */
-  add(
-    sessionId: string,
-    id: string,
-    role: string,
-    createdAt: IsoMicros,
-    contentMd5: string,
-    metadata: Metadata,
-  ): void {
-    const h = lanes.reset().add(id).add(sessionId).add(role).add(createdAt).add(contentMd5);
-    h.add(metadataKey(metadata));
+  addMessage(m: MessageFacts): void {
+    const h = lanes.reset();
+    for (const f of MESSAGE_FIELDS) h.add(digestText(f.kind, f.nullable, m[f.fact]));
+    const { sessionId, createdAt } = m;
     const entry = this.#entry(sessionId);
     entry.count++;
     entry.a = (entry.a + fmix(h.a ^ h.length)) >>> 0;

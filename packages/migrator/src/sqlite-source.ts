@@ -5,10 +5,9 @@ import BetterSqlite3 from 'better-sqlite3';
 import { MigrationError } from './migration-errors.js';
 import type { MigrationSource, PageLimits } from './migration-source.js';
 import type { RawMessage, RawSession } from './row-rules.js';
+import { REQUIRED_SOURCE_COLUMNS } from './table-columns.js';
 
 const EMPTY = Buffer.alloc(0);
-const SESSION_COLUMNS = ['id', 'title', 'created_at', 'updated_at', 'metadata'];
-const MESSAGE_COLUMNS = ['id', 'session_id', 'role', 'content', 'created_at', 'metadata'];
 
 /**
  * Opens a SQLite file read-only: one written by the original Python code (schema version 1) or by
@@ -33,8 +32,8 @@ export function openSqliteSource(filename: string): MigrationSource {
   }
   try {
     for (const [table, columns] of [
-      ['sessions', SESSION_COLUMNS],
-      ['messages', MESSAGE_COLUMNS],
+      ['sessions', REQUIRED_SOURCE_COLUMNS.sessions],
+      ['messages', REQUIRED_SOURCE_COLUMNS.messages],
     ] as const) {
       const present = new Set(
         (db.prepare('SELECT name FROM pragma_table_info(?)').all(table) as { name: string }[]).map(

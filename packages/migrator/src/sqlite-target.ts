@@ -7,21 +7,10 @@ import { describeError, MigrationError } from './migration-errors.js';
 import type { MigrationTarget, SessionWithCounts } from './migration-target.js';
 import { DigestSet, md5Hex } from './row-digest.js';
 import { asText, type MessageRow, type SessionRow } from './row-rules.js';
+import { MESSAGE_COLUMNS, messageCells, SESSION_COLUMNS, sessionCells } from './table-columns.js';
 
 /** SQLite's limit on bound parameters per statement (`SQLITE_MAX_VARIABLE_NUMBER` since 3.32). */
 export const SQLITE_MAX_PARAMETERS = 32_766;
-
-const SESSION_COLUMNS = [
-  'id',
-  'title',
-  'created_at',
-  'updated_at',
-  'metadata',
-  'message_count',
-  'last_message_at',
-  'owner_id',
-];
-const MESSAGE_COLUMNS = ['seq', 'id', 'session_id', 'role', 'content', 'created_at', 'metadata'];
 
 /** Options of {@link openSqliteTarget}. */
 export interface SqliteTargetOptions {
@@ -309,19 +298,27 @@ class SqliteTarget implements MigrationTarget {
 }
 
 function sessionValues(r: SessionWithCounts): unknown[] {
-  return [
-    r.id,
-    r.title,
-    isoMicrosToNaive(r.createdAt),
-    isoMicrosToNaive(r.updatedAt),
-    r.metadataText,
-    r.messageCount,
-    r.lastMessageAt === null ? null : isoMicrosToNaive(r.lastMessageAt),
-    r.ownerId,
-  ];
+  return sessionCells<unknown>({
+    id: r.id,
+    title: r.title,
+    created_at: isoMicrosToNaive(r.createdAt),
+    updated_at: isoMicrosToNaive(r.updatedAt),
+    metadata: r.metadataText,
+    message_count: r.messageCount,
+    last_message_at: r.lastMessageAt === null ? null : isoMicrosToNaive(r.lastMessageAt),
+    owner_id: r.ownerId,
+  });
 }
 
 function messageValues(r: MessageRow): unknown[] {
   const content = typeof r.content === 'string' ? r.content : r.content.toString('utf8');
-  return [r.seq, r.id, r.sessionId, r.role, content, isoMicrosToNaive(r.createdAt), r.metadataText];
+  return messageCells<unknown>({
+    seq: r.seq,
+    id: r.id,
+    session_id: r.sessionId,
+    role: r.role,
+    content,
+    created_at: isoMicrosToNaive(r.createdAt),
+    metadata: r.metadataText,
+  });
 }

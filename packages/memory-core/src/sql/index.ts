@@ -14,4 +14,16 @@ export {
 } from './migrate.js';
 export { toMessage, toPortableMessage, toPortableSession, toSession, toSessionSummary } from './rows.js';
 export { recountSessions, SqlConversationMemory, type SqlMemoryOptions } from './sql-memory.js';
+export {
+  type ColumnKind,
+  type ColumnOrigin,
+  type ColumnSpec,
+  columnsOf,
+  type DataColumnOf,
+  dataColumns,
+  MESSAGES_TABLE,
+  originalColumns,
+  SESSIONS_TABLE,
+  type TableDescription,
+} from './tables.js';
 export { UNREADABLE_TIMESTAMP } from './unreadable-timestamp.js';

@@ -1,0 +1,66 @@
+import { describe, expect, test } from 'vitest';
+import type { MessagesTable, SessionsTable } from '../src/sql/database.js';
+import {
+  type ColumnSpec,
+  columnsOf,
+  dataColumns,
+  MESSAGES_TABLE,
+  originalColumns,
+  SESSIONS_TABLE,
+} from '../src/sql/tables.js';
+
+const text: ColumnSpec = { kind: 'text', nullable: false, origin: 'data', since: 1 };
+
+describe('the table description', () => {
+  test('fails to compile when a column of the Kysely types is missing or misspelt (checked by tsc)', () => {
+    // @ts-expect-error -- every SessionsTable column but `id` is missing
+    const missing = { id: text } satisfies { readonly [C in keyof SessionsTable]-?: ColumnSpec };
+    const misspelt = {
+      ...MESSAGES_TABLE,
+      // @ts-expect-error -- `sesion_id` is not a column of MessagesTable
+      sesion_id: text,
+    } satisfies { readonly [C in keyof MessagesTable]-?: ColumnSpec };
+    expect([missing, misspelt]).toHaveLength(2);
+  });
+
+  test('column lists come out in table order, filtered by what users need', () => {
+    expect(columnsOf(SESSIONS_TABLE)).toEqual([
+      'id',
+      'title',
+      'created_at',
+      'updated_at',
+      'metadata',
+      'message_count',
+      'last_message_at',
+      'owner_id',
+    ]);
+    expect(originalColumns(MESSAGES_TABLE)).toEqual([
+      'id',
+      'session_id',
+      'role',
+      'content',
+      'created_at',
+      'metadata',
+    ]);
+    expect(originalColumns(SESSIONS_TABLE)).toEqual(['id', 'title', 'created_at', 'updated_at', 'metadata']);
+    expect(dataColumns(SESSIONS_TABLE)).toEqual([
+      'id',
+      'title',
+      'created_at',
+      'updated_at',
+      'metadata',
+      'owner_id',
+    ]);
+    expect(dataColumns(MESSAGES_TABLE)).not.toContain('seq');
+  });
+
+  test('a column added to a description flows into every list built from it', () => {
+    const withTags = {
+      ...SESSIONS_TABLE,
+      tags: { kind: 'json', nullable: false, origin: 'data', since: 7 },
+    } as const;
+    expect(columnsOf(withTags).at(-1)).toBe('tags');
+    expect(dataColumns(withTags)).toContain('tags');
+    expect(originalColumns(withTags)).not.toContain('tags');
+  });
+});
