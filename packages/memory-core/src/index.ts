@@ -84,6 +84,7 @@ export {
   assertMetadata,
   assertText,
   assertTitle,
+  isStorableText,
   type ListingView,
   validateExportOptions,
   validateHistoryOptions,

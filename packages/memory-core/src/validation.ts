@@ -26,11 +26,20 @@ import {
 // U+0000 cannot be stored by PostgreSQL; a lone surrogate would be replaced by U+FFFD on the way to UTF-8.
 const FORBIDDEN_TEXT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/**
+ * True when every backend stores `text` unchanged: it holds no U+0000 (PostgreSQL cannot store it) and no lone
+ * UTF-16 surrogate (UTF-8 cannot carry it). The rule {@link assertText} enforces, for callers that judge rather
+ * than throw (the migrator's row rules).
+ */
+export function isStorableText(text: string): boolean {
+  return !FORBIDDEN_TEXT.test(text);
+}
+
 /** Refuses anything but a string that every backend stores unchanged. */
 export function assertText(field: string, value: unknown): asserts value is string {
   if (typeof value !== 'string')
     throw new ValidationError(field, `expected a string, got ${describe(value)}`);
-  if (FORBIDDEN_TEXT.test(value)) {
+  if (!isStorableText(value)) {
     throw new ValidationError(field, 'contains U+0000 or a lone UTF-16 surrogate, which cannot be stored');
   }
 }

@@ -104,3 +104,29 @@ describe('judgeSession', () => {
     });
   });
 });
+
+describe('ids follow the contract', () => {
+  it.each([
+    ['empty', '', 'must not be empty'],
+    ['longer than the contract allows', 'x'.repeat(37), 'must be at most 36 characters'],
+    ['a lone surrogate', 'a\uD800b', 'cannot be stored'],
+    ['U+0000', 'a\u0000b', 'cannot be stored'],
+    ['not text', 42, 'expected a string'],
+  ])('an id that is %s is refused with the contract’s words, under every rule', (_, id, words) => {
+    for (const rule of ['fail', 'skip', 'repair'] as const) {
+      const j = judgeMessage(message({ id: id as string }), context(rule));
+      expect(j.action).toBe('rejected');
+      expect(j.problems).toEqual([
+        expect.objectContaining({
+          reason: 'id_invalid',
+          field: 'id',
+          detail: expect.stringContaining(words),
+        }),
+      ]);
+    }
+  });
+
+  it('a 36-character id, the contract’s limit, passes', () => {
+    expect(judgeMessage(message({ id: 'x'.repeat(36) }), context('fail')).action).toBe('ok');
+  });
+});

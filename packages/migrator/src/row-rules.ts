@@ -1,5 +1,11 @@
 import { isUtf8 } from 'node:buffer';
-import { type IsoMicros, LIMITS, type Metadata } from '@flux-rag/memory-core';
+import {
+  assertId,
+  type IsoMicros,
+  isStorableText,
+  type Metadata,
+  ValidationError,
+} from '@flux-rag/memory-core';
 import { UNREADABLE_TIMESTAMP } from '@flux-rag/memory-core/sql';
 import type { TimestampReader } from './source-timezone.js';
 
@@ -148,8 +154,6 @@ export const RECOVERED_METADATA: Metadata = { _recovered: true };
 
 const NUL = /\u0000/g;
 const MAYBE_UNSTORABLE = /\\u(?:0000|[dD][89a-fA-F])/;
-// Lone UTF-16 surrogates: JSONB refuses their \u escapes, and UTF-8 cannot carry them.
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Judges a session row under the rules. */
 export function judgeSession(raw: RawSession, ctx: RuleContext): Judgement<SessionRow> {
@@ -239,16 +243,20 @@ function checkId(
   reason: InvalidReason,
   problems: RowProblem[],
 ): string | null {
-  let problem: string | null = null;
-  if (typeof value !== 'string')
-    problem = value === null || value === undefined ? 'missing' : `a ${kind(value)}`;
-  else if (value.length === 0) problem = 'empty';
-  else if (value.length > LIMITS.idLength)
-    problem = `${value.length} characters, more than ${LIMITS.idLength}`;
-  else if (value.includes('\u0000') || LONE_SURROGATE.test(value)) problem = 'holds U+0000';
-  if (problem === null) return value as string;
-  problems.push({ reason, field, detail: `${field} is ${problem}`, repair: null });
-  return null;
+  if (value === null || value === undefined) {
+    problems.push({ reason, field, detail: `${field} is missing`, repair: null });
+    return null;
+  }
+  // The contract's own id rule (text, 1 to 36 characters, storable everywhere): a row the store would refuse
+  // through its API is refused here too, with the contract's words.
+  try {
+    assertId(field, value);
+    return value;
+  } catch (error) {
+    if (!ValidationError.isInstance(error)) throw error;
+    problems.push({ reason, field, detail: error.message, repair: null });
+    return null;
+  }
 }
 
 /** Text of a title or role; numbers and blobs become text as the SQLite backend would show them. */
@@ -487,12 +495,12 @@ function hasUnstorableText(root: object): boolean {
   while (stack.length > 0) {
     const value = stack.pop();
     if (typeof value === 'string') {
-      if (value.includes('\u0000') || LONE_SURROGATE.test(value)) return true;
+      if (!isStorableText(value)) return true;
     } else if (Array.isArray(value)) {
       for (const item of value) stack.push(item);
     } else if (typeof value === 'object' && value !== null) {
       for (const key of Object.keys(value)) {
-        if (key.includes('\u0000') || LONE_SURROGATE.test(key)) return true;
+        if (!isStorableText(key)) return true;
         stack.push((value as Record<string, unknown>)[key]);
       }
     }
