@@ -5,6 +5,7 @@ import { describeError, MigrationError } from './migration-errors.js';
 import type { MigrationSource, PageLimits } from './migration-source.js';
 import { clientSchemaCatalog, connectMigrationClient } from './postgres-connection.js';
 import type { RawMessage, RawSession } from './row-rules.js';
+import { sessionSelectList } from './table-columns.js';
 
 /** Options of {@link openPostgresSource}. */
 export interface PostgresSourceOptions {
@@ -43,7 +44,9 @@ export async function openPostgresSource(options: PostgresSourceOptions): Promis
     return new PostgresSource(client, schema, location, schemaVersion, {
       zoned,
       seq: Boolean(has('messages', 'seq')),
-      owner: Boolean(has('sessions', 'owner_id')),
+      sessionColumns: new Set(
+        columns.rows.filter((c) => c.table_name === 'sessions').map((c) => c.column_name),
+      ),
     });
   } catch (error) {
     await client?.end().catch(() => {});
@@ -65,7 +68,7 @@ class PostgresSource implements MigrationSource {
   readonly #client: pg.Client;
   readonly #sessions: string;
   readonly #messages: string;
-  readonly #shape: { zoned: boolean; seq: boolean; owner: boolean };
+  readonly #shape: { zoned: boolean; seq: boolean; sessionColumns: ReadonlySet<string> };
   #cursors = 0;
   #closed = false;
 
@@ -74,7 +77,7 @@ class PostgresSource implements MigrationSource {
     schema: string,
     location: string,
     schemaVersion: number,
-    shape: { zoned: boolean; seq: boolean; owner: boolean },
+    shape: { zoned: boolean; seq: boolean; sessionColumns: ReadonlySet<string> },
   ) {
     this.#client = client;
     this.location = location;
@@ -125,8 +128,12 @@ class PostgresSource implements MigrationSource {
   async *sessions(limits: PageLimits): AsyncIterable<RawSession[]> {
     const ts = (c: string) => timestamp(c, this.#shape.zoned);
     let key = 0;
-    const select = `SELECT id, title, ${ts('created_at')}, ${ts('updated_at')}, metadata::text,
-      ${this.#shape.owner ? 'owner_id' : 'NULL'} FROM ${this.#sessions}`;
+    const columns = sessionSelectList(
+      (column) => this.#shape.sessionColumns.has(column),
+      (column, spec) =>
+        spec.kind === 'timestamp' ? ts(column) : spec.kind === 'json' ? `${column}::text` : column,
+    );
+    const select = `SELECT ${columns} FROM ${this.#sessions}`;
     for await (const rows of this.#cursor(select, limits)) {
       yield rows.map((r) => ({
         key: ++key,

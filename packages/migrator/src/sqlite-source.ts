@@ -5,7 +5,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { MigrationError } from './migration-errors.js';
 import type { MigrationSource, PageLimits } from './migration-source.js';
 import type { RawMessage, RawSession } from './row-rules.js';
-import { REQUIRED_SOURCE_COLUMNS } from './table-columns.js';
+import { REQUIRED_SOURCE_COLUMNS, sessionSelectList } from './table-columns.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -79,11 +79,15 @@ class SqliteSource implements MigrationSource {
     this.#db = db;
     this.location = location;
     this.schemaVersion = readSchemaVersion(sqliteSchemaCatalog(db));
-    const hasOwner = db.prepare("SELECT 1 FROM pragma_table_info('sessions') WHERE name = 'owner_id'").get();
+    const present = new Set(db.prepare("SELECT name FROM pragma_table_info('sessions')").pluck().all());
+    // SQLite reads every kind as stored; the row rules judge the values.
+    const columns = sessionSelectList(
+      (column) => present.has(column),
+      (column) => column,
+    );
     this.#sessions = db
       .prepare<[number, number], unknown[]>(
-        `SELECT rowid, id, title, created_at, updated_at, metadata, ${hasOwner ? 'owner_id' : 'NULL'}
-         FROM sessions WHERE rowid > ? ORDER BY rowid LIMIT ?`,
+        `SELECT rowid, ${columns} FROM sessions WHERE rowid > ? ORDER BY rowid LIMIT ?`,
       )
       .raw(true);
     // EXISTS finds orphans through the sessions' primary-key index, exactly (same value, same type).

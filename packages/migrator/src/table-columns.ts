@@ -1,4 +1,11 @@
-import { columnsOf, MESSAGES_TABLE, originalColumns, SESSIONS_TABLE } from '@flux-rag/memory-core/sql';
+import {
+  type ColumnSpec,
+  columnsOf,
+  dataColumns,
+  MESSAGES_TABLE,
+  originalColumns,
+  SESSIONS_TABLE,
+} from '@flux-rag/memory-core/sql';
 
 /**
  * The migrator's column lists, all from core's one table description: a column added there reaches every read,
@@ -30,4 +37,20 @@ export function sessionCells<V>(cells: SessionCells<V>): V[] {
 /** The values of one message row in {@link MESSAGE_COLUMNS} order. */
 export function messageCells<V>(cells: MessageCells<V>): V[] {
   return MESSAGE_COLUMNS.map((column) => cells[column]);
+}
+
+/** The `sessions` columns a source reads (its `data` columns), in table order: the order of a source row. */
+export const SOURCE_SESSION_COLUMNS = dataColumns(SESSIONS_TABLE);
+
+/**
+ * The SELECT list of a source's session rows: each of {@link SOURCE_SESSION_COLUMNS} written by `expression`
+ * (a dialect's reading of its kind), or `NULL` when the source's schema version predates the column.
+ */
+export function sessionSelectList(
+  present: (column: string) => boolean,
+  expression: (column: string, spec: ColumnSpec) => string,
+): string {
+  return SOURCE_SESSION_COLUMNS.map((column) =>
+    present(column) ? expression(column, SESSIONS_TABLE[column]) : 'NULL',
+  ).join(', ');
 }
