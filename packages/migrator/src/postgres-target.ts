@@ -15,6 +15,7 @@ import {
   messageCells,
   SESSION_COLUMNS as SESSION_COLUMN_LIST,
   sessionCells,
+  targetSessionSelectList,
 } from './table-columns.js';
 
 /** Options of {@link openPostgresTarget}. */
@@ -37,6 +38,16 @@ const MESSAGE_COLUMNS = MESSAGE_COLUMN_LIST.join(', ');
 /** Read-only: handed to the digest only. */
 const EMPTY_METADATA = Object.freeze({});
 const TS = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
+/** Every session column as verification reads it back: timestamps as canonical UTC text, JSON as text. */
+const DIGEST_SESSION_SELECT = targetSessionSelectList(
+  () => true,
+  (column, spec) =>
+    spec.kind === 'timestamp'
+      ? `to_char(${column}, ${TS})`
+      : spec.kind === 'json'
+        ? `${column}::text`
+        : column,
+);
 
 /** Opens (and unless `setup: false`, creates or upgrades) a PostgreSQL target and takes its migration lock. */
 export async function openPostgresTarget(options: PostgresTargetOptions): Promise<MigrationTarget> {
@@ -436,8 +447,7 @@ class PostgresTarget implements MigrationTarget {
     if (this.schemaVersion === null || sessionIds.length === 0) return set;
     const all = sessionIds === 'all';
     await this.#rows(
-      `SELECT id, title, to_char(created_at, ${TS}), to_char(updated_at, ${TS}), metadata::text,
-         message_count, to_char(last_message_at, ${TS}), owner_id
+      `SELECT ${DIGEST_SESSION_SELECT}
        FROM ${this.#sessions}${all ? '' : ' WHERE id = ANY($1::text[])'}`,
       all ? undefined : [sessionIds],
       (r) =>

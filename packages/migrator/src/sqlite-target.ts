@@ -7,7 +7,13 @@ import { describeError, MigrationError } from './migration-errors.js';
 import type { MigrationTarget, SessionWithCounts } from './migration-target.js';
 import { DigestSet, md5Hex } from './row-digest.js';
 import { asText, type MessageRow, type SessionRow } from './row-rules.js';
-import { MESSAGE_COLUMNS, messageCells, SESSION_COLUMNS, sessionCells } from './table-columns.js';
+import {
+  MESSAGE_COLUMNS,
+  messageCells,
+  SESSION_COLUMNS,
+  sessionCells,
+  targetSessionSelectList,
+} from './table-columns.js';
 
 /** SQLite's limit on bound parameters per statement (`SQLITE_MAX_VARIABLE_NUMBER` since 3.32). */
 export const SQLITE_MAX_PARAMETERS = 32_766;
@@ -249,12 +255,13 @@ class SqliteTarget implements MigrationTarget {
     const ids = all ? '[]' : JSON.stringify(sessionIds);
     const time = (value: unknown) => parseTimestamp(asText(value)) ?? UNREADABLE_TIMESTAMP;
     this.#run((db) => {
-      const owner = db.prepare("SELECT 1 FROM pragma_table_info('sessions') WHERE name = 'owner_id'").get();
+      const present = new Set(db.prepare("SELECT name FROM pragma_table_info('sessions')").pluck().all());
+      const columns = targetSessionSelectList(
+        (column) => present.has(column),
+        (column) => column,
+      );
       for (const r of db
-        .prepare(
-          `SELECT id, title, created_at, updated_at, metadata, message_count, last_message_at, ${owner ? 'owner_id' : 'NULL'}
-           FROM sessions WHERE ? OR id IN (SELECT value FROM json_each(?))`,
-        )
+        .prepare(`SELECT ${columns} FROM sessions WHERE ? OR id IN (SELECT value FROM json_each(?))`)
         .raw(true)
         .iterate(all ? 1 : 0, ids) as Iterable<unknown[]>) {
         set.addSession(

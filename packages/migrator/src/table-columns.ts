@@ -54,3 +54,16 @@ export function sessionSelectList(
     present(column) ? expression(column, SESSIONS_TABLE[column]) : 'NULL',
   ).join(', ');
 }
+
+/**
+ * The SELECT list of a target's session rows for verification: every column of {@link SESSION_COLUMNS} written by
+ * `expression`, or `NULL` when the target's schema lacks it.
+ */
+export function targetSessionSelectList(
+  present: (column: string) => boolean,
+  expression: (column: string, spec: ColumnSpec) => string,
+): string {
+  return SESSION_COLUMNS.map((column) =>
+    present(column) ? expression(column, SESSIONS_TABLE[column]) : 'NULL',
+  ).join(', ');
+}
