@@ -217,7 +217,7 @@ describe('flux-memory upgrade', () => {
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(signalled, stdout).toBe(true);
     expect(code, stderr).toBe(130);
-    expect(stderr).toMatch(/^error: INTERRUPTED: interrupted: the upgrade was rolled back/);
+    expect(stderr).toMatch(/^error: INTERRUPTED: interrupted \(SIGINT\): the upgrade was rolled back/);
     expect(stdout).not.toMatch(/Upgraded/);
     expect(state(path)).toEqual(before);
     expect(existsSync(`${path}-journal`)).toBe(false);
