@@ -69,6 +69,9 @@ function printReport(report: CheckReport): void {
   if (report.schemaVersion !== undefined) rows.push(['schema version', String(report.schemaVersion)]);
   if (report.sessions !== undefined) rows.push(['sessions', report.sessions.toLocaleString('en-US')]);
   if (report.messages !== undefined) rows.push(['messages', report.messages.toLocaleString('en-US')]);
+  // Only the SQL backends report it (legacy SQLite files can hold orphans); counted in `messages` too.
+  if (report.orphanMessages !== undefined)
+    rows.push(['orphan messages', report.orphanMessages.toLocaleString('en-US')]);
   for (const row of table(rows)) println(row);
   println(paint(out, ['bold', 'green'], 'healthy'));
 }
