@@ -92,9 +92,12 @@ describe('orphan messages in the CLI', () => {
   });
 
   it('an export of named sessions, which orphans belong to none of, says nothing of them', async () => {
-    const sessions = await okJson<{ id: string }[]>(['sessions', '--url', orphaned, '--json', '--limit', '1'], {
-      cwd: dir,
-    });
+    const sessions = await okJson<{ id: string }[]>(
+      ['sessions', '--url', orphaned, '--json', '--limit', '1'],
+      {
+        cwd: dir,
+      },
+    );
     const file = join(dir, 'one.jsonl');
     await ok(['export', '--url', orphaned, '--session', sessions[0]!.id, '--out', file], { cwd: dir });
   });

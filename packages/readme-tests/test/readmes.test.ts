@@ -69,7 +69,9 @@ describe('the harness itself', () => {
       outputBlock(block('output', 'console', `$ flux-memory check\n${shown}`, 'flux-memory demo'), sandbox);
     expect(check(real)).not.toThrow();
     expect(
-      check(real.replace(/(schema version +)\d+/, `$1${SQLITE_SCHEMA_VERSION - 1}`)),
+      check(
+        real.replace(/(schema version +)\d+/, (_, label: string) => `${label}${SQLITE_SCHEMA_VERSION - 1}`),
+      ),
     ).toThrow();
     expect(check(real.replace(/(sessions +)1/, (_, label: string) => `${label}2`))).toThrow();
     const stale = (text: string) => () => outputBlock(block('output', 'console', text), sandbox);
