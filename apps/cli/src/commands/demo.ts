@@ -155,7 +155,7 @@ function demoFlags(options: DataCommandOptions): string {
 }
 
 /**
- * How to run flux-memory again from where the demo ran, for the "Next:" hints: `pnpm flux-memory` when it was
+ * How to run flux-memory again from where the demo ran, for the "Next:" hints: the root's script when it was
  * started by a script of the workspace root (`pnpm flux-memory demo`, `pnpm demo`: pnpm sets
  * `npm_lifecycle_event` to the script's name and `npm_package_name` to the root's), `flux-memory` otherwise
  * (installed). `FLUX_MEMORY_COMMAND` overrides both, for wrappers of other kinds.
@@ -166,5 +166,16 @@ export function invocation(env: Readonly<Record<string, string | undefined>>): s
   const fromWorkspace =
     env.npm_package_name === 'flux-rag-memory' &&
     (env.npm_lifecycle_event === 'flux-memory' || env.npm_lifecycle_event === 'demo');
-  return fromWorkspace ? 'pnpm flux-memory' : 'flux-memory';
+  return fromWorkspace ? `${pnpmCommand(env)} flux-memory` : 'flux-memory';
+}
+
+/**
+ * The pnpm the user typed: `pnpm` when installed; `npx -y pnpm@<version>` when npx fetched it (the README's
+ * quick start on a machine without pnpm), which runs from its cache under `_npx`, so that the hint runs as
+ * printed there too.
+ */
+function pnpmCommand(env: Readonly<Record<string, string | undefined>>): string {
+  if (!/[\\/]_npx[\\/]/.test(env.npm_execpath ?? '')) return 'pnpm';
+  const version = /\bpnpm\/(\S+)/.exec(env.npm_config_user_agent ?? '')?.[1];
+  return version === undefined ? 'npx -y pnpm' : `npx -y pnpm@${version}`;
 }
