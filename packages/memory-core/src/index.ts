@@ -9,14 +9,31 @@ export {
 } from './base-memory.js';
 export { type Clock, monotonic } from './clock.js';
 export { CONTRACT_VERSION, type ConversationMemory } from './conversation-memory.js';
+export type {
+  AnyBackendDescriptor,
+  BackendDescriptor,
+  ConnectionClaim,
+  ConnectionForms,
+  OpenAccess,
+  ResolveInput,
+} from './backend-descriptor.js';
 export {
-  type BackendName,
-  CONFIG_DEFAULTS,
-  createMemory,
-  type MemoryConfig,
-  type ResolvedMemoryConfig,
-  resolveMemoryConfig,
-} from './create-memory.js';
+  acceptedForms,
+  backendChoices,
+  backendNames,
+  type ClaimedLocation,
+  ConnectionSettingError,
+  claimConnectionString,
+  findBackend,
+  type LocationRequest,
+  maskMalformed,
+  parseConnectionString,
+  type ResolvedLocation,
+  resolveLocation,
+  type SourcedValue,
+} from './backend-registry.js';
+export { createMemory, type MemoryConfig, resolveMemoryConfig } from './create-memory.js';
+export { inMemoryBackend } from './in-memory-backend.js';
 export type { CursorBinding, HistoryPosition, SessionPosition } from './cursor.js';
 export {
   BackendNotInstalledError,
