@@ -9,3 +9,9 @@ export {
   readSchemaVersion,
 } from './postgres-migrations.js';
 export { POOL_DEFAULTS, type PostgresConnectionOptions } from './postgres-pool.js';
+export {
+  DEFAULT_POSTGRES_DSN,
+  LIBPQ_KEYWORDS,
+  type PostgresLocation,
+  postgresBackend,
+} from './postgres-backend.js';

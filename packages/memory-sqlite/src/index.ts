@@ -18,3 +18,5 @@ export {
   type SqliteUpgradeRunOptions,
   upgradeSqliteFile,
 } from './sqlite-upgrade.js';
+export { type SqliteLocation, sqliteBackend } from './sqlite-backend.js';
+export { DEFAULT_SQLITE_PATH } from './sqlite-defaults.js';
