@@ -2,6 +2,9 @@ import type { AnyBackendDescriptor, ConnectionClaim } from './backend-descriptor
 import { ValidationError } from './errors.js';
 import { maskSecrets } from './mask.js';
 
+/** See {@link ConnectionSettingError.kind}. */
+export type ConnectionSettingErrorKind = 'connection-string' | 'backend-name' | 'location-missing' | 'setting';
+
 /**
  * A setting (an option, flag or variable) that names or locates a backend was refused before anything was
  * opened. A `ValidationError` whose `field` is the setting's name (`DATABASE_URL`, `--url`, `POSTGRES_SCHEMA`);
@@ -10,12 +13,24 @@ import { maskSecrets } from './mask.js';
 export class ConnectionSettingError extends ValidationError {
   /** The reason, starting with the refused value when it is shown (masked): `"x" is not ...`. */
   readonly problem: string;
-  /** `connection-string`: the value is not a connection string any backend accepts; `setting`: anything else. */
-  readonly kind: 'connection-string' | 'setting';
-  constructor(setting: string, problem: string, kind: 'connection-string' | 'setting' = 'setting') {
+  /**
+   * `connection-string`: the value is not a connection string any backend accepts; `backend-name`: no backend
+   * has that name; `location-missing`: the chosen backend ({@link backend}) was given no location and has no
+   * default here; `setting`: anything else.
+   */
+  readonly kind: ConnectionSettingErrorKind;
+  /** The backend concerned, when one was chosen. */
+  readonly backend: string | undefined;
+  constructor(
+    setting: string,
+    problem: string,
+    kind: ConnectionSettingErrorKind = 'setting',
+    backend?: string,
+  ) {
     super(setting, problem);
     this.problem = problem;
     this.kind = kind;
+    this.backend = backend;
   }
 }
 
@@ -190,12 +205,14 @@ export function resolveLocation<B extends AnyBackendDescriptor>(
       throw new ConnectionSettingError(
         given.source,
         `${JSON.stringify(given.value)}: expected ${backendNames(backends)}`,
+        'backend-name',
       );
     }
     return backend;
   };
   const chosen = named(request.backend);
-  const explicitValue = present(request.location);
+  // An explicit location is parsed even when blank: `--url ""` is a mistake to report, not an absence.
+  const explicitValue = request.location;
   const explicit = explicitValue && parseConnectionString(backends, explicitValue.value, explicitValue.source);
   if (chosen && explicit && explicit.backend !== chosen) {
     throw new ConnectionSettingError(
@@ -230,6 +247,8 @@ export function resolveLocation<B extends AnyBackendDescriptor>(
     throw new ConnectionSettingError(
       backend.settings[0]?.name ?? 'DATABASE_URL',
       `needs a location: ${backend.title} has no default here`,
+      'location-missing',
+      backend.name,
     );
   }
   return { backend, location };

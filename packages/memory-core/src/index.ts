@@ -23,6 +23,7 @@ export {
   backendNames,
   type ClaimedLocation,
   ConnectionSettingError,
+  type ConnectionSettingErrorKind,
   claimConnectionString,
   findBackend,
   type LocationRequest,
