@@ -23,6 +23,7 @@ writeFileSync(
       private: true,
       type: 'module',
       dependencies: {
+        '@flux-rag/memory': tarball('@flux-rag/memory'),
         '@flux-rag/memory-core': tarball('@flux-rag/memory-core'),
         '@flux-rag/memory-sqlite': tarball('@flux-rag/memory-sqlite'),
         '@flux-rag/memory-postgres': tarball('@flux-rag/memory-postgres'),
