@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
+import { DEFAULT_BACKENDS, postgresBackend } from '@flux-rag/memory';
 import {
   type AnyBackendDescriptor,
   backendChoices,
@@ -10,10 +11,8 @@ import {
   resolveLocation,
   type SourcedValue,
 } from '@flux-rag/memory-core';
-import { DEFAULT_BACKENDS, postgresBackend } from '@flux-rag/memory';
 import { DEFAULT_SQLITE_PATH } from '@flux-rag/memory-sqlite';
 import { UsageError } from './cli-error.js';
-import { parseConnectionString } from './connection-string.js';
 import { visible } from './sanitize.js';
 
 /** The connection flags every data command takes. */
@@ -115,13 +114,19 @@ export function asUsageError(error: unknown): unknown {
     case 'connection-string':
       return new UsageError(`${error.field} ${visible(error.problem)}`, 'CONNECTION_STRING_INVALID');
     case 'backend-name':
-      return new UsageError(`${error.field}=${visible(error.problem)}`, fromFlag ? 'USAGE' : 'CONFIG_INVALID');
+      return new UsageError(
+        `${error.field}=${visible(error.problem)}`,
+        fromFlag ? 'USAGE' : 'CONFIG_INVALID',
+      );
     case 'location-missing': {
       const backend = error.backend === undefined ? undefined : findBackend(DEFAULT_BACKENDS, error.backend);
       return new UsageError(backend ? noLocationMessage(backend) : error.message);
     }
     default:
-      return new UsageError(`${error.field} ${visible(error.problem)}`, fromFlag ? 'USAGE' : 'CONFIG_INVALID');
+      return new UsageError(
+        `${error.field} ${visible(error.problem)}`,
+        fromFlag ? 'USAGE' : 'CONFIG_INVALID',
+      );
   }
 }
 

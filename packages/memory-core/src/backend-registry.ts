@@ -3,7 +3,11 @@ import { ValidationError } from './errors.js';
 import { maskSecrets } from './mask.js';
 
 /** See {@link ConnectionSettingError.kind}. */
-export type ConnectionSettingErrorKind = 'connection-string' | 'backend-name' | 'location-missing' | 'setting';
+export type ConnectionSettingErrorKind =
+  | 'connection-string'
+  | 'backend-name'
+  | 'location-missing'
+  | 'setting';
 
 /**
  * A setting (an option, flag or variable) that names or locates a backend was refused before anything was
@@ -99,7 +103,7 @@ export function claimConnectionString<B extends AnyBackendDescriptor>(
   const files = backends.find((backend) => backend.connectionStrings?.parsePath !== undefined);
   if (!files) return { refused: 'no backend takes a file path' };
   // The path as given (untrimmed): a file name may end in a space.
-  return { backend: files, location: files.connectionStrings!.parsePath!(text === ':memory:' ? text : input) };
+  return { backend: files, location: files.connectionStrings.parsePath!(text === ':memory:' ? text : input) };
 }
 
 function located<B extends AnyBackendDescriptor>(
@@ -213,7 +217,8 @@ export function resolveLocation<B extends AnyBackendDescriptor>(
   const chosen = named(request.backend);
   // An explicit location is parsed even when blank: `--url ""` is a mistake to report, not an absence.
   const explicitValue = request.location;
-  const explicit = explicitValue && parseConnectionString(backends, explicitValue.value, explicitValue.source);
+  const explicit =
+    explicitValue && parseConnectionString(backends, explicitValue.value, explicitValue.source);
   if (chosen && explicit && explicit.backend !== chosen) {
     throw new ConnectionSettingError(
       explicitValue.source,
@@ -225,8 +230,11 @@ export function resolveLocation<B extends AnyBackendDescriptor>(
   }
   const urlValue = present(request.databaseUrl);
   let urlClaim: { readonly backend: B; readonly location: unknown } | undefined;
-  const databaseUrl = () =>
-    urlValue && (urlClaim ??= parseConnectionString(backends, urlValue.value, urlValue.source));
+  // Parsed on first need only: a malformed DATABASE_URL that the chosen backend never reads is no error.
+  const databaseUrl = () => {
+    if (urlValue && !urlClaim) urlClaim = parseConnectionString(backends, urlValue.value, urlValue.source);
+    return urlClaim;
+  };
   const backend =
     chosen ?? explicit?.backend ?? named(request.backendSetting) ?? databaseUrl()?.backend ?? backends[0];
   if (!backend) throw new ConnectionSettingError('backend', 'no backend is registered');

@@ -1,14 +1,3 @@
-export {
-  BaseConversationMemory,
-  type BaseMemoryOptions,
-  type MessageRecord,
-  type PageRows,
-  type Scope,
-  type SearchRequest,
-  type SessionRecord,
-} from './base-memory.js';
-export { type Clock, monotonic } from './clock.js';
-export { CONTRACT_VERSION, type ConversationMemory } from './conversation-memory.js';
 export type {
   AnyBackendDescriptor,
   BackendDescriptor,
@@ -33,8 +22,18 @@ export {
   resolveLocation,
   type SourcedValue,
 } from './backend-registry.js';
+export {
+  BaseConversationMemory,
+  type BaseMemoryOptions,
+  type MessageRecord,
+  type PageRows,
+  type Scope,
+  type SearchRequest,
+  type SessionRecord,
+} from './base-memory.js';
+export { type Clock, monotonic } from './clock.js';
+export { CONTRACT_VERSION, type ConversationMemory } from './conversation-memory.js';
 export { createMemory, type MemoryConfig, resolveMemoryConfig } from './create-memory.js';
-export { inMemoryBackend } from './in-memory-backend.js';
 export type { CursorBinding, HistoryPosition, SessionPosition } from './cursor.js';
 export {
   BackendNotInstalledError,
@@ -53,6 +52,7 @@ export {
 } from './errors.js';
 export { InMemoryConversationMemory, type InMemoryMemoryOptions } from './in-memory/in-memory-memory.js';
 export { compareSessionsByActivity, compareSessionsByCreation } from './in-memory/ordering.js';
+export { inMemoryBackend } from './in-memory-backend.js';
 export { KeyedQueue } from './keyed-queue.js';
 export { maskSecrets } from './mask.js';
 export {

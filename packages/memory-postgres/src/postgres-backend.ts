@@ -113,7 +113,8 @@ function parseLibpq(text: string): Map<string, string> {
     while (i < text.length && /[A-Za-z_]/.test(text[i]!)) i++;
     const key = text.slice(keyStart, i);
     skipSpace();
-    if (key === '' || text[i] !== '=') throw new Refusal(`expected keyword=value at character ${keyStart + 1}`);
+    if (key === '' || text[i] !== '=')
+      throw new Refusal(`expected keyword=value at character ${keyStart + 1}`);
     if (!(LIBPQ_KEYWORDS as readonly string[]).includes(key)) {
       throw new Refusal(`unknown keyword "${key}"; accepted: ${LIBPQ_KEYWORDS.join(', ')}`);
     }

@@ -32,9 +32,9 @@ import {
   toMessage,
 } from '@flux-rag/memory-core/sql';
 import BetterSqlite3 from 'better-sqlite3';
-import { DEFAULT_SQLITE_PATH } from './sqlite-defaults.js';
 import { type Expression, type ExpressionBuilder, Kysely, type RawBuilder, type SqlBool, sql } from 'kysely';
 import { sqliteCodecs } from './sqlite-codecs.js';
+import { DEFAULT_SQLITE_PATH } from './sqlite-defaults.js';
 import { SqliteMemoryDialect } from './sqlite-dialect.js';
 import { retryWhileBusy } from './sqlite-driver.js';
 import { mapSqliteError } from './sqlite-errors.js';

@@ -7,4 +7,8 @@ import { sqliteBackend } from '@flux-rag/memory-sqlite';
  * original settings' default), PostgreSQL, in-memory. This array is the wiring list: adding a backend is adding
  * its descriptor here (and the package to this package's dependencies), nothing else.
  */
-export const DEFAULT_BACKENDS: readonly AnyBackendDescriptor[] = [sqliteBackend, postgresBackend, inMemoryBackend];
+export const DEFAULT_BACKENDS: readonly AnyBackendDescriptor[] = [
+  sqliteBackend,
+  postgresBackend,
+  inMemoryBackend,
+];

@@ -1,8 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestSchema, type TestSchema } from '@flux-rag/test-postgres';
-import { testPostgresUrl } from '@flux-rag/test-postgres/vitest';
 import {
   type BackendDescriptor,
   InMemoryConversationMemory,
@@ -11,6 +9,8 @@ import {
 } from '@flux-rag/memory-core';
 import { DEFAULT_POSTGRES_DSN, PostgresConversationMemory } from '@flux-rag/memory-postgres';
 import { SqliteConversationMemory } from '@flux-rag/memory-sqlite';
+import { createTestSchema, type TestSchema } from '@flux-rag/test-postgres';
+import { testPostgresUrl } from '@flux-rag/test-postgres/vitest';
 import { afterAll, describe, expect, test } from 'vitest';
 import { createMemory, DEFAULT_BACKENDS, type MemoryConfig, resolveMemoryConfig } from '../src/index.js';
 
@@ -162,7 +162,11 @@ describe('createMemory', () => {
   });
 
   test('a malformed or unclaimed URL is a ValidationError naming the option, and nothing is created', async () => {
-    for (const databaseUrl of ['mysql://root@db/app', 'postgres:/app:hunter2@db/app', 'sqlite:///x.db?mode=ro']) {
+    for (const databaseUrl of [
+      'mysql://root@db/app',
+      'postgres:/app:hunter2@db/app',
+      'sqlite:///x.db?mode=ro',
+    ]) {
       const error = await createMemory({ databaseUrl, env: {} }).then(
         () => undefined,
         (caught: unknown) => caught,
@@ -173,7 +177,7 @@ describe('createMemory', () => {
     }
   });
 
-  test('backends: a list of descriptors of its own, the first the default; a backend of one\'s own is chosen by name', async () => {
+  test("backends: a list of descriptors of its own, the first the default; a backend of one's own is chosen by name", async () => {
     const opened: string[] = [];
     const custom: BackendDescriptor<undefined> = {
       ...inMemoryBackend,
