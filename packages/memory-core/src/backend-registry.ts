@@ -100,10 +100,12 @@ export function claimConnectionString<B extends AnyBackendDescriptor>(
     const claim = backend.connectionStrings?.parseOther?.(text);
     if (claim !== undefined) return located(backend, claim);
   }
-  const files = backends.find((backend) => backend.connectionStrings?.parsePath !== undefined);
-  if (!files) return { refused: 'no backend takes a file path' };
-  // The path as given (untrimmed): a file name may end in a space.
-  return { backend: files, location: files.connectionStrings.parsePath!(text === ':memory:' ? text : input) };
+  for (const backend of backends) {
+    const parsePath = backend.connectionStrings?.parsePath;
+    // The path as given (untrimmed): a file name may end in a space.
+    if (parsePath) return { backend, location: parsePath(text === ':memory:' ? text : input) };
+  }
+  return { refused: 'no backend takes a file path' };
 }
 
 function located<B extends AnyBackendDescriptor>(
