@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
-import { DEFAULT_BACKENDS, postgresBackend } from '@flux-rag/memory';
+import { DEFAULT_BACKENDS } from '@flux-rag/memory';
 import {
   type AnyBackendDescriptor,
   backendChoices,
@@ -11,7 +11,6 @@ import {
   resolveLocation,
   type SourcedValue,
 } from '@flux-rag/memory-core';
-import { DEFAULT_SQLITE_PATH } from '@flux-rag/memory-sqlite';
 import { UsageError } from './cli-error.js';
 import { visible } from './sanitize.js';
 
@@ -60,12 +59,6 @@ export function loadDotenv(
 /** The PostgreSQL schema names the backends accept (an unquoted identifier), checked before connecting. */
 export const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
-/** The SQLite file used when nothing names one: the documented default of the original settings. */
-export { DEFAULT_SQLITE_PATH };
-
-/** The usage error of a PostgreSQL command given no DSN: the CLI has no default server. */
-export const NO_DSN_MESSAGE = noLocationMessage(postgresBackend);
-
 /**
  * A chosen backend and its location, flat: `{ backend: 'sqlite', filename }`,
  * `{ backend: 'postgres', connectionString, schema }`, `{ backend: 'memory' }` (the descriptor's name, then
@@ -91,8 +84,11 @@ export function flatten({ backend, location }: ResolvedLocation): ResolvedConnec
   return { backend: backend.name, ...(location as object | undefined) };
 }
 
-/** `PostgreSQL needs a connection string and flux-memory has no default server: pass --url …, or set …`. */
-function noLocationMessage(backend: AnyBackendDescriptor): string {
+/**
+ * The usage error of a backend given no location, which the CLI never defaults for a server:
+ * `PostgreSQL needs a connection string and flux-memory has no default server: pass --url …, or set …`.
+ */
+export function noLocationMessage(backend: AnyBackendDescriptor): string {
   const settings = backend.settings.map((setting) => setting.name).filter((name) => name.endsWith('_DSN'));
   const first = settings[0] ?? backend.settings[0]?.name ?? 'DATABASE_URL';
   return (

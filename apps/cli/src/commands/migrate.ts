@@ -1,4 +1,6 @@
 import { ValidationError } from '@flux-rag/memory-core';
+import { postgresBackend } from '@flux-rag/memory-postgres';
+import { DEFAULT_SQLITE_PATH } from '@flux-rag/memory-sqlite';
 import {
   formatReport,
   type MigrationOptions,
@@ -7,7 +9,7 @@ import {
 } from '@flux-rag/migrator';
 import { type Command, Option } from 'commander';
 import { CliError, EXIT, UsageError } from '../cli-error.js';
-import { checkSchema, DEFAULT_SQLITE_PATH, loadDotenv, NO_DSN_MESSAGE } from '../config.js';
+import { checkSchema, loadDotenv, noLocationMessage } from '../config.js';
 import { parseConnectionString } from '../connection-string.js';
 import { whileRunning } from '../interrupt.js';
 import { printJson } from '../output.js';
@@ -39,6 +41,9 @@ interface Ends {
   postgresDsn: string;
   reverse: boolean;
 }
+
+/** The usage error of a migration given no DSN: the CLI has no default server. */
+const NO_DSN_MESSAGE = noLocationMessage(postgresBackend);
 
 /**
  * Chooses the SQLite file, the PostgreSQL DSN and the direction, before anything is opened (usage errors,
