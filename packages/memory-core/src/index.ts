@@ -1,3 +1,27 @@
+export type {
+  AnyBackendDescriptor,
+  BackendDescriptor,
+  ConnectionClaim,
+  ConnectionForms,
+  OpenAccess,
+  ResolveInput,
+} from './backend-descriptor.js';
+export {
+  acceptedForms,
+  backendChoices,
+  backendNames,
+  type ClaimedLocation,
+  ConnectionSettingError,
+  type ConnectionSettingErrorKind,
+  claimConnectionString,
+  findBackend,
+  type LocationRequest,
+  maskMalformed,
+  parseConnectionString,
+  type ResolvedLocation,
+  resolveLocation,
+  type SourcedValue,
+} from './backend-registry.js';
 export {
   BaseConversationMemory,
   type BaseMemoryOptions,
@@ -9,14 +33,7 @@ export {
 } from './base-memory.js';
 export { type Clock, monotonic } from './clock.js';
 export { CONTRACT_VERSION, type ConversationMemory } from './conversation-memory.js';
-export {
-  type BackendName,
-  CONFIG_DEFAULTS,
-  createMemory,
-  type MemoryConfig,
-  type ResolvedMemoryConfig,
-  resolveMemoryConfig,
-} from './create-memory.js';
+export { createMemory, type MemoryConfig, resolveMemoryConfig } from './create-memory.js';
 export type { CursorBinding, HistoryPosition, SessionPosition } from './cursor.js';
 export {
   BackendNotInstalledError,
@@ -35,6 +52,7 @@ export {
 } from './errors.js';
 export { InMemoryConversationMemory, type InMemoryMemoryOptions } from './in-memory/in-memory-memory.js';
 export { compareSessionsByActivity, compareSessionsByCreation } from './in-memory/ordering.js';
+export { inMemoryBackend } from './in-memory-backend.js';
 export { KeyedQueue } from './keyed-queue.js';
 export { maskSecrets } from './mask.js';
 export {

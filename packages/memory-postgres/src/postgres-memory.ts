@@ -49,7 +49,7 @@ export interface PostgresMemoryOptions extends BaseMemoryOptions, PostgresConnec
 const CAPABILITIES: MemoryCapabilities = Object.freeze({ metadataFilter: true, fullTextSearch: true });
 
 /** Schema names the store accepts: safe to quote, and not reserved by PostgreSQL (`pg_`). */
-const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+export const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
 /**
  * Conversation memory in PostgreSQL, through pg and Kysely. The schema (tables `sessions` and `messages`) is

@@ -3,7 +3,6 @@ import { dirname } from 'node:path';
 import {
   BackendUnavailableError,
   type BaseMemoryOptions,
-  CONFIG_DEFAULTS,
   type ImportResult,
   type MemoryCapabilities,
   MemoryError,
@@ -35,6 +34,7 @@ import {
 import BetterSqlite3 from 'better-sqlite3';
 import { type Expression, type ExpressionBuilder, Kysely, type RawBuilder, type SqlBool, sql } from 'kysely';
 import { sqliteCodecs } from './sqlite-codecs.js';
+import { DEFAULT_SQLITE_PATH } from './sqlite-defaults.js';
 import { SqliteMemoryDialect } from './sqlite-dialect.js';
 import { retryWhileBusy } from './sqlite-driver.js';
 import { mapSqliteError } from './sqlite-errors.js';
@@ -134,7 +134,7 @@ export class SqliteConversationMemory extends SqlConversationMemory {
     this.#readOnly = readOnly;
     this.#upgrade = upgrade;
     this.#given = database;
-    this.#filename = database ? undefined : (filename ?? CONFIG_DEFAULTS.sqlitePath);
+    this.#filename = database ? undefined : (filename ?? DEFAULT_SQLITE_PATH);
     this.#busyTimeoutMs = busyTimeoutMs;
     this.#location = database ? database.name : this.#filename!;
     this.db = new Kysely<Database>({

@@ -1,9 +1,9 @@
 import { maskSecrets, type StoreHealth } from '@flux-rag/memory-core';
 import type { Command } from 'commander';
 import { CliError } from '../cli-error.js';
-import { describeConnection } from '../config.js';
+import { describeConnection, descriptorOf, locationOf } from '../config.js';
 import { paint, printJson, println, table } from '../output.js';
-import { connectionFrom, isMissingSqliteFile, openStore, usingStore } from '../store.js';
+import { connectionFrom, isMissingStore, openStore, usingStore } from '../store.js';
 import {
   addConnectionOptions,
   addJsonOption,
@@ -22,12 +22,13 @@ export function registerCheckCommand(program: Command): void {
   refuseOwnerOption(command, 'its health and row counts are those of the whole database, every owner');
   addJsonOption(addConnectionOptions(command)).action(async (options: DataCommandOptions) => {
     const config = connectionFrom(options);
+    const backend = descriptorOf(config);
     let health: StoreHealth;
-    if (isMissingSqliteFile(config)) {
+    if (isMissingStore(config)) {
       // Checking must not create the database it checks.
       health = {
-        backend: 'sqlite',
-        location: config.backend === 'sqlite' ? config.filename : '',
+        backend: backend.name,
+        location: backend.locationText(locationOf(config)),
         reachable: false,
         error: 'no database file (the first write creates it: flux-memory demo or import)',
       };
@@ -46,12 +47,7 @@ export function registerCheckCommand(program: Command): void {
     if (!report.healthy) {
       const why = report.error ?? 'not reachable';
       // Backends name their location in the error already; say it once.
-      const target =
-        config.backend === 'postgres'
-          ? maskSecrets(config.connectionString)
-          : config.backend === 'sqlite'
-            ? config.filename
-            : '\0';
+      const target = backend.connectionStrings ? backend.locationText(locationOf(config)) : '\0';
       const where = why.includes(target) ? '' : `${describeConnection(config)}: `;
       throw new CliError('UNHEALTHY', `${where}${why}`);
     }

@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { type Metadata, maskSecrets, type NewMessage } from '@flux-rag/memory-core';
 import type { Command } from 'commander';
 import { CliError } from '../cli-error.js';
-import { describeConnection } from '../config.js';
+import { describeConnection, descriptorOf } from '../config.js';
 import { paint, println, sortKeys, truncate } from '../output.js';
 import { withStore } from '../store.js';
 import { addConnectionOptions, type DataCommandOptions, refuseOwnerOption } from './options.js';
@@ -130,8 +130,9 @@ export function registerDemoCommand(program: Command): void {
 
       println();
       const done = paint(out, 'green', `Done in ${Math.round(performance.now() - started)} ms.`);
-      if (config.backend === 'memory') {
-        println(`${done} The memory backend keeps nothing once the command exits.`);
+      // A backend without locations (in-memory) persists nothing: there is nothing to look at next.
+      if (!descriptorOf(config).connectionStrings) {
+        println(`${done} The ${config.backend} backend keeps nothing once the command exits.`);
         return;
       }
       println(`${done} Next:`);

@@ -1,0 +1,10 @@
+export {
+  type BackendDescriptor,
+  type ConversationMemory,
+  inMemoryBackend,
+  type ResolvedLocation,
+} from '@flux-rag/memory-core';
+export { postgresBackend } from '@flux-rag/memory-postgres';
+export { sqliteBackend } from '@flux-rag/memory-sqlite';
+export { createMemory, type MemoryConfig, resolveMemoryConfig } from './create-memory.js';
+export { DEFAULT_BACKENDS } from './default-backends.js';
