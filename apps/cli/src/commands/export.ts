@@ -1,12 +1,7 @@
-import {
-  type PortableRecord,
-  type ResolvedMemoryConfig,
-  SessionNotFoundError,
-  type StoreHealth,
-} from '@flux-rag/memory-core';
+import { type PortableRecord, SessionNotFoundError, type StoreHealth } from '@flux-rag/memory-core';
 import { type Command, Option } from 'commander';
 import { CliError } from '../cli-error.js';
-import { describeConnection } from '../config.js';
+import { describeConnection, type ResolvedConnection } from '../config.js';
 import { whileRunning } from '../interrupt.js';
 import { headerLine, recordLine } from '../jsonl.js';
 import { plural, printJson, println } from '../output.js';
@@ -186,9 +181,9 @@ function totalOf(health: StoreHealth | undefined): number | undefined {
  * a message only under its session, and the store never lists orphans (so `--on-invalid repair` does not see
  * them either); `migrate --on-invalid repair` reads the file's rows directly and gives them a recovered session.
  */
-export function orphanWarning(count: number, config: ResolvedMemoryConfig): string {
-  // Quoted only when the shell needs it, so the usual path reads as typed.
-  const file = config.backend === 'sqlite' ? config.filename : '<file>';
+export function orphanWarning(count: number, config: ResolvedConnection): string {
+  // Quoted only when the shell needs it, so the usual path reads as typed. (Orphans exist in files only.)
+  const file = typeof config.filename === 'string' ? config.filename : '<file>';
   const from = /^[\w./:@+-]+$/.test(file) ? file : `'${file.replaceAll("'", `'\\''`)}'`;
   return (
     `warning: ${plural(count, 'orphan message')} (their session row is gone) not exported: an export holds ` +
