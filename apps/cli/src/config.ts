@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
-import { CONFIG_DEFAULTS, maskSecrets, type ResolvedMemoryConfig } from '@flux-rag/memory-core';
+import { CONFIG_DEFAULTS, type ResolvedMemoryConfig } from '@flux-rag/memory-core';
+import { maskSecrets } from '@flux-rag/memory-core/backend';
 import { UsageError } from './cli-error.js';
 import { parseConnectionString } from './connection-string.js';
 import { visible } from './sanitize.js';

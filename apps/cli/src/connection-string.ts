@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { maskSecrets } from '@flux-rag/memory-core';
+import { maskSecrets } from '@flux-rag/memory-core/backend';
 import { parse as parsePgConnectionString } from 'pg-connection-string';
 import { UsageError } from './cli-error.js';
 import { visible } from './sanitize.js';

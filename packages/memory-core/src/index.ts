@@ -1,13 +1,7 @@
-export {
-  BaseConversationMemory,
-  type BaseMemoryOptions,
-  type MessageRecord,
-  type PageRows,
-  type Scope,
-  type SearchRequest,
-  type SessionRecord,
-} from './base-memory.js';
-export { type Clock, monotonic } from './clock.js';
+// What applications import: the contract, its types and errors, the factory and the in-memory store.
+// Implementors import `@flux-rag/memory-core/backend` (and `/sql` for a Kysely dialect); backend tests
+// import `@flux-rag/memory-core/conformance`.
+export type { Clock } from './clock.js';
 export { CONTRACT_VERSION, type ConversationMemory } from './conversation-memory.js';
 export {
   type BackendName,
@@ -17,7 +11,6 @@ export {
   type ResolvedMemoryConfig,
   resolveMemoryConfig,
 } from './create-memory.js';
-export type { CursorBinding, HistoryPosition, SessionPosition } from './cursor.js';
 export {
   BackendNotInstalledError,
   BackendUnavailableError,
@@ -34,9 +27,6 @@ export {
   ValidationError,
 } from './errors.js';
 export { InMemoryConversationMemory, type InMemoryMemoryOptions } from './in-memory/in-memory-memory.js';
-export { compareSessionsByActivity, compareSessionsByCreation } from './in-memory/ordering.js';
-export { KeyedQueue } from './keyed-queue.js';
-export { maskSecrets } from './mask.js';
 export {
   type ExportOptions,
   type ImportOptions,
@@ -47,16 +37,7 @@ export {
   type PortableSession,
   type StoreHealth,
 } from './portable.js';
-export { matchContent, snippetOf } from './search/match-message.js';
-export { jsonContains } from './search/metadata-contains.js';
-export { parseSearchQuery, type SearchTerm, UNSPACED_SCRIPT, wordsOf } from './search/search-query.js';
-export {
-  dateToIsoMicros,
-  type IsoMicros,
-  isoMicrosToDate,
-  isoMicrosToNaive,
-  parseTimestamp,
-} from './timestamp.js';
+export type { IsoMicros } from './timestamp.js';
 export {
   DEFAULTS,
   type HistoryOptions,
@@ -78,21 +59,3 @@ export {
   type SessionSummary,
   type SessionsPageOptions,
 } from './types.js';
-export {
-  assertId,
-  assertMetadata,
-  assertText,
-  assertTitle,
-  type ListingView,
-  validateExportOptions,
-  validateHistoryOptions,
-  validateHistoryPageOptions,
-  validateImportOptions,
-  validateListSessionsOptions,
-  validateNewMessage,
-  validateNewSession,
-  validatePortableRecord,
-  validateSearchOptions,
-  validateSessionFilter,
-  validateSessionsPageOptions,
-} from './validation.js';

@@ -12,8 +12,8 @@ import {
   type Session,
   SessionNotFoundError,
   type SessionSummary,
-  validateNewMessage,
 } from '../src/index.js';
+import { validateNewMessage } from '../src/backend.js';
 import type { HistoryPageOptions } from '../src/types.js';
 
 // Deliberately broken backends. Each imitates one bug a real backend could have, by overriding the

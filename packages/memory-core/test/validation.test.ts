@@ -1,13 +1,11 @@
 import { describe, expect, test } from 'vitest';
 import { nestedMetadata } from '../src/conformance/samples.js';
+import { InMemoryConversationMemory, LIMITS, ValidationError } from '../src/index.js';
 import {
   assertId,
   assertMetadata,
   assertText,
   assertTitle,
-  InMemoryConversationMemory,
-  LIMITS,
-  ValidationError,
   validateExportOptions,
   validateHistoryOptions,
   validateImportOptions,
@@ -15,7 +13,7 @@ import {
   validateNewMessage,
   validateNewSession,
   validatePortableRecord,
-} from '../src/index.js';
+} from '../src/backend.js';
 
 /** The field a call refuses, or `undefined` when it accepts. */
 function refusedField(call: () => unknown): string | undefined {

@@ -1,4 +1,5 @@
-import { assertId, ValidationError } from '@flux-rag/memory-core';
+import { ValidationError } from '@flux-rag/memory-core';
+import { assertId } from '@flux-rag/memory-core/backend';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { CliError, EXIT, UsageError } from '../cli-error.js';
 import type { ConnectionFlags } from '../config.js';
