@@ -353,7 +353,10 @@ export abstract class BaseConversationMemory implements ConversationMemory {
   protected async _clearAll(scope: Scope): Promise<void> {
     let after: string | null = null;
     for (;;) {
-      const batch = await this._listSessions({ order: 'id', limit: EXPORT_PAGE, after, ids: undefined }, scope);
+      const batch = await this._listSessions(
+        { order: 'id', limit: EXPORT_PAGE, after, ids: undefined },
+        scope,
+      );
       for (const session of batch) await this._deleteSession(session.id, scope);
       if (batch.length < EXPORT_PAGE) return;
       after = batch[batch.length - 1]!.id;
@@ -370,7 +373,10 @@ export abstract class BaseConversationMemory implements ConversationMemory {
     let messages = 0;
     let after: string | null = null;
     for (;;) {
-      const batch = await this._listSessions({ order: 'id', limit: EXPORT_PAGE, after, ids: undefined }, scope);
+      const batch = await this._listSessions(
+        { order: 'id', limit: EXPORT_PAGE, after, ids: undefined },
+        scope,
+      );
       sessions += batch.length;
       for (const session of batch) messages += session.messageCount;
       if (batch.length < EXPORT_PAGE) break;

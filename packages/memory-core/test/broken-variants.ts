@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { validateNewMessage } from '../src/backend.js';
 import type { MessageRecord, PageRows, Scope, SessionRecord } from '../src/base-memory.js';
 import type { HistoryPosition } from '../src/cursor.js';
 import type { ImportResult, PortableMessage, PortableSession, SessionFilter } from '../src/index.js';
@@ -13,7 +14,6 @@ import {
   SessionNotFoundError,
   type SessionSummary,
 } from '../src/index.js';
-import { validateNewMessage } from '../src/backend.js';
 import type { HistoryPageOptions } from '../src/types.js';
 
 // Deliberately broken backends. Each imitates one bug a real backend could have, by overriding the

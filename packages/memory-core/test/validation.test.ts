@@ -1,6 +1,4 @@
 import { describe, expect, test } from 'vitest';
-import { nestedMetadata } from '../src/conformance/samples.js';
-import { InMemoryConversationMemory, LIMITS, ValidationError } from '../src/index.js';
 import {
   assertId,
   assertMetadata,
@@ -14,6 +12,8 @@ import {
   validateNewSession,
   validatePortableRecord,
 } from '../src/backend.js';
+import { nestedMetadata } from '../src/conformance/samples.js';
+import { InMemoryConversationMemory, LIMITS, ValidationError } from '../src/index.js';
 
 /** The field a call refuses, or `undefined` when it accepts. */
 function refusedField(call: () => unknown): string | undefined {

@@ -1,6 +1,6 @@
 import type { MemoryCapabilities, Metadata, SearchHit } from '@flux-rag/memory-core';
-import type { BaseMemoryOptions, Scope, SearchRequest, SearchTerm } from '@flux-rag/memory-core/backend';
 import { type MemoryError, type StoreHealth, ValidationError } from '@flux-rag/memory-core';
+import type { BaseMemoryOptions, Scope, SearchRequest, SearchTerm } from '@flux-rag/memory-core/backend';
 import { type Database, type RunCompiled, SqlConversationMemory, toMessage } from '@flux-rag/memory-core/sql';
 import {
   type Expression,

@@ -214,7 +214,13 @@ describe('SqliteConversationMemory check()', () => {
     await alice.addMessage(mine, { role: 'user', content: 'a' });
     for (const content of ['b', 'c']) await memory.addMessage(theirs, { role: 'user', content });
     const health = await alice.check();
-    expect(health).toMatchObject({ backend: 'sqlite', location: path, reachable: true, sessions: 1, messages: 1 });
+    expect(health).toMatchObject({
+      backend: 'sqlite',
+      location: path,
+      reachable: true,
+      sessions: 1,
+      messages: 1,
+    });
     expect(health).not.toHaveProperty('orphanMessages');
     expect(await memory.check()).toMatchObject({ sessions: 2, messages: 3, orphanMessages: 0 });
   });

@@ -132,14 +132,12 @@ export class SqliteConversationMemory extends SqlConversationMemory {
       readOnly = false,
       upgrade = 'auto',
     } = checkOptions(options);
-    // The dialect opens the file lazily, on the first query, through this store's #open (set up below, before
-    // any query can run): the query builder goes to the constructor, as SqlConversationMemory wants.
-    let self: SqliteConversationMemory | undefined;
+    // The dialect opens the file lazily, on the first query: the arrow function reads `this` only then, long
+    // after super() returned, so the query builder can go to the constructor as SqlConversationMemory wants.
     const db = new Kysely<Database>({
-      dialect: new SqliteMemoryDialect({ database: () => self!.#open(), busyTimeoutMs }),
+      dialect: new SqliteMemoryDialect({ database: () => this.#open(), busyTimeoutMs }),
     });
     super({ clock: options.clock, codecs: sqliteCodecs, db });
-    self = this;
     this.#readOnly = readOnly;
     this.#upgrade = upgrade;
     this.#given = database;

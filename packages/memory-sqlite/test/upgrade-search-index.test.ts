@@ -1,4 +1,4 @@
-import { type Metadata, type SearchHit } from '@flux-rag/memory-core';
+import type { Metadata, SearchHit } from '@flux-rag/memory-core';
 import { jsonContains, matchContent, parseSearchQuery } from '@flux-rag/memory-core/backend';
 import { decodeMetadataText } from '@flux-rag/memory-core/sql';
 import Database from 'better-sqlite3';

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { type ConversationMemory, type SessionFilter } from '@flux-rag/memory-core';
+import type { ConversationMemory, SessionFilter } from '@flux-rag/memory-core';
 import { parseTimestamp } from '@flux-rag/memory-core/backend';
 import { PostgresConversationMemory } from '@flux-rag/memory-postgres';
 import { ORIGINAL_SCHEMA, SqliteConversationMemory } from '@flux-rag/memory-sqlite';

@@ -1,4 +1,4 @@
-import { type StoreHealth } from '@flux-rag/memory-core';
+import type { StoreHealth } from '@flux-rag/memory-core';
 import { maskSecrets } from '@flux-rag/memory-core/backend';
 import type { Command } from 'commander';
 import { CliError } from '../cli-error.js';

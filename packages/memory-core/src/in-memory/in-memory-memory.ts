@@ -11,7 +11,7 @@ import {
 } from '../base-memory.js';
 import type { HistoryPosition } from '../cursor.js';
 import { ConflictError, SessionNotFoundError } from '../errors.js';
-import type { ImportResult, PortableMessage, PortableSession, StoreHealth } from '../portable.js';
+import type { ImportResult, PortableMessage, PortableSession } from '../portable.js';
 import { matchContent, snippetOf } from '../search/match-message.js';
 import { jsonContains } from '../search/metadata-contains.js';
 import type { SearchTerm } from '../search/search-query.js';

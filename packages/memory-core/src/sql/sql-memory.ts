@@ -495,7 +495,8 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
   protected async countRows(
     scope: Scope,
   ): Promise<{ sessions: number; messages: number; orphanMessages?: number }> {
-    const count = (eb: ExpressionBuilder<Database, keyof Database>) => eb.fn.countAll<number | string>().as('n');
+    const count = (eb: ExpressionBuilder<Database, keyof Database>) =>
+      eb.fn.countAll<number | string>().as('n');
     if (scope.ownerId !== null) {
       const [sessions, messages] = await Promise.all([
         this.#sessionsIn(this.db, scope).select(count).executeTakeFirstOrThrow(),
