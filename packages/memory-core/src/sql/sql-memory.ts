@@ -65,12 +65,14 @@ interface AddMessageStatements {
 }
 
 /**
- * The contract written once for every SQL backend, against the shared {@link Database} type. A backend
- * supplies the Kysely instance and its codecs (to the constructor), its schema setup (`_init`), how a write transaction starts
- * (`writeTransaction`, e.g. `BEGIN IMMEDIATE` on SQLite), how its driver's errors map to contract errors
- * (`mapError`) and what closing releases (`_close`); optionally its metadata filter (`metadataFilter`, and
- * `metadataFilterError` for the errors a filter can cause) and a leaner transaction for the statements
- * compiled once (`writeCompiled`).
+ * The contract written once for every SQL backend, against the shared {@link Database} type: every required
+ * hook of {@link BaseConversationMemory}, and the derived ones as single queries. A backend supplies the
+ * Kysely instance and its codecs (to the constructor), its schema setup (`_init`), how a write transaction
+ * starts (`writeTransaction`, e.g. `BEGIN IMMEDIATE` on SQLite), how its driver's errors map to contract errors
+ * (`_mapError`), its health report (`_check`, usually with {@link countRows}), its name and location
+ * (`_describeLocation`) and what closing releases (`_close`); optionally its metadata filter
+ * (`metadataFilter`, and `metadataFilterError` for the errors a filter can cause) and a leaner transaction for
+ * the statements compiled once (`writeCompiled`).
  */
 export abstract class SqlConversationMemory extends BaseConversationMemory {
   /** The query builder every shared query runs on. */
@@ -552,7 +554,7 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
   /**
    * What an error of a listing filtered by `where` becomes: a backend turns the errors a filter can cause (one
    * its database cannot evaluate) into a `ValidationError` on `where.metadata`, and returns any other error
-   * as is, for `mapError`. The default returns every error as is.
+   * as is, for `_mapError`. The default returns every error as is.
    */
   protected metadataFilterError(error: unknown): unknown {
     return error;
