@@ -1,4 +1,5 @@
-import { MemoryError, maskSecrets } from '@flux-rag/memory-core';
+import { MemoryError } from '@flux-rag/memory-core';
+import { maskSecrets } from '@flux-rag/memory-core/backend';
 import { MigrationError } from '@flux-rag/migrator';
 import { visible } from './sanitize.js';
 

@@ -2,15 +2,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { DEFAULT_BACKENDS } from '@flux-rag/memory';
+import { ConnectionSettingError } from '@flux-rag/memory-core';
 import {
   type AnyBackendDescriptor,
   backendChoices,
-  ConnectionSettingError,
   findBackend,
   type ResolvedLocation,
   resolveLocation,
   type SourcedValue,
-} from '@flux-rag/memory-core';
+} from '@flux-rag/memory-core/backend';
 import { UsageError } from './cli-error.js';
 import { visible } from './sanitize.js';
 

@@ -1,5 +1,5 @@
 import { DEFAULT_BACKENDS } from '@flux-rag/memory';
-import { acceptedForms, parseConnectionString as parseWith } from '@flux-rag/memory-core';
+import { acceptedForms, parseConnectionString as parseWith } from '@flux-rag/memory-core/backend';
 import { asUsageError, flatten, type ResolvedConnection } from './config.js';
 
 /**

@@ -1,4 +1,5 @@
-import type { ConversationMemory, OpenAccess } from '@flux-rag/memory-core';
+import type { ConversationMemory } from '@flux-rag/memory-core';
+import type { OpenAccess } from '@flux-rag/memory-core/backend';
 import { CliError } from './cli-error.js';
 import {
   type ConnectionFlags,

@@ -1,40 +1,11 @@
-export type {
-  AnyBackendDescriptor,
-  BackendDescriptor,
-  ConnectionClaim,
-  ConnectionForms,
-  OpenAccess,
-  ResolveInput,
-} from './backend-descriptor.js';
-export {
-  acceptedForms,
-  backendChoices,
-  backendNames,
-  type ClaimedLocation,
-  ConnectionSettingError,
-  type ConnectionSettingErrorKind,
-  claimConnectionString,
-  findBackend,
-  type LocationRequest,
-  maskMalformed,
-  parseConnectionString,
-  type ResolvedLocation,
-  resolveLocation,
-  type SourcedValue,
-} from './backend-registry.js';
-export {
-  BaseConversationMemory,
-  type BaseMemoryOptions,
-  type MessageRecord,
-  type PageRows,
-  type Scope,
-  type SearchRequest,
-  type SessionRecord,
-} from './base-memory.js';
-export { type Clock, monotonic } from './clock.js';
+// What applications import: the contract, its types and errors, the factory and the in-memory store.
+// Implementors import `@flux-rag/memory-core/backend` (and `/sql` for a Kysely dialect); backend tests
+// import `@flux-rag/memory-core/conformance`.
+
+export { ConnectionSettingError, type ConnectionSettingErrorKind } from './backend-registry.js';
+export type { Clock } from './clock.js';
 export { CONTRACT_VERSION, type ConversationMemory } from './conversation-memory.js';
 export { createMemory, type MemoryConfig, resolveMemoryConfig } from './create-memory.js';
-export type { CursorBinding, HistoryPosition, SessionPosition } from './cursor.js';
 export {
   BackendNotInstalledError,
   BackendUnavailableError,
@@ -51,10 +22,7 @@ export {
   ValidationError,
 } from './errors.js';
 export { InMemoryConversationMemory, type InMemoryMemoryOptions } from './in-memory/in-memory-memory.js';
-export { compareSessionsByActivity, compareSessionsByCreation } from './in-memory/ordering.js';
 export { inMemoryBackend } from './in-memory-backend.js';
-export { KeyedQueue } from './keyed-queue.js';
-export { maskSecrets } from './mask.js';
 export {
   type ExportOptions,
   type ImportOptions,
@@ -65,16 +33,7 @@ export {
   type PortableSession,
   type StoreHealth,
 } from './portable.js';
-export { matchContent, snippetOf } from './search/match-message.js';
-export { jsonContains } from './search/metadata-contains.js';
-export { parseSearchQuery, type SearchTerm, UNSPACED_SCRIPT, wordsOf } from './search/search-query.js';
-export {
-  dateToIsoMicros,
-  type IsoMicros,
-  isoMicrosToDate,
-  isoMicrosToNaive,
-  parseTimestamp,
-} from './timestamp.js';
+export type { IsoMicros } from './timestamp.js';
 export {
   DEFAULTS,
   type HistoryOptions,
@@ -96,21 +55,3 @@ export {
   type SessionSummary,
   type SessionsPageOptions,
 } from './types.js';
-export {
-  assertId,
-  assertMetadata,
-  assertText,
-  assertTitle,
-  type ListingView,
-  validateExportOptions,
-  validateHistoryOptions,
-  validateHistoryPageOptions,
-  validateImportOptions,
-  validateListSessionsOptions,
-  validateNewMessage,
-  validateNewSession,
-  validatePortableRecord,
-  validateSearchOptions,
-  validateSessionFilter,
-  validateSessionsPageOptions,
-} from './validation.js';

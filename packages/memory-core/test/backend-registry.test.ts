@@ -1,14 +1,16 @@
 import { describe, expect, test } from 'vitest';
 import {
   type BackendDescriptor,
-  ConnectionSettingError,
   claimConnectionString,
-  createMemory,
-  InMemoryConversationMemory,
-  inMemoryBackend,
   type LocationRequest,
   parseConnectionString,
   resolveLocation,
+} from '../src/backend.js';
+import {
+  ConnectionSettingError,
+  createMemory,
+  InMemoryConversationMemory,
+  inMemoryBackend,
 } from '../src/index.js';
 
 /** Toy descriptors: a file backend (bare paths, `toy:`) and a server backend (`srv://`, `server=`). */

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { validateNewMessage } from '../src/backend.js';
 import type { MessageRecord, PageRows, Scope, SessionRecord } from '../src/base-memory.js';
 import type { HistoryPosition } from '../src/cursor.js';
 import type { ImportResult, PortableMessage, PortableSession, SessionFilter } from '../src/index.js';
@@ -12,7 +13,6 @@ import {
   type Session,
   SessionNotFoundError,
   type SessionSummary,
-  validateNewMessage,
 } from '../src/index.js';
 import type { HistoryPageOptions } from '../src/types.js';
 

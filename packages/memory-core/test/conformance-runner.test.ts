@@ -31,6 +31,7 @@ const CONTRACT_METHODS = [
   'getSessionsPage',
   'searchMessages',
   'capabilities',
+  'contractVersion',
   'getSession',
   'updateSessionTitle',
   'deleteSession',

@@ -1,9 +1,5 @@
-import {
-  type BackendDescriptor,
-  type ConnectionClaim,
-  ConnectionSettingError,
-  maskSecrets,
-} from '@flux-rag/memory-core';
+import { ConnectionSettingError } from '@flux-rag/memory-core';
+import { type BackendDescriptor, type ConnectionClaim, maskSecrets } from '@flux-rag/memory-core/backend';
 import { parse as parsePgConnectionString } from 'pg-connection-string';
 import { PostgresConversationMemory, SCHEMA_NAME } from './postgres-memory.js';
 

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseSearchQuery, snippetOf } from '@flux-rag/memory-core';
+import { parseSearchQuery, snippetOf } from '@flux-rag/memory-core/backend';
 import Database from 'better-sqlite3';
 import { Bench } from 'tinybench';
 import { SqliteConversationMemory } from '../dist/index.js';

@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BackendDescriptor, type ConnectionClaim, ConnectionSettingError } from '@flux-rag/memory-core';
+import { ConnectionSettingError } from '@flux-rag/memory-core';
+import type { BackendDescriptor, ConnectionClaim } from '@flux-rag/memory-core/backend';
 import { DEFAULT_SQLITE_PATH } from './sqlite-defaults.js';
 import { SqliteConversationMemory } from './sqlite-memory.js';
 

@@ -1,4 +1,5 @@
-import { type IsoMicros, isoMicrosToNaive, parseTimestamp } from '@flux-rag/memory-core';
+import type { IsoMicros } from '@flux-rag/memory-core';
+import { isoMicrosToNaive, parseTimestamp } from '@flux-rag/memory-core/backend';
 import { decodeMetadataText, type SqlCodecs } from '@flux-rag/memory-core/sql';
 
 /**

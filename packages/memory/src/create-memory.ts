@@ -1,10 +1,9 @@
 import {
-  type AnyBackendDescriptor,
   type ConversationMemory,
   createMemory as createFromBackends,
-  type ResolvedLocation,
   resolveMemoryConfig as resolveFromBackends,
 } from '@flux-rag/memory-core';
+import type { AnyBackendDescriptor, ResolvedLocation } from '@flux-rag/memory-core/backend';
 import { DEFAULT_BACKENDS } from './default-backends.js';
 
 /**

@@ -1,4 +1,5 @@
-import { type AnyBackendDescriptor, inMemoryBackend } from '@flux-rag/memory-core';
+import { inMemoryBackend } from '@flux-rag/memory-core';
+import type { AnyBackendDescriptor } from '@flux-rag/memory-core/backend';
 import { postgresBackend } from '@flux-rag/memory-postgres';
 import { sqliteBackend } from '@flux-rag/memory-sqlite';
 

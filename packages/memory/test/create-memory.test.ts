@@ -1,12 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  type BackendDescriptor,
-  InMemoryConversationMemory,
-  inMemoryBackend,
-  ValidationError,
-} from '@flux-rag/memory-core';
+import { InMemoryConversationMemory, inMemoryBackend, ValidationError } from '@flux-rag/memory-core';
+import type { BackendDescriptor } from '@flux-rag/memory-core/backend';
 import { DEFAULT_POSTGRES_DSN, PostgresConversationMemory } from '@flux-rag/memory-postgres';
 import { SqliteConversationMemory } from '@flux-rag/memory-sqlite';
 import { createTestSchema, type TestSchema } from '@flux-rag/test-postgres';

@@ -1,4 +1,4 @@
-import { maskSecrets } from '@flux-rag/memory-core';
+import { maskSecrets } from '@flux-rag/memory-core/backend';
 
 const MARKER = Symbol.for('@flux-rag/migrator/error');
 

@@ -1,4 +1,4 @@
-import { maskSecrets } from '@flux-rag/memory-core';
+import { maskSecrets } from '@flux-rag/memory-core/backend';
 import pg from 'pg';
 import { describeError, MigrationError } from './migration-errors.js';
 import type { MigrationSource, PageLimits } from './migration-source.js';

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { isoMicrosToNaive, parseTimestamp } from '@flux-rag/memory-core';
+import { isoMicrosToNaive, parseTimestamp } from '@flux-rag/memory-core/backend';
 import { decodeMetadataText } from '@flux-rag/memory-core/sql';
 import { SqliteConversationMemory } from '@flux-rag/memory-sqlite';
 import BetterSqlite3 from 'better-sqlite3';

@@ -1,4 +1,5 @@
-import { maskSecrets, type StoreHealth } from '@flux-rag/memory-core';
+import type { StoreHealth } from '@flux-rag/memory-core';
+import { maskSecrets } from '@flux-rag/memory-core/backend';
 import type { Command } from 'commander';
 import { CliError } from '../cli-error.js';
 import { describeConnection, descriptorOf, locationOf } from '../config.js';

@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
-import { type Metadata, maskSecrets, type NewMessage } from '@flux-rag/memory-core';
+import type { Metadata, NewMessage } from '@flux-rag/memory-core';
+import { maskSecrets } from '@flux-rag/memory-core/backend';
 import type { Command } from 'commander';
 import { CliError } from '../cli-error.js';
 import { describeConnection, descriptorOf } from '../config.js';

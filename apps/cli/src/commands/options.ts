@@ -1,5 +1,6 @@
 import { DEFAULT_BACKENDS } from '@flux-rag/memory';
-import { assertId, backendNames, ValidationError } from '@flux-rag/memory-core';
+import { ValidationError } from '@flux-rag/memory-core';
+import { assertId, backendNames } from '@flux-rag/memory-core/backend';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { CliError, EXIT, UsageError } from '../cli-error.js';
 import { BACKEND_CHOICES, type ConnectionFlags } from '../config.js';
