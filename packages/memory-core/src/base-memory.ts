@@ -341,6 +341,9 @@ export abstract class BaseConversationMemory implements ConversationMemory {
       ),
       check: guard(() => this.check()),
       forOwner: () => {
+        // A closed view answers as every closed store does, before saying it cannot be scoped again.
+        open();
+        this.#assertOpen();
         throw new ValidationError('ownerId', 'this store is already scoped to one owner');
       },
       close: async () => {
