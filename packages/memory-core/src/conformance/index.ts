@@ -31,9 +31,9 @@ export { type ExpectedError, expectMemoryError } from './expect-error.js';
 export { FAKE_CLOCK_START, FakeClock } from './fake-clock.js';
 export {
   expectOtherOwnersUnchanged,
-  type OtherOwnersSnapshot,
   OTHER_OWNER,
   OTHER_OWNERS_RECORDS,
+  type OtherOwnersSnapshot,
   SEEDED_MESSAGE_IDS,
   SEEDED_SESSION_IDS,
   seedOtherOwners,

@@ -44,7 +44,8 @@ export function assertConformanceOptions(options: ConformanceOptions): void {
     );
   }
   for (const mode of options.modes ?? []) {
-    if (mode !== 'store' && mode !== 'view') throw new TypeError(`options.modes: unknown mode ${String(mode)}`);
+    if (mode !== 'store' && mode !== 'view')
+      throw new TypeError(`options.modes: unknown mode ${String(mode)}`);
   }
 }
 
