@@ -123,12 +123,18 @@ export async function runConformanceCase(
     }
   };
 
-  /** In `view` mode: the owner view of an unscoped `store` the case will get, checked for capabilities. */
-  const viewOf = (store: ConversationMemory, seeded: OtherOwnersSnapshot | undefined) => {
+  /**
+   * In `view` mode: the owner view of an unscoped `store` the case will get, checked for capabilities before
+   * `seed` (which seeds nothing for a case about to be skipped) runs and registers the store for the end check.
+   */
+  const viewOf = async (
+    store: ConversationMemory,
+    seed: () => Promise<OtherOwnersSnapshot | undefined>,
+  ): Promise<ConversationMemory> => {
     const view = store.forOwner(VIEW_OWNER);
     requireCapabilities(view);
-    const entry: SeededStore = { store, seeded, exposed: false };
-    if (seeded) seededStores.push(entry);
+    const entry: SeededStore = { store, seeded: await seed(), exposed: false };
+    if (entry.seeded) seededStores.push(entry);
     unscopedOf.set(view, entry);
     return view;
   };
@@ -146,9 +152,7 @@ export async function runConformanceCase(
         requireCapabilities(store);
         return store;
       }
-      // Capabilities first, so that a case about to be skipped seeds nothing.
-      requireCapabilities(store.forOwner(VIEW_OWNER));
-      return viewOf(store, await seedOtherOwners(store));
+      return viewOf(store, () => seedOtherOwners(store));
     },
     async openShared() {
       if (!options.openShared) throw new Error(`${testCase.name}: needs openShared, which was not given`);
@@ -175,11 +179,13 @@ export async function runConformanceCase(
             requireCapabilities(store);
             return store;
           }
-          requireCapabilities(store.forOwner(VIEW_OWNER));
-          // The first instance seeds the database; later ones (even opened at once) wait for it.
-          seeding ??= seedOtherOwners(store);
-          await seeding;
-          return viewOf(store, undefined);
+          return viewOf(store, async () => {
+            // The first instance seeds the database; later ones (even opened at once) wait for it. The end
+            // check reads it through one more instance, so no instance is registered for it.
+            seeding ??= seedOtherOwners(store);
+            await seeding;
+            return undefined;
+          });
         },
         destroy: () => database.destroy(),
       };
