@@ -497,6 +497,7 @@ export abstract class BaseConversationMemory implements ConversationMemory {
   /** The contract's operations with the scope as first argument, for {@link OwnerView}. */
   #scopedOperations(): ScopedOperations {
     return {
+      assertOpen: () => this.#assertOpen(),
       capabilities: () => this.capabilities,
       contractVersion: this.contractVersion,
       createSession: (scope, input) => this.#createSession(scope, input),

@@ -23,6 +23,8 @@ import type {
  * views. Each validates, applies the scope and maps errors exactly as the store's own method does.
  */
 export interface ScopedOperations {
+  /** Throws `MemoryClosedError` once the store is closed. */
+  assertOpen(): void;
   capabilities(): MemoryCapabilities;
   readonly contractVersion: string;
   createSession(scope: Scope, input: NewSession | undefined): Promise<string>;
@@ -130,6 +132,9 @@ export class OwnerView implements ConversationMemory {
   }
   /** Refused: a view is already scoped to one owner. */
   forOwner(_ownerId: string): ConversationMemory {
+    // A closed view (or store) answers as every closed store does, before saying it cannot be scoped again.
+    this.#open();
+    this.#store.assertOpen();
     throw new ValidationError('ownerId', 'this store is already scoped to one owner');
   }
   /** Closes this view only; idempotent. */

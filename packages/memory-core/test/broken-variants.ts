@@ -344,3 +344,19 @@ export class CursorIgnoresSession extends InMemoryConversationMemory {
     return page;
   }
 }
+
+/**
+ * The owner filter is applied to the first page of `getSessions` only: a later page (`offset > 0`, a second
+ * query path) lists every owner's sessions. The unscoped store cannot show it; only a view with another owner's
+ * rows present does, so only the suite's view mode catches it.
+ */
+export class OwnerScopeLostAfterFirstPage extends InMemoryConversationMemory {
+  protected override _getSessions(
+    limit: number,
+    offset: number,
+    scope: Scope,
+    where: SessionFilter | undefined,
+  ) {
+    return super._getSessions(limit, offset, offset > 0 ? UNSCOPED : scope, where);
+  }
+}
