@@ -21,11 +21,9 @@ if (build.error || build.status !== 0) {
   );
   process.exit(build.status || 1);
 }
-// The CLI's hints ("Next: ...") name the command as the user typed it.
-const env = {
-  ...process.env,
-  FLUX_MEMORY_INVOKED_AS: process.env.FLUX_MEMORY_INVOKED_AS ?? 'pnpm flux-memory',
-};
+// The CLI's hints ("Next: ...") name the command as the user typed it: it reads pnpm's own variables
+// (npm_lifecycle_event, npm_package_name, npm_execpath), which reach it through this process's environment.
+const env = process.env;
 const run = spawnSync(
   process.execPath,
   [path.join(root, 'apps', 'cli', 'dist', 'bin.js'), ...process.argv.slice(2)],

@@ -21,6 +21,7 @@ export function publicPackages() {
     '@flux-rag/memory-core',
     '@flux-rag/memory-sqlite',
     '@flux-rag/memory-postgres',
+    '@flux-rag/memory',
     '@flux-rag/migrator',
   ];
   const rank = (name) => (order.includes(name) ? order.indexOf(name) : order.length);

@@ -22,11 +22,13 @@ writeFileSync(
       name: 'flux-rag-consumer',
       private: true,
       type: 'module',
-      dependencies: {
-        '@flux-rag/memory-core': tarball('@flux-rag/memory-core'),
-        '@flux-rag/memory-sqlite': tarball('@flux-rag/memory-sqlite'),
-        '@flux-rag/memory-postgres': tarball('@flux-rag/memory-postgres'),
-      },
+      // Every library tarball (not the CLI and the migrator, which this project does not use): @flux-rag/memory
+      // depends on each registered backend, and none of them is on the npm registry yet.
+      dependencies: Object.fromEntries(
+        packs
+          .filter((pack) => pack.name !== '@flux-rag/cli' && pack.name !== '@flux-rag/migrator')
+          .map((pack) => [pack.name, tarball(pack.name)]),
+      ),
       devDependencies: {
         '@types/node': '^20.19.0',
         'fast-check': '^4.3.0',

@@ -1,4 +1,5 @@
-import { MemoryError, type MemoryErrorCode, maskSecrets } from '@flux-rag/memory-core';
+import { MemoryError, type MemoryErrorCode } from '@flux-rag/memory-core';
+import { maskSecrets } from '@flux-rag/memory-core/backend';
 import { visible } from './sanitize.js';
 
 /** Exit codes of `flux-memory`; documented in the README, stable across versions. */

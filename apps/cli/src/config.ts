@@ -1,14 +1,22 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
-import { CONFIG_DEFAULTS, maskSecrets, type ResolvedMemoryConfig } from '@flux-rag/memory-core';
+import { DEFAULT_BACKENDS } from '@flux-rag/memory';
+import { ConnectionSettingError } from '@flux-rag/memory-core';
+import {
+  type AnyBackendDescriptor,
+  backendChoices,
+  findBackend,
+  type ResolvedLocation,
+  resolveLocation,
+  type SourcedValue,
+} from '@flux-rag/memory-core/backend';
 import { UsageError } from './cli-error.js';
-import { parseConnectionString } from './connection-string.js';
 import { visible } from './sanitize.js';
 
 /** The connection flags every data command takes. */
 export interface ConnectionFlags {
-  /** `--backend`: `sqlite`, `postgres` (or `postgresql`), `memory`. */
+  /** `--backend`: a registered backend's name or alias (see {@link BACKEND_CHOICES}). */
   backend?: string;
   /** `--url`: a SQLite path or `sqlite:` URL, or a PostgreSQL DSN, depending on the backend. */
   url?: string;
@@ -18,8 +26,8 @@ export interface ConnectionFlags {
   dotenv?: string;
 }
 
-/** The backends `--backend` accepts. */
-export const BACKEND_CHOICES = ['sqlite', 'postgres', 'postgresql', 'memory'] as const;
+/** The backends `--backend` accepts: every registered name and alias. */
+export const BACKEND_CHOICES: readonly string[] = backendChoices(DEFAULT_BACKENDS);
 
 /**
  * Reads the dotenv file (`--dotenv`, else `.env` in `cwd` when there is one) into `env` without overriding
@@ -51,22 +59,80 @@ export function loadDotenv(
 /** The PostgreSQL schema names the backends accept (an unquoted identifier), checked before connecting. */
 export const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
-/** The SQLite file used when nothing names one: the documented default of the original settings. */
-export const DEFAULT_SQLITE_PATH = CONFIG_DEFAULTS.sqlitePath;
+/**
+ * A chosen backend and its location, flat: `{ backend: 'sqlite', filename }`,
+ * `{ backend: 'postgres', connectionString, schema }`, `{ backend: 'memory' }` (the descriptor's name, then
+ * its location's fields). See {@link descriptorOf} and {@link locationOf}.
+ */
+export type ResolvedConnection = { readonly backend: string } & Readonly<Record<string, unknown>>;
 
-/** The usage error of a PostgreSQL command given no DSN: the CLI has no default server. */
-export const NO_DSN_MESSAGE =
-  'PostgreSQL needs a connection string and flux-memory has no default server: pass ' +
-  '--url postgresql://USER@HOST:5432/DB (or host=HOST dbname=DB user=USER), or set POSTGRES_DSN ' +
-  '(or DATABASE_URL to a postgresql:// URL) in the environment or .env';
+/** The registered descriptor of a resolved connection. */
+export function descriptorOf(config: ResolvedConnection): AnyBackendDescriptor {
+  const descriptor = findBackend(DEFAULT_BACKENDS, config.backend);
+  if (!descriptor) throw new UsageError(`unknown backend ${JSON.stringify(config.backend)}`);
+  return descriptor;
+}
+
+/** The location a descriptor's `open` takes: the resolved connection without its `backend` name. */
+export function locationOf(config: ResolvedConnection): unknown {
+  const { backend: _name, ...location } = config;
+  return Object.keys(location).length === 0 ? undefined : location;
+}
+
+/** Flattens a registry choice into a {@link ResolvedConnection}. */
+export function flatten({ backend, location }: ResolvedLocation): ResolvedConnection {
+  return { backend: backend.name, ...(location as object | undefined) };
+}
+
+/**
+ * The usage error of a backend given no location, which the CLI never defaults for a server:
+ * `PostgreSQL needs a connection string and flux-memory has no default server: pass --url …, or set …`.
+ */
+export function noLocationMessage(backend: AnyBackendDescriptor): string {
+  const settings = backend.settings.map((setting) => setting.name).filter((name) => name.endsWith('_DSN'));
+  const first = settings[0] ?? backend.settings[0]?.name ?? 'DATABASE_URL';
+  return (
+    `${backend.title} needs a connection string and flux-memory has no default server: pass ` +
+    `--url ${backend.locationExample ?? '...'}, or set ${first} ` +
+    `(or DATABASE_URL to ${backend.connectionStrings?.noun ?? 'its location'}) in the environment or .env`
+  );
+}
+
+/**
+ * A registry refusal as the CLI reports it (exit 2): a malformed connection string is
+ * `CONNECTION_STRING_INVALID`; a bad value from the environment or .env `CONFIG_INVALID`; a bad flag, or no
+ * location for a backend that has no default server, `USAGE`. Anything else is passed on.
+ */
+export function asUsageError(error: unknown): unknown {
+  if (!(error instanceof ConnectionSettingError)) return error;
+  const fromFlag = error.field.startsWith('-');
+  switch (error.kind) {
+    case 'connection-string':
+      return new UsageError(`${error.field} ${visible(error.problem)}`, 'CONNECTION_STRING_INVALID');
+    case 'backend-name':
+      return new UsageError(
+        `${error.field}=${visible(error.problem)}`,
+        fromFlag ? 'USAGE' : 'CONFIG_INVALID',
+      );
+    case 'location-missing': {
+      const backend = error.backend === undefined ? undefined : findBackend(DEFAULT_BACKENDS, error.backend);
+      return new UsageError(backend ? noLocationMessage(backend) : error.message);
+    }
+    default:
+      return new UsageError(
+        `${error.field} ${visible(error.problem)}`,
+        fromFlag ? 'USAGE' : 'CONFIG_INVALID',
+      );
+  }
+}
 
 /**
  * Chooses the backend and its location from the flags, then `env` (which already holds the dotenv file's
- * values under the real environment's); every connection string is parsed strictly
- * ({@link parseConnectionString}), so a mistyped URL is a usage error, never a SQLite file.
+ * values under the real environment's), through the registry of `@flux-rag/memory`; every connection string is
+ * parsed strictly by the backend that claims it, so a mistyped URL is a usage error, never a SQLite file.
  *
- * - Backend: `--backend`; else the form of `--url`; else `DATABASE_BACKEND`; else `postgres` when
- *   `DATABASE_URL` is a PostgreSQL DSN; else `sqlite` (the rules of memory-core's `createMemory`).
+ * - Backend: `--backend`; else the form of `--url`; else `DATABASE_BACKEND`; else the backend that claims
+ *   `DATABASE_URL` (postgres for a PostgreSQL DSN); else `sqlite` (the rules of `createMemory`).
  * - SQLite file: `--url`, else `DATABASE_URL`, else `./data/memory.db`.
  * - PostgreSQL DSN: `--url`, else `POSTGRES_DSN`, else a PostgreSQL `DATABASE_URL`; none is a usage error:
  *   unlike the library, the CLI never quietly targets `postgresql://flux_rag@localhost/flux_rag`.
@@ -75,59 +141,26 @@ export const NO_DSN_MESSAGE =
 export function resolveConnection(
   flags: ConnectionFlags,
   env: Readonly<Record<string, string | undefined>>,
-): ResolvedMemoryConfig {
-  const flagBackend = backendName(flags.backend, '--backend');
-  const fromFlag = flags.url === undefined ? undefined : parseConnectionString(flags.url, '--url');
-  if (flagBackend === 'memory' && fromFlag !== undefined) {
-    throw new UsageError('--url has no meaning with --backend memory (nothing is stored)');
-  }
-  if (flagBackend !== undefined && fromFlag !== undefined && fromFlag.backend !== flagBackend) {
-    throw new UsageError(
-      fromFlag.backend === 'postgres'
-        ? '--url is a PostgreSQL DSN but the backend is sqlite; use --backend postgres'
-        : '--url is a SQLite file but the backend is postgres; give a postgresql:// URL or libpq DSN',
+): ResolvedConnection {
+  const fromEnv = (name: string): SourcedValue | undefined =>
+    env[name] === undefined ? undefined : { value: env[name]!, source: name };
+  try {
+    return flatten(
+      resolveLocation(DEFAULT_BACKENDS, {
+        ...(flags.backend === undefined ? {} : { backend: { value: flags.backend, source: '--backend' } }),
+        ...(flags.url === undefined ? {} : { location: { value: flags.url, source: '--url' } }),
+        backendSetting: fromEnv('DATABASE_BACKEND'),
+        databaseUrl: fromEnv('DATABASE_URL'),
+        // `--schema` is the flag of the PostgreSQL schema setting.
+        setting: (name) =>
+          name === 'POSTGRES_SCHEMA' && flags.schema !== undefined
+            ? { value: flags.schema, source: '--schema' }
+            : fromEnv(name),
+        useDefaults: false,
+      }),
     );
-  }
-  const envUrl = env.DATABASE_URL?.trim() ? env.DATABASE_URL : undefined;
-  const fromEnvUrl = () => (envUrl === undefined ? undefined : parseConnectionString(envUrl, 'DATABASE_URL'));
-  let backend = flagBackend ?? fromFlag?.backend ?? backendName(env.DATABASE_BACKEND, 'DATABASE_BACKEND');
-  backend ??= fromEnvUrl()?.backend === 'postgres' ? 'postgres' : 'sqlite';
-  switch (backend) {
-    case 'memory':
-      return { backend };
-    case 'sqlite': {
-      if (fromFlag?.backend === 'sqlite') return { backend, filename: fromFlag.filename };
-      const target = fromEnvUrl();
-      if (target?.backend === 'postgres') {
-        throw new UsageError(
-          'DATABASE_URL is a PostgreSQL DSN but the backend is sqlite (DATABASE_BACKEND or --backend); ' +
-            'unset one of them',
-          'CONFIG_INVALID',
-        );
-      }
-      return { backend, filename: target?.filename ?? DEFAULT_SQLITE_PATH };
-    }
-    case 'postgres': {
-      let connectionString: string | undefined;
-      if (fromFlag?.backend === 'postgres') connectionString = fromFlag.connectionString;
-      else if (env.POSTGRES_DSN?.trim()) {
-        const target = parseConnectionString(env.POSTGRES_DSN, 'POSTGRES_DSN');
-        if (target.backend !== 'postgres') {
-          throw new UsageError(
-            'POSTGRES_DSN is not a PostgreSQL DSN (it reads as a SQLite path)',
-            'CONFIG_INVALID',
-          );
-        }
-        connectionString = target.connectionString;
-      } else {
-        const target = fromEnvUrl();
-        if (target?.backend === 'postgres') connectionString = target.connectionString;
-      }
-      if (connectionString === undefined) throw new UsageError(NO_DSN_MESSAGE);
-      const schema = flags.schema ?? (env.POSTGRES_SCHEMA || 'public');
-      checkSchema(schema, flags.schema === undefined ? 'POSTGRES_SCHEMA' : '--schema');
-      return { backend, connectionString, schema };
-    }
+  } catch (error) {
+    throw asUsageError(error);
   }
 }
 
@@ -141,28 +174,7 @@ export function checkSchema(schema: string, source: string): void {
   }
 }
 
-function backendName(
-  value: string | undefined,
-  source: string,
-): 'sqlite' | 'postgres' | 'memory' | undefined {
-  const name = value?.trim().toLowerCase();
-  if (name === undefined || name === '') return undefined;
-  if (name === 'postgresql' || name === 'postgres') return 'postgres';
-  if (name === 'sqlite' || name === 'memory') return name;
-  throw new UsageError(
-    `${source}=${JSON.stringify(visible(value!))}: expected sqlite, postgres or memory`,
-    source === '--backend' ? 'USAGE' : 'CONFIG_INVALID',
-  );
-}
-
 /** `sqlite ./data/memory.db`, `postgres postgresql://u:***@host/db (schema public)`: for messages and reports. */
-export function describeConnection(config: ResolvedMemoryConfig): string {
-  switch (config.backend) {
-    case 'sqlite':
-      return `sqlite ${config.filename}`;
-    case 'postgres':
-      return `postgres ${maskSecrets(config.connectionString)}${config.schema === 'public' ? '' : ` (schema ${config.schema})`}`;
-    case 'memory':
-      return 'memory (not persisted)';
-  }
+export function describeConnection(config: ResolvedConnection): string {
+  return descriptorOf(config).describe(locationOf(config));
 }

@@ -112,6 +112,6 @@ describe('parseConnectionString', () => {
     expect(target.backend).toBe('postgres');
     if (target.backend !== 'postgres') return;
     expect(target.connectionString).toMatch(/^postgresql:\/\//);
-    expect(parsePg(target.connectionString)).toMatchObject(expected);
+    expect(parsePg(String(target.connectionString))).toMatchObject(expected);
   });
 });

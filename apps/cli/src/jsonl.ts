@@ -3,8 +3,8 @@ import {
   PORTABLE_FORMAT_VERSION,
   type PortableRecord,
   ValidationError,
-  validatePortableRecord,
 } from '@flux-rag/memory-core';
+import { validatePortableRecord } from '@flux-rag/memory-core/backend';
 import { CliError } from './cli-error.js';
 import { sortKeys } from './output.js';
 

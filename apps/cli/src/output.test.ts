@@ -4,7 +4,7 @@ import { colours } from './output.js';
 
 const saved = { ...process.env };
 afterEach(() => {
-  for (const key of ['NO_COLOR', 'FORCE_COLOR', 'TERM', 'NODE_DISABLE_COLORS']) {
+  for (const key of ['NO_COLOR', 'FORCE_COLOR', 'TERM', 'NODE_DISABLE_COLORS', 'CI', 'TMUX']) {
     if (saved[key] === undefined) delete process.env[key];
     else process.env[key] = saved[key];
   }
@@ -22,6 +22,9 @@ describe('colours', () => {
   it('an empty NO_COLOR is unset (the convention is: set and non-empty); a non-empty one turns colours off', () => {
     delete process.env.FORCE_COLOR;
     delete process.env.NODE_DISABLE_COLORS;
+    // Node gives a terminal 2 colours under an unnamed CI (CI=true, as .ci/run sets) and 256 under tmux.
+    delete process.env.CI;
+    delete process.env.TMUX;
     process.env.TERM = 'xterm-256color';
     process.env.NO_COLOR = '';
     expect(colours(tty)).toBe(true);

@@ -1,4 +1,5 @@
-import { type PortableRecord, ValidationError, validatePortableRecord } from '@flux-rag/memory-core';
+import { type PortableRecord, ValidationError } from '@flux-rag/memory-core';
+import { validatePortableRecord } from '@flux-rag/memory-core/backend';
 import {
   createTimestampReader,
   DEFAULT_MAX_CONTENT_BYTES,

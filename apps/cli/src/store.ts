@@ -1,74 +1,56 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import {
-  type ConversationMemory,
-  InMemoryConversationMemory,
-  type ResolvedMemoryConfig,
-} from '@flux-rag/memory-core';
+import type { ConversationMemory } from '@flux-rag/memory-core';
+import type { OpenAccess } from '@flux-rag/memory-core/backend';
 import { CliError } from './cli-error.js';
-import { type ConnectionFlags, loadDotenv, resolveConnection } from './config.js';
+import {
+  type ConnectionFlags,
+  descriptorOf,
+  loadDotenv,
+  locationOf,
+  type ResolvedConnection,
+  resolveConnection,
+} from './config.js';
 
 /**
  * What a command does to the database. `read`: only reads; a SQLite file is opened read-only, never created,
  * upgraded or switched to WAL. `update`: writes to a database that must exist. `write`: may create it. A
  * command that writes never upgrades an older SQLite file either: the person runs `flux-memory upgrade`.
  */
-export type OpenMode = 'read' | 'update' | 'write';
+export type OpenMode = Exclude<OpenAccess, 'app'>;
 
 /** An open store and the configuration it came from. */
 export interface OpenedStore {
   store: ConversationMemory;
-  config: ResolvedMemoryConfig;
+  config: ResolvedConnection;
 }
 
 /** Loads `.env`, resolves the flags and opens the store: what every data command does first. */
-export function connectionFrom(flags: ConnectionFlags): ResolvedMemoryConfig {
+export function connectionFrom(flags: ConnectionFlags): ResolvedConnection {
   loadDotenv(flags, process.cwd(), process.env);
   return resolveConnection(flags, process.env);
 }
 
-/** True for a SQLite configuration whose file does not exist yet. */
-export function isMissingSqliteFile(config: ResolvedMemoryConfig): boolean {
-  return config.backend === 'sqlite' && config.filename !== ':memory:' && !existsSync(config.filename);
+/**
+ * True when the configured store certainly does not exist yet (a SQLite file not created): its backend's
+ * descriptor can tell without connecting (a server's backend cannot, and says nothing).
+ */
+export function isMissingStore(config: ResolvedConnection): boolean {
+  return descriptorOf(config).exists?.(locationOf(config)) === false;
 }
 
 /**
- * Opens the configured store (see {@link OpenMode}). A reader or updater on a SQLite file that does not exist
- * fails with `DATABASE_NOT_FOUND` instead of creating an empty database at a mistyped path; a writer creates
- * the file's folder.
- *
- * The backend packages are imported here, from the CLI's own dependencies, and only the one chosen: `--help`
- * and the PostgreSQL commands never load the SQLite native module, and the reverse.
+ * Opens the configured store through its backend's descriptor (see {@link OpenMode}): a reader opens it
+ * read-only, an updater or writer refuses to upgrade an older store. A reader or updater on a store that does
+ * not exist fails with `DATABASE_NOT_FOUND` instead of creating an empty database at a mistyped path.
  */
-export async function openStore(config: ResolvedMemoryConfig, mode: OpenMode): Promise<ConversationMemory> {
-  switch (config.backend) {
-    case 'memory':
-      return new InMemoryConversationMemory();
-    case 'sqlite': {
-      if (isMissingSqliteFile(config)) {
-        if (mode !== 'write') {
-          throw new CliError(
-            'DATABASE_NOT_FOUND',
-            `no SQLite database at ${config.filename} (the first write creates it: flux-memory demo or import)`,
-          );
-        }
-        mkdirSync(dirname(config.filename), { recursive: true });
-      }
-      const { SqliteConversationMemory } = await import('@flux-rag/memory-sqlite');
-      // Inspection never writes; writes never upgrade an older file behind the person's back.
-      // (A private `:memory:` database has nothing to protect and cannot be opened read-only.)
-      return mode === 'read' && config.filename !== ':memory:'
-        ? new SqliteConversationMemory({ filename: config.filename, readOnly: true })
-        : new SqliteConversationMemory({ filename: config.filename, upgrade: 'refuse' });
-    }
-    case 'postgres': {
-      const { PostgresConversationMemory } = await import('@flux-rag/memory-postgres');
-      return new PostgresConversationMemory({
-        connectionString: config.connectionString,
-        schema: config.schema,
-      });
-    }
+export async function openStore(config: ResolvedConnection, mode: OpenMode): Promise<ConversationMemory> {
+  if (mode !== 'write' && isMissingStore(config)) {
+    throw new CliError(
+      'DATABASE_NOT_FOUND',
+      `no ${descriptorOf(config).title} database at ${descriptorOf(config).locationText(locationOf(config))} ` +
+        '(the first write creates it: flux-memory demo or import)',
+    );
   }
+  return descriptorOf(config).open(locationOf(config), mode);
 }
 
 /**

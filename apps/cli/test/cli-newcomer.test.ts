@@ -213,17 +213,29 @@ describe('smaller items (issue 13 items 2, 10)', () => {
   it('demo - the Next: hints are pnpm flux-memory from the workspace scripts, flux-memory otherwise', async () => {
     const installed = await ok(['demo', '--backend', 'sqlite'], { cwd });
     expect(installed).toMatch(/^ {2}flux-memory history /m);
+    const pnpm = { npm_execpath: '/usr/local/lib/node_modules/pnpm/bin/pnpm.cjs' };
     const workspace = await ok(['demo'], {
       cwd,
-      env: { npm_lifecycle_event: 'flux-memory', npm_package_name: 'flux-rag-memory' },
+      env: { npm_lifecycle_event: 'flux-memory', npm_package_name: 'flux-rag-memory', ...pnpm },
     });
     expect(workspace).toMatch(/^ {2}pnpm flux-memory history /m);
     expect(workspace).toMatch(/^ {2}pnpm flux-memory check$/m);
     const demoScript = await ok(['demo'], {
       cwd,
-      env: { npm_lifecycle_event: 'demo', npm_package_name: 'flux-rag-memory' },
+      env: { npm_lifecycle_event: 'demo', npm_package_name: 'flux-rag-memory', ...pnpm },
     });
     expect(demoScript).toMatch(/^ {2}pnpm flux-memory export /m);
+    // The quick start without pnpm installed: `npx -y pnpm@12.4.2 demo`, as pnpm reports itself under npx.
+    const quickStart = await ok(['demo'], {
+      cwd,
+      env: {
+        npm_lifecycle_event: 'demo',
+        npm_package_name: 'flux-rag-memory',
+        npm_execpath: '/root/.npm/_npx/f64b4edc612fabde/node_modules/pnpm/pnpm',
+        npm_config_user_agent: 'pnpm/12.4.2 npm/? node/? linux x64',
+      },
+    });
+    expect(quickStart).toMatch(/^ {2}npx -y pnpm@12\.4\.2 flux-memory history /m);
     // Another project's script that happens to run flux-memory: the installed command.
     const other = await ok(['demo'], {
       cwd,

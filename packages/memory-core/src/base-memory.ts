@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Clock, monotonic } from './clock.js';
-import type { ConversationMemory } from './conversation-memory.js';
+import { CONTRACT_VERSION, type ConversationMemory } from './conversation-memory.js';
 import {
   encodeHistoryCursor,
   encodeSearchCursor,
@@ -17,6 +17,7 @@ import {
 } from './errors.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { maskSecrets } from './mask.js';
+import { OwnerView, type ScopedOperations } from './owner-view.js';
 import type {
   ExportOptions,
   ImportOptions,
@@ -27,6 +28,7 @@ import type {
   StoreHealth,
 } from './portable.js';
 import { parseSearchQuery, type SearchTerm } from './search/search-query.js';
+import { dateToIsoMicros } from './timestamp.js';
 import type {
   HistoryOptions,
   HistoryPageOptions,
@@ -104,6 +106,44 @@ export interface PageRows<T, P> {
   next: P | null;
 }
 
+/** A message as an ordered history read returns it: the message and its place in the session's order. */
+export interface HistoryRow {
+  message: Message;
+  /**
+   * Where the message sits in its session's order: its `createdAt` (microseconds) and a sequence number
+   * that grows with insertion, breaking ties between equal timestamps. Keyset reads continue from it.
+   */
+  position: HistoryPosition;
+}
+
+/**
+ * What `_readHistory` reads: a session's messages in one direction from a position, at most `limit`.
+ * History order is `createdAt`, then insertion sequence.
+ */
+export interface HistoryRead {
+  sessionId: string;
+  /** `'oldest'`: oldest first, after `from`; `'newest'`: newest first, before `from`. */
+  order: 'oldest' | 'newest';
+  /** Exclusive start; `null` starts at the oldest (`'oldest'`) or newest (`'newest'`) message. */
+  from: HistoryPosition | null;
+  /** At most this many rows; `undefined` reads to the end. */
+  limit: number | undefined;
+}
+
+/**
+ * What `_listSessions` lists, in one of three orders:
+ * - `'activity'`: most recent `updatedAt` first, ties by id descending, skipping `offset`;
+ * - `'created'`: newest `createdAt` first, ties by id descending, after the position `after` (exclusive);
+ * - `'id'`: by id ascending, after the id `after` (exclusive), only `ids` when given.
+ *
+ * `where` (activity and creation orders) keeps only the sessions matching the metadata filter; it is passed
+ * only when the backend declares `capabilities.metadataFilter`.
+ */
+export type SessionListing =
+  | { order: 'activity'; limit: number; offset: number; where: SessionFilter | undefined }
+  | { order: 'created'; limit: number; after: SessionPosition | null; where: SessionFilter | undefined }
+  | { order: 'id'; limit: number; after: string | null; ids: readonly string[] | undefined };
+
 /** Options every backend accepts. */
 export interface BaseMemoryOptions {
   /**
@@ -117,63 +157,242 @@ const UNSCOPED: Scope = Object.freeze({ ownerId: null });
 
 const NO_CAPABILITIES: MemoryCapabilities = Object.freeze({ metadataFilter: false, fullTextSearch: false });
 
-/** Records read per page by `exportRecords`. */
+/** Records read per page by `exportRecords`, and sessions per batch of the derived `check()` and `clearAll()`. */
 const EXPORT_PAGE = 500;
 
 /**
  * The implementor's side of the contract. Public methods validate their arguments, refuse use after `close()`,
  * keep writes to a session in call order, apply the owner scope, and turn any non-contract error into a
- * `MemoryError` through `mapError`; then they call the protected `_` method, which receives only valid input.
- * A backend implements the `_` methods and nothing else of the contract.
+ * `MemoryError` through `_mapError`; then they call a protected hook, which receives only valid input.
+ *
+ * Every hook is a protected method whose name starts with `_`. A backend implements the nine abstract ones
+ * (`_createSession`, `_addMessage`, `_readHistory`, `_listSessions`, `_getSession`, `_updateSessionTitle`,
+ * `_deleteSession`, `_importBatch`, `_close`), each taking the {@link Scope}; every other hook has a default
+ * built on those, which a backend overrides only to be faster or to report more. A hook added later always
+ * comes with a default (for a new optional operation: throwing `UnsupportedCapabilityError` for its capability
+ * flag), so a backend written today keeps compiling and working.
  */
 export abstract class BaseConversationMemory implements ConversationMemory {
+  /** The contract version this store implements. */
+  readonly contractVersion: string = CONTRACT_VERSION;
   readonly #writes = new KeyedQueue();
   readonly #now: Clock;
   #ready: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
+  #scoped: ScopedOperations | undefined;
 
   constructor(options: BaseMemoryOptions = {}) {
     this.#now = monotonic(options.clock);
   }
 
+  // ---- Required hooks ----
+
+  /** Stores a new session; throws `ConflictError` when the id is taken (by any owner, in or out of `scope`). */
+  protected abstract _createSession(session: SessionRecord, scope: Scope): Promise<void>;
+  /**
+   * Stores a message and updates its session's `updatedAt`, atomically; throws `SessionNotFoundError` when
+   * the session does not exist in `scope`, `ConflictError` when the message id is taken.
+   */
+  protected abstract _addMessage(message: MessageRecord, scope: Scope): Promise<void>;
+  /** The one ordered history read (see {@link HistoryRead}); `[]` for a session not in `scope`. */
+  protected abstract _readHistory(read: HistoryRead, scope: Scope): Promise<HistoryRow[]>;
+  /** The one session listing (see {@link SessionListing}): the sessions of `scope`, in the order asked. */
+  protected abstract _listSessions(listing: SessionListing, scope: Scope): Promise<SessionSummary[]>;
+  /** The session or `null` when it does not exist in `scope`. */
+  protected abstract _getSession(sessionId: string, scope: Scope): Promise<Session | null>;
+  /** Sets the title and `updatedAt`; returns `false` when the session does not exist in `scope`. */
+  protected abstract _updateSessionTitle(
+    sessionId: string,
+    title: string | null,
+    updatedAt: Date,
+    scope: Scope,
+  ): Promise<boolean>;
+  /** Deletes the session and its messages; returns `false` when the session did not exist in `scope`. */
+  protected abstract _deleteSession(sessionId: string, scope: Scope): Promise<boolean>;
+  /**
+   * Writes validated records atomically, skipping ids already stored, and keeps the touched sessions' message
+   * counts exact. Throws `SessionNotFoundError`, writing nothing, when a message's session is neither stored in
+   * `scope` nor in `sessions`. Sessions arrive with the scope's owner already set.
+   */
+  protected abstract _importBatch(
+    sessions: PortableSession[],
+    messages: PortableMessage[],
+    scope: Scope,
+  ): Promise<ImportResult>;
+  /** Releases what the store opened itself. */
+  protected abstract _close(): Promise<void>;
+
+  // ---- Hooks with defaults ----
+
   /** Creates or upgrades the schema; called once, before the first operation. Default: nothing to do. */
   protected _init(): Promise<void> {
     return Promise.resolve();
   }
-  /** Stores a new session; throws `ConflictError` when the id is taken (by any owner). */
-  protected abstract _createSession(session: SessionRecord): Promise<void>;
-  /**
-   * Stores a message and updates its session, in one transaction; throws `SessionNotFoundError` when the
-   * session does not exist in `scope`, `ConflictError` when the message id is taken.
-   */
-  protected abstract _addMessage(message: MessageRecord, scope: Scope): Promise<void>;
-  /** Oldest first; with `limit`, the last `limit` messages; `[]` for a session not in `scope`. */
-  protected abstract _getHistory(
+
+  /** Oldest first; with `limit`, the last `limit` messages. Default: one `_readHistory`. */
+  protected async _getHistory(
     sessionId: string,
     limit: number | undefined,
     scope: Scope,
-  ): Promise<Message[]>;
-  /** The `limit` messages before `before` (or the latest), oldest first, and the position of the oldest. */
-  protected abstract _getHistoryPage(
+  ): Promise<Message[]> {
+    if (limit === undefined) {
+      const rows = await this._readHistory({ sessionId, order: 'oldest', from: null, limit }, scope);
+      return rows.map((row) => row.message);
+    }
+    const rows = await this._readHistory({ sessionId, order: 'newest', from: null, limit }, scope);
+    return rows.reverse().map((row) => row.message);
+  }
+
+  /**
+   * The `limit` messages before `before` (or the latest), oldest first, and the position of the oldest when
+   * older ones remain. Default: one `_readHistory` of `limit + 1` rows, newest first.
+   */
+  protected async _getHistoryPage(
     sessionId: string,
     limit: number,
     before: HistoryPosition | null,
     scope: Scope,
-  ): Promise<PageRows<Message, HistoryPosition>>;
-  /** Most recent `updatedAt` first, ties by id descending; only sessions matching `where` when given. */
-  protected abstract _getSessions(
+  ): Promise<PageRows<Message, HistoryPosition>> {
+    const rows = await this._readHistory(
+      { sessionId, order: 'newest', from: before, limit: limit + 1 },
+      scope,
+    );
+    const page = rows.slice(0, limit);
+    const oldest = page[page.length - 1];
+    return {
+      items: page.reverse().map((row) => row.message),
+      next: rows.length > limit && oldest ? oldest.position : null,
+    };
+  }
+
+  /** Most recent `updatedAt` first, ties by id descending. Default: `_listSessions` in activity order. */
+  protected _getSessions(
     limit: number,
     offset: number,
     scope: Scope,
     where: SessionFilter | undefined,
-  ): Promise<SessionSummary[]>;
-  /** Newest `createdAt` first, ties by id descending, after `cursor`; only sessions matching `where` when given. */
-  protected abstract _getSessionsPage(
+  ): Promise<SessionSummary[]> {
+    return this._listSessions({ order: 'activity', limit, offset, where }, scope);
+  }
+
+  /**
+   * Newest `createdAt` first, ties by id descending, after `cursor`. Default: `_listSessions` in creation
+   * order, one row more than the page to know whether another follows.
+   */
+  protected async _getSessionsPage(
     limit: number,
     cursor: SessionPosition | null,
     scope: Scope,
     where: SessionFilter | undefined,
-  ): Promise<PageRows<SessionSummary, SessionPosition>>;
+  ): Promise<PageRows<SessionSummary, SessionPosition>> {
+    const rows = await this._listSessions(
+      { order: 'created', limit: limit + 1, after: cursor, where },
+      scope,
+    );
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      items: page,
+      next: rows.length > limit && last ? { createdAt: dateToIsoMicros(last.createdAt), id: last.id } : null,
+    };
+  }
+
+  /**
+   * Sessions of `scope` by id, after `afterId` (exclusive), at most `limit`; only `sessionIds` when given.
+   * Default: `_listSessions` in id order, as portable records (timestamps at the precision the listing gives).
+   */
+  protected async _exportSessions(
+    afterId: string | null,
+    limit: number,
+    sessionIds: readonly string[] | undefined,
+    scope: Scope,
+  ): Promise<PortableSession[]> {
+    const sessions = await this._listSessions({ order: 'id', limit, after: afterId, ids: sessionIds }, scope);
+    return sessions.map((s) => ({
+      type: 'session',
+      id: s.id,
+      title: s.title,
+      createdAt: dateToIsoMicros(s.createdAt),
+      updatedAt: dateToIsoMicros(s.updatedAt),
+      metadata: s.metadata,
+      ownerId: s.ownerId,
+    }));
+  }
+
+  /**
+   * A session's messages in history order after `after` (exclusive), at most `limit`, and the position to
+   * continue from (a keyset, so exporting a long session costs one seek per page, not an ever longer skip).
+   * Default: one `_readHistory`, oldest first.
+   */
+  protected async _exportMessages(
+    sessionId: string,
+    after: HistoryPosition | null,
+    limit: number,
+    scope: Scope,
+  ): Promise<PageRows<PortableMessage, HistoryPosition>> {
+    const rows = await this._readHistory({ sessionId, order: 'oldest', from: after, limit }, scope);
+    const last = rows[rows.length - 1];
+    return {
+      items: rows.map(({ message: m }) => ({
+        type: 'message',
+        id: m.id,
+        sessionId: m.sessionId,
+        role: m.role,
+        content: m.content,
+        createdAt: dateToIsoMicros(m.createdAt),
+        metadata: m.metadata,
+      })),
+      next: rows.length === limit && last ? last.position : null,
+    };
+  }
+
+  /**
+   * Deletes every session in `scope` and their messages. Default: lists sessions by id and deletes them one
+   * by one, in batches, so memory stays bounded; SQL backends override it with one statement per table.
+   */
+  protected async _clearAll(scope: Scope): Promise<void> {
+    let after: string | null = null;
+    for (;;) {
+      const batch = await this._listSessions(
+        { order: 'id', limit: EXPORT_PAGE, after, ids: undefined },
+        scope,
+      );
+      for (const session of batch) await this._deleteSession(session.id, scope);
+      if (batch.length < EXPORT_PAGE) return;
+      after = batch[batch.length - 1]!.id;
+    }
+  }
+
+  /**
+   * Backend name, location, version and counts of the sessions and messages in `scope`; may throw when
+   * unreachable (the caller turns that into a report). Default: the location, and counts summed over
+   * `_listSessions` in id order (each summary carries its message count).
+   */
+  protected async _check(scope: Scope): Promise<StoreHealth> {
+    let sessions = 0;
+    let messages = 0;
+    let after: string | null = null;
+    for (;;) {
+      const batch = await this._listSessions(
+        { order: 'id', limit: EXPORT_PAGE, after, ids: undefined },
+        scope,
+      );
+      sessions += batch.length;
+      for (const session of batch) messages += session.messageCount;
+      if (batch.length < EXPORT_PAGE) break;
+      after = batch[batch.length - 1]!.id;
+    }
+    return { ...this._describeLocation(), reachable: true, sessions, messages };
+  }
+
+  /**
+   * Backend name (also what cursors are bound to) and location, with secrets masked. Default: the class
+   * name and `'unknown'`.
+   */
+  protected _describeLocation(): { backend: string; location: string } {
+    return { backend: this.constructor.name, location: 'unknown' };
+  }
+
   /**
    * Messages in `scope` matching every term, best first (ties newest first). Called only when
    * `capabilities.fullTextSearch` is true; the default throws `UnsupportedCapabilityError`.
@@ -185,54 +404,12 @@ export abstract class BaseConversationMemory implements ConversationMemory {
   ): Promise<SearchHit[]> {
     return Promise.reject(new UnsupportedCapabilityError('fullTextSearch'));
   }
-  /** The session or `null`. */
-  protected abstract _getSession(sessionId: string, scope: Scope): Promise<Session | null>;
-  /** Returns `false` when the session does not exist in `scope`. */
-  protected abstract _updateSessionTitle(
-    sessionId: string,
-    title: string | null,
-    updatedAt: Date,
-    scope: Scope,
-  ): Promise<boolean>;
-  /** Returns `false` when the session did not exist in `scope`. */
-  protected abstract _deleteSession(sessionId: string, scope: Scope): Promise<boolean>;
-  /** Deletes every session in `scope` and their messages. */
-  protected abstract _clearAll(scope: Scope): Promise<void>;
-  /** Releases what the store opened itself. */
-  protected abstract _close(): Promise<void>;
-  /** Sessions in `scope` ordered by id, after `afterId` (exclusive), at most `limit`; only `sessionIds` when given. */
-  protected abstract _exportSessions(
-    afterId: string | null,
-    limit: number,
-    sessionIds: readonly string[] | undefined,
-    scope: Scope,
-  ): Promise<PortableSession[]>;
-  /** A session's messages in history order, skipping `offset`, at most `limit`. */
-  protected abstract _exportMessages(
-    sessionId: string,
-    offset: number,
-    limit: number,
-  ): Promise<PortableMessage[]>;
-  /**
-   * Writes validated records in one transaction, skipping ids already stored, then recomputes the counts of
-   * the sessions touched. Throws `SessionNotFoundError`, writing nothing, when a message's session is neither
-   * stored in `scope` nor in `sessions`.
-   */
-  protected abstract _importBatch(
-    sessions: PortableSession[],
-    messages: PortableMessage[],
-    scope: Scope,
-  ): Promise<ImportResult>;
-  /** Backend name, location, version and counts; may throw when unreachable (the caller turns that into a report). */
-  protected abstract _check(): Promise<StoreHealth>;
-  /** Backend name and location for the report of an unreachable store. */
-  protected abstract describeLocation(): { backend: string; location: string };
 
   /**
    * Turns an error that is not a `MemoryError` into one. Backends override it to recognise their driver's
    * errors (connection refused, busy, ...); the default wraps it as a generic `MemoryError`, keeping `cause`.
    */
-  protected mapError(error: unknown): MemoryError {
+  protected _mapError(error: unknown): MemoryError {
     const message = error instanceof Error ? error.message : String(error);
     return new MemoryError('MEMORY_ERROR', `Backend error: ${maskSecrets(message)}`, { cause: error });
   }
@@ -293,70 +470,51 @@ export abstract class BaseConversationMemory implements ConversationMemory {
 
   /**
    * A view of this store for one owner, sharing its connections. Sessions it creates belong to `ownerId`;
-   * every read, write, listing, export and delete sees only that owner's sessions and messages, others behaving
-   * as not found. `close()` on the view only closes the view; `forOwner` on a view is refused.
+   * every read, write, listing, export, delete and `check()` sees only that owner's sessions and messages,
+   * others behaving as not found. `close()` on the view only closes the view; `forOwner` on a view is refused.
    */
   forOwner(ownerId: string): ConversationMemory {
     this.#assertOpen();
     assertId('ownerId', ownerId);
-    const scope: Scope = Object.freeze({ ownerId });
-    let viewClosed = false;
-    const open = () => {
-      if (viewClosed) throw new MemoryClosedError();
-    };
-    const guard =
-      <A extends unknown[], R>(operation: (...args: A) => Promise<R>) =>
-      async (...args: A): Promise<R> => {
-        open();
-        return operation(...args);
-      };
-    return {
-      createSession: guard((input?: NewSession) => this.#createSession(scope, input)),
-      addMessage: guard((sessionId: string, input: NewMessage) => this.#addMessage(scope, sessionId, input)),
-      getHistory: guard((sessionId: string, options?: HistoryOptions) =>
-        this.#getHistory(scope, sessionId, options),
-      ),
-      getHistoryPage: guard((sessionId: string, options?: HistoryPageOptions) =>
-        this.#getHistoryPage(scope, sessionId, options),
-      ),
-      getSessions: guard((options?: ListSessionsOptions) => this.#getSessions(scope, options)),
-      getSessionsPage: guard((options?: SessionsPageOptions) => this.#getSessionsPage(scope, options)),
-      searchMessages: guard((query: string, options?: SearchOptions) =>
-        this.#searchMessages(scope, query, options),
-      ),
-      capabilities: this.capabilities,
-      getSession: guard((sessionId: string) => this.#getSession(scope, sessionId)),
-      updateSessionTitle: guard((sessionId: string, title: string | null) =>
-        this.#updateSessionTitle(scope, sessionId, title),
-      ),
-      deleteSession: guard((sessionId: string) => this.#deleteSession(scope, sessionId)),
-      clearAll: guard(() => this.#clearAll(scope)),
-      exportRecords: (options?: ExportOptions) => {
-        open();
-        return this.#exportRecords(scope, options);
-      },
-      importRecords: guard(
-        (records: Iterable<PortableRecord> | AsyncIterable<PortableRecord>, options?: ImportOptions) =>
-          this.#importRecords(scope, records, options),
-      ),
-      check: guard(() => this.check()),
-      forOwner: () => {
-        throw new ValidationError('ownerId', 'this store is already scoped to one owner');
-      },
-      close: async () => {
-        viewClosed = true;
-      },
-    };
+    this.#scoped ??= this.#scopedOperations();
+    return new OwnerView(this.#scoped, ownerId);
   }
 
-  async check(): Promise<StoreHealth> {
+  check(): Promise<StoreHealth> {
+    return this.#check(UNSCOPED);
+  }
+
+  async #check(scope: Scope): Promise<StoreHealth> {
     this.#assertOpen();
     try {
-      return await this.#call(() => this._check());
+      return await this.#call(() => this._check(scope));
     } catch (error) {
       const cause = error instanceof Error ? error.message : String(error);
-      return { ...this.describeLocation(), reachable: false, error: maskSecrets(cause) };
+      return { ...this._describeLocation(), reachable: false, error: maskSecrets(cause) };
     }
+  }
+
+  /** The contract's operations with the scope as first argument, for {@link OwnerView}. */
+  #scopedOperations(): ScopedOperations {
+    return {
+      assertOpen: () => this.#assertOpen(),
+      capabilities: () => this.capabilities,
+      contractVersion: this.contractVersion,
+      createSession: (scope, input) => this.#createSession(scope, input),
+      addMessage: (scope, sessionId, input) => this.#addMessage(scope, sessionId, input),
+      getHistory: (scope, sessionId, options) => this.#getHistory(scope, sessionId, options),
+      getHistoryPage: (scope, sessionId, options) => this.#getHistoryPage(scope, sessionId, options),
+      getSessions: (scope, options) => this.#getSessions(scope, options),
+      getSessionsPage: (scope, options) => this.#getSessionsPage(scope, options),
+      searchMessages: (scope, query, options) => this.#searchMessages(scope, query, options),
+      getSession: (scope, sessionId) => this.#getSession(scope, sessionId),
+      updateSessionTitle: (scope, sessionId, title) => this.#updateSessionTitle(scope, sessionId, title),
+      deleteSession: (scope, sessionId) => this.#deleteSession(scope, sessionId),
+      clearAll: (scope) => this.#clearAll(scope),
+      exportRecords: (scope, options) => this.#exportRecords(scope, options),
+      importRecords: (scope, records, options) => this.#importRecords(scope, records, options),
+      check: (scope) => this.#check(scope),
+    };
   }
 
   close(): Promise<void> {
@@ -365,7 +523,7 @@ export abstract class BaseConversationMemory implements ConversationMemory {
       try {
         await this._close();
       } catch (error) {
-        throw MemoryError.isInstance(error) ? error : this.mapError(error);
+        throw MemoryError.isInstance(error) ? error : this._mapError(error);
       }
     })();
     return this.#closing;
@@ -386,7 +544,7 @@ export abstract class BaseConversationMemory implements ConversationMemory {
     const ownerId = scope.ownerId ?? valid.ownerId;
     const { title, metadata } = valid;
     return this.#write(id, async () => {
-      await this._createSession({ id, title, metadata, ownerId, createdAt: this.#now() });
+      await this._createSession({ id, title, metadata, ownerId, createdAt: this.#now() }, scope);
       return id;
     });
   }
@@ -471,7 +629,7 @@ export abstract class BaseConversationMemory implements ConversationMemory {
 
   /** The view a cursor of a listing read through `scope` is bound to: this backend and that owner. */
   #view(scope: Scope): ListingView {
-    return { backend: this.describeLocation().backend, ownerId: scope.ownerId };
+    return { backend: this._describeLocation().backend, ownerId: scope.ownerId };
   }
 
   #assertCapable(where: SessionFilter | undefined): void {
@@ -520,12 +678,16 @@ export abstract class BaseConversationMemory implements ConversationMemory {
       );
       for (const session of sessions) {
         yield session;
-        for (let offset = 0; ; offset += EXPORT_PAGE) {
+        let after: HistoryPosition | null = null;
+        do {
           this.#assertOpen();
-          const messages = await this.#call(() => this._exportMessages(session.id, offset, EXPORT_PAGE));
-          yield* messages;
-          if (messages.length < EXPORT_PAGE) break;
-        }
+          const from = after;
+          const page: PageRows<PortableMessage, HistoryPosition> = await this.#call(() =>
+            this._exportMessages(session.id, from, EXPORT_PAGE, scope),
+          );
+          yield* page.items;
+          after = page.next;
+        } while (after !== null);
       }
       if (sessions.length < EXPORT_PAGE) return;
       afterId = sessions[sessions.length - 1]!.id;
@@ -593,7 +755,7 @@ export abstract class BaseConversationMemory implements ConversationMemory {
       await this.#ensureReady();
       return await task();
     } catch (error) {
-      throw MemoryError.isInstance(error) ? error : this.mapError(error);
+      throw MemoryError.isInstance(error) ? error : this._mapError(error);
     }
   }
 

@@ -29,6 +29,12 @@ export const CONTRACT_VERSION = '1.0';
  * them without awaiting each other; reads of a session wait for the writes to it that were started before them.
  */
 export interface ConversationMemory {
+  /**
+   * The contract version this store implements: `CONTRACT_VERSION` of the core it was built against
+   * (`'1.0'` today), so an application can refuse a store older than the features it uses.
+   */
+  readonly contractVersion: string;
+
   /** The optional capabilities this store has (metadata filters, full-text search). */
   readonly capabilities: MemoryCapabilities;
 

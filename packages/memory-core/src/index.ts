@@ -1,23 +1,11 @@
-export {
-  BaseConversationMemory,
-  type BaseMemoryOptions,
-  type MessageRecord,
-  type PageRows,
-  type Scope,
-  type SearchRequest,
-  type SessionRecord,
-} from './base-memory.js';
-export { type Clock, monotonic } from './clock.js';
+// What applications import: the contract, its types and errors, the factory and the in-memory store.
+// Implementors import `@flux-rag/memory-core/backend` (and `/sql` for a Kysely dialect); backend tests
+// import `@flux-rag/memory-core/conformance`.
+
+export { ConnectionSettingError, type ConnectionSettingErrorKind } from './backend-registry.js';
+export type { Clock } from './clock.js';
 export { CONTRACT_VERSION, type ConversationMemory } from './conversation-memory.js';
-export {
-  type BackendName,
-  CONFIG_DEFAULTS,
-  createMemory,
-  type MemoryConfig,
-  type ResolvedMemoryConfig,
-  resolveMemoryConfig,
-} from './create-memory.js';
-export type { CursorBinding, HistoryPosition, SessionPosition } from './cursor.js';
+export { createMemory, type MemoryConfig, resolveMemoryConfig } from './create-memory.js';
 export {
   BackendNotInstalledError,
   BackendUnavailableError,
@@ -35,9 +23,7 @@ export {
   ValidationError,
 } from './errors.js';
 export { InMemoryConversationMemory, type InMemoryMemoryOptions } from './in-memory/in-memory-memory.js';
-export { compareSessionsByActivity, compareSessionsByCreation } from './in-memory/ordering.js';
-export { KeyedQueue } from './keyed-queue.js';
-export { maskSecrets } from './mask.js';
+export { inMemoryBackend } from './in-memory-backend.js';
 export {
   type ExportOptions,
   type ImportOptions,
@@ -48,16 +34,7 @@ export {
   type PortableSession,
   type StoreHealth,
 } from './portable.js';
-export { matchContent, snippetOf } from './search/match-message.js';
-export { jsonContains } from './search/metadata-contains.js';
-export { parseSearchQuery, type SearchTerm, UNSPACED_SCRIPT, wordsOf } from './search/search-query.js';
-export {
-  dateToIsoMicros,
-  type IsoMicros,
-  isoMicrosToDate,
-  isoMicrosToNaive,
-  parseTimestamp,
-} from './timestamp.js';
+export type { IsoMicros } from './timestamp.js';
 export {
   DEFAULTS,
   type HistoryOptions,
@@ -79,22 +56,3 @@ export {
   type SessionSummary,
   type SessionsPageOptions,
 } from './types.js';
-export {
-  assertId,
-  assertMetadata,
-  assertText,
-  assertTitle,
-  isStorableText,
-  type ListingView,
-  validateExportOptions,
-  validateHistoryOptions,
-  validateHistoryPageOptions,
-  validateImportOptions,
-  validateListSessionsOptions,
-  validateNewMessage,
-  validateNewSession,
-  validatePortableRecord,
-  validateSearchOptions,
-  validateSessionFilter,
-  validateSessionsPageOptions,
-} from './validation.js';

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { validateNewMessage } from '../src/backend.js';
 import type { MessageRecord, PageRows, Scope, SessionRecord } from '../src/base-memory.js';
 import type { HistoryPosition } from '../src/cursor.js';
 import type { ImportResult, PortableMessage, PortableSession, SessionFilter } from '../src/index.js';
@@ -12,7 +13,6 @@ import {
   type Session,
   SessionNotFoundError,
   type SessionSummary,
-  validateNewMessage,
 } from '../src/index.js';
 import type { HistoryPageOptions } from '../src/types.js';
 
@@ -342,5 +342,21 @@ export class CursorIgnoresSession extends InMemoryConversationMemory {
       : await super.getHistoryPage(sessionId, options);
     if (page.nextCursor !== null && this.#lastNext) this.#issued.set(page.nextCursor, this.#lastNext);
     return page;
+  }
+}
+
+/**
+ * The owner filter is applied to the first page of `getSessions` only: a later page (`offset > 0`, a second
+ * query path) lists every owner's sessions. The unscoped store cannot show it; only a view with another owner's
+ * rows present does, so only the suite's view mode catches it.
+ */
+export class OwnerScopeLostAfterFirstPage extends InMemoryConversationMemory {
+  protected override _getSessions(
+    limit: number,
+    offset: number,
+    scope: Scope,
+    where: SessionFilter | undefined,
+  ) {
+    return super._getSessions(limit, offset, offset > 0 ? UNSCOPED : scope, where);
   }
 }

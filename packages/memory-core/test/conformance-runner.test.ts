@@ -1,21 +1,28 @@
 import { describe, expect, test } from 'vitest';
 import {
   CONFORMANCE_CAPABILITIES,
+  CONFORMANCE_TRAITS,
   type ConformanceCase,
+  type ConformanceContext,
   conformanceAreas,
   conformanceCases,
   expectMemoryError,
   FAKE_CLOCK_START,
   FakeClock,
+  OTHER_OWNER,
   planConformanceSuite,
   runConformanceCase,
+  SEEDED_SESSION_IDS,
+  STORE_CAPABILITIES,
   skipReasonOf,
   snapshotStore,
+  VIEW_OWNER,
 } from '../src/conformance/index.js';
 import { largeMetadata, megabyteAscii, megabyteMixed } from '../src/conformance/samples.js';
 import {
   type ConversationMemory,
   InMemoryConversationMemory,
+  type MemoryCapabilities,
   MemoryError,
   SessionNotFoundError,
   ValidationError,
@@ -31,6 +38,7 @@ const CONTRACT_METHODS = [
   'getSessionsPage',
   'searchMessages',
   'capabilities',
+  'contractVersion',
   'getSession',
   'updateSessionTitle',
   'deleteSession',
@@ -57,11 +65,25 @@ class CountingMemory extends InMemoryConversationMemory {
   }
 }
 
+/** An in-memory store that reports the capabilities it is given (all of them work, but the suite must listen). */
+class DeclaringMemory extends InMemoryConversationMemory {
+  static declared: MemoryCapabilities = { metadataFilter: true, fullTextSearch: true };
+  override get capabilities(): MemoryCapabilities {
+    return DeclaringMemory.declared;
+  }
+}
+
+/** The names cases run under in view mode: their own, or their view variant's. */
+const viewNames = conformanceCases.flatMap((c) =>
+  c.onView === undefined ? [c.name] : 'name' in c.onView ? [c.onView.name] : [],
+);
+
 describe('the case list', () => {
   test('names are unique and read "<method> - <behaviour>" with a method of the contract', () => {
     const names = conformanceCases.map((c) => c.name);
     expect(new Set(names).size).toBe(names.length);
-    for (const name of names) {
+    expect(new Set(viewNames).size).toBe(viewNames.length);
+    for (const name of [...names, ...viewNames]) {
       const match = /^([A-Za-z ]+) - \S/.exec(name);
       expect(match, name).not.toBeNull();
       expect([...CONTRACT_METHODS, 'all methods'], name).toContain(match![1]);
@@ -93,9 +115,53 @@ describe('the case list', () => {
 });
 
 describe('planConformanceSuite', () => {
-  test('registers every case, none left out, whatever is skipped', () => {
+  test('registers every case in both modes, none left out, whatever is skipped', () => {
     const plan = planConformanceSuite({ skip: { clock: 'server time', largeValues: 'item limit' } });
-    expect(plan.map((p) => p.testCase)).toEqual(conformanceCases);
+    expect(plan.filter((p) => p.mode === 'store').map((p) => p.testCase)).toEqual(conformanceCases);
+    expect(plan.filter((p) => p.mode === 'view').map((p) => p.testCase)).toEqual(conformanceCases);
+    expect(plan).toHaveLength(2 * conformanceCases.length);
+  });
+
+  test('the view mode uses the view variants: their names, or their skip reason in the title', () => {
+    const view = planConformanceSuite().filter((p) => p.mode === 'view');
+    const adapted = view.filter((p) => p.testCase.onView !== undefined);
+    expect(adapted.length).toBeGreaterThanOrEqual(13);
+    for (const p of adapted) {
+      const variant = p.testCase.onView!;
+      if ('name' in variant) expect(p.title).toBe(variant.name);
+      else expect(p.title).toBe(`${p.testCase.name} (skipped: ${variant.skip})`);
+    }
+    // Few cases do not apply to a view at all; every other one runs there, as written or adapted.
+    expect(view.filter((p) => p.skipReason !== undefined && !p.testCase.needs?.length)).toHaveLength(0);
+    expect(view.filter((p) => p.testCase.onView && 'skip' in p.testCase.onView)).toHaveLength(1);
+  });
+
+  test('options.modes leaves a mode registered, every case of it skipped with the reason', () => {
+    const plan = planConformanceSuite({ modes: ['store'] });
+    expect(
+      plan
+        .filter((p) => p.mode === 'view')
+        .every((p) => p.skipReason === 'mode not selected in options.modes'),
+    ).toBe(true);
+    expect(plan.filter((p) => p.mode === 'store' && p.skipReason === undefined).length).toBeGreaterThan(500);
+  });
+
+  test('store capabilities are not skip keys: the plan lists them as read from the store', () => {
+    const plan = planConformanceSuite();
+    const search = plan.filter((p) => p.testCase.needs?.includes('fullTextSearch'));
+    expect(search.length).toBeGreaterThan(5);
+    for (const p of search) {
+      expect(p.skipReason).toBeUndefined();
+      expect(p.needsFromStore).toContain('fullTextSearch');
+    }
+    for (const key of Object.keys(STORE_CAPABILITIES)) {
+      const skip = { [key]: 'declared the old way' } as never;
+      expect(() => planConformanceSuite({ skip }), key).toThrow(`reads ${key} from store.capabilities`);
+    }
+    expect(() => planConformanceSuite({ skip: { clockwork: 'x' } as never })).toThrow('not a trait');
+    expect(Object.keys(CONFORMANCE_CAPABILITIES).sort()).toEqual(
+      [...Object.keys(CONFORMANCE_TRAITS), ...Object.keys(STORE_CAPABILITIES)].sort(),
+    );
   });
 
   test('skipped cases carry the backend reason in their title', () => {
@@ -109,13 +175,17 @@ describe('planConformanceSuite', () => {
   });
 
   test('shared-database cases are skipped with the standard reason when openShared is absent', () => {
-    const shared = planConformanceSuite().filter((p) => p.testCase.needs?.includes('sharedDatabase'));
+    const shared = planConformanceSuite().filter(
+      (p) => p.testCase.needs?.includes('sharedDatabase') && !(p.mode === 'view' && p.testCase.onView),
+    );
     expect(shared.length).toBeGreaterThan(0);
     for (const p of shared) expect(p.skipReason).toBe('no shared database (in-memory)');
     const given = planConformanceSuite({
       openShared: async () => ({ open: async () => null!, destroy: async () => {} }),
     });
-    for (const p of given.filter((x) => x.testCase.needs?.includes('sharedDatabase'))) {
+    for (const p of given.filter(
+      (x) => x.testCase.needs?.includes('sharedDatabase') && !(x.mode === 'view' && x.testCase.onView),
+    )) {
       expect(p.skipReason).toBeUndefined();
     }
   });
@@ -238,6 +308,157 @@ describe('runConformanceCase', () => {
       [FAKE_CLOCK_START, 25, undefined],
       [FAKE_CLOCK_START, 3, 9],
     ]);
+  });
+});
+
+describe('capabilities read from the store', () => {
+  const probe = (ran: string[]): ConformanceCase => ({
+    name: 'searchMessages - probe',
+    needs: ['fullTextSearch'],
+    async run({ open }) {
+      await open();
+      ran.push('ran');
+    },
+  });
+
+  for (const mode of ['store', 'view'] as const) {
+    test(`a store reporting a capability false skips the cases needing it, with the reason, before they run (${mode})`, async () => {
+      const ran: string[] = [];
+      DeclaringMemory.declared = { metadataFilter: true, fullTextSearch: false };
+      try {
+        const result = await runConformanceCase(probe(ran), () => new DeclaringMemory(), {}, mode);
+        expect(result).toEqual({
+          status: 'skipped',
+          reason: expect.stringContaining('capabilities.fullTextSearch = false'),
+        });
+        expect(ran).toEqual([]);
+        DeclaringMemory.declared = { metadataFilter: true, fullTextSearch: true };
+        expect(await runConformanceCase(probe(ran), () => new DeclaringMemory(), {}, mode)).toEqual({
+          status: 'passed',
+        });
+        expect(ran).toEqual(['ran']);
+      } finally {
+        DeclaringMemory.declared = { metadataFilter: true, fullTextSearch: true };
+      }
+    });
+  }
+
+  test('a skipped case is never reported as passed, even when its body swallows the error', async () => {
+    DeclaringMemory.declared = { metadataFilter: false, fullTextSearch: true };
+    try {
+      const swallowing: ConformanceCase = {
+        name: 'getSessions - swallows',
+        needs: ['metadataFilter'],
+        async run({ open }) {
+          await open().catch(() => undefined);
+        },
+      };
+      const result = await runConformanceCase(swallowing, () => new DeclaringMemory());
+      expect(result.status).toBe('skipped');
+    } finally {
+      DeclaringMemory.declared = { metadataFilter: true, fullTextSearch: true };
+    }
+  });
+});
+
+describe('view mode', () => {
+  const inView = (run: (context: ConformanceContext) => Promise<void>) =>
+    runConformanceCase({ name: 'x - view', run }, () => new InMemoryConversationMemory(), {}, 'view');
+
+  test("hands the case an owner view of a store holding another owner's and unowned rows", async () => {
+    const seen: unknown[] = [];
+    await inView(async ({ open, unscoped, mode, ownerId }) => {
+      const view = await open();
+      seen.push(mode, ownerId);
+      expect(await view.getSessions()).toEqual([]);
+      await view.createSession({ id: 'mine' });
+      expect((await view.getSession('mine'))?.ownerId).toBe(VIEW_OWNER);
+      expect(() => view.forOwner('anyone')).toThrow();
+      const all = await unscoped(view).getSessions();
+      expect(all.map((s) => [s.id, s.ownerId]).sort()).toEqual([
+        ['mine', VIEW_OWNER],
+        ['no-owner-1', null],
+        ['other-owner-1', OTHER_OWNER],
+        ['other-owner-2', OTHER_OWNER],
+      ]);
+      expect([...SEEDED_SESSION_IDS].sort()).toEqual(['no-owner-1', 'other-owner-1', 'other-owner-2']);
+    });
+    expect(seen).toEqual(['view', VIEW_OWNER]);
+  });
+
+  test("fails a case that changed, removed or added another owner's or unowned rows", async () => {
+    const changes: [string, (store: ConversationMemory) => Promise<unknown>][] = [
+      ['deleted', (store) => store.deleteSession('other-owner-2')],
+      ['renamed', (store) => store.updateSessionTitle('no-owner-1', 'changed')],
+      ['message added', (store) => store.addMessage('other-owner-1', { role: 'user', content: 'x' })],
+      ['unowned session added', (store) => store.createSession({ id: 'stray' })],
+      ['session of the other owner added', (store) => store.forOwner(OTHER_OWNER).createSession()],
+      ['cleared', (store) => store.clearAll()],
+    ];
+    for (const [what, change] of changes) {
+      await expect(
+        inView(async ({ open, unscoped }) => {
+          await change(unscoped(await open()));
+        }),
+        what,
+      ).rejects.toThrow("changed another owner's");
+    }
+    // Rows of the view's own owner are the case's business.
+    await inView(async ({ open }) => {
+      const view = await open();
+      await view.createSession({ id: 'mine' });
+      await view.clearAll();
+    });
+  });
+
+  test('close(store) checks the other owners, then closes the view and the store behind it', async () => {
+    const closed: string[] = [];
+    class Closing extends InMemoryConversationMemory {
+      override async close() {
+        closed.push('store');
+        await super.close();
+      }
+    }
+    await runConformanceCase(
+      {
+        name: 'x - close',
+        async run({ open, close }) {
+          const view = await open();
+          await close(view);
+          await expectMemoryError(() => view.getSessions(), { code: 'MEMORY_CLOSED' });
+        },
+      },
+      () => new Closing(),
+      {},
+      'view',
+    );
+    expect(closed).toEqual(['store']);
+    await expect(
+      inView(async ({ open, unscoped, close }) => {
+        const view = await open();
+        await unscoped(view).deleteSession('other-owner-1');
+        await close(view);
+      }),
+    ).rejects.toThrow("changed another owner's");
+  });
+
+  test('runs the view variant of a case in view mode, and skips one that does not apply, with its reason', async () => {
+    const ran: string[] = [];
+    const adapted: ConformanceCase = {
+      name: 'x - as written',
+      run: async () => void ran.push('store'),
+      onView: { name: 'x - adapted', run: async () => void ran.push('view') },
+    };
+    await runConformanceCase(adapted, () => new InMemoryConversationMemory(), {}, 'store');
+    await runConformanceCase(adapted, () => new InMemoryConversationMemory(), {}, 'view');
+    expect(ran).toEqual(['store', 'view']);
+    const notOnViews: ConformanceCase = { name: 'x - y', run: async () => {}, onView: { skip: 'why not' } };
+    expect(await runConformanceCase(notOnViews, () => new InMemoryConversationMemory(), {}, 'view')).toEqual({
+      status: 'skipped',
+      reason: 'why not',
+    });
+    expect(skipReasonOf(notOnViews, {}, 'view')).toBe('why not');
+    expect(skipReasonOf(notOnViews, {}, 'store')).toBeUndefined();
   });
 });
 

@@ -1,13 +1,9 @@
 import { describe, expect, test } from 'vitest';
-import { nestedMetadata } from '../src/conformance/samples.js';
 import {
   assertId,
   assertMetadata,
   assertText,
   assertTitle,
-  InMemoryConversationMemory,
-  LIMITS,
-  ValidationError,
   validateExportOptions,
   validateHistoryOptions,
   validateImportOptions,
@@ -15,7 +11,9 @@ import {
   validateNewMessage,
   validateNewSession,
   validatePortableRecord,
-} from '../src/index.js';
+} from '../src/backend.js';
+import { nestedMetadata } from '../src/conformance/samples.js';
+import { InMemoryConversationMemory, LIMITS, ValidationError } from '../src/index.js';
 
 /** The field a call refuses, or `undefined` when it accepts. */
 function refusedField(call: () => unknown): string | undefined {

@@ -1,3 +1,9 @@
+export {
+  DEFAULT_POSTGRES_DSN,
+  LIBPQ_KEYWORDS,
+  type PostgresLocation,
+  postgresBackend,
+} from './postgres-backend.js';
 export { postgresCodecs } from './postgres-codecs.js';
 export { isUnavailable, mapPostgresError } from './postgres-errors.js';
 export { SchemaIntrospector, SchemaScopedPostgresDialect } from './postgres-introspector.js';

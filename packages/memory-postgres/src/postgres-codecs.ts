@@ -1,4 +1,5 @@
-import { dateToIsoMicros, type IsoMicros, type Metadata, parseTimestamp } from '@flux-rag/memory-core';
+import type { IsoMicros, Metadata } from '@flux-rag/memory-core';
+import { dateToIsoMicros, parseTimestamp } from '@flux-rag/memory-core/backend';
 import { decodeMetadataText, type SqlCodecs } from '@flux-rag/memory-core/sql';
 import pg from 'pg';
 

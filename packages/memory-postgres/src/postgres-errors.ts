@@ -1,4 +1,5 @@
-import { BackendUnavailableError, MemoryError, maskSecrets } from '@flux-rag/memory-core';
+import { BackendUnavailableError, MemoryError } from '@flux-rag/memory-core';
+import { maskSecrets } from '@flux-rag/memory-core/backend';
 
 /** Node socket errors that mean the server cannot be reached or went away. */
 const NETWORK_CODES = new Set([

@@ -5,6 +5,19 @@ import { usePostgres } from '../test/support.js';
 const pg = usePostgres();
 
 describe('check', () => {
+  it("check - an owner view reports its owner's sessions and messages only, with no orphan count", async () => {
+    const store = await pg.store();
+    const alice = store.forOwner('alice');
+    const mine = await alice.createSession();
+    const theirs = await store.forOwner('bob').createSession();
+    await alice.addMessage(mine, { role: 'user', content: 'a' });
+    for (const content of ['b', 'c']) await store.addMessage(theirs, { role: 'user', content });
+    const health = await alice.check();
+    expect(health).toMatchObject({ backend: 'postgres', reachable: true, sessions: 1, messages: 1 });
+    expect(health).not.toHaveProperty('orphanMessages');
+    expect(await store.check()).toMatchObject({ sessions: 2, messages: 3, orphanMessages: 0 });
+  });
+
   it('check - reports reachable, the server version, schema version 4 and exact counts', async () => {
     const store = await pg.store();
     const a = await store.createSession();

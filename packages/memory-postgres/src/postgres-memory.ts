@@ -1,13 +1,6 @@
-import type {
-  BaseMemoryOptions,
-  MemoryCapabilities,
-  Metadata,
-  Scope,
-  SearchHit,
-  SearchRequest,
-  SearchTerm,
-} from '@flux-rag/memory-core';
+import type { MemoryCapabilities, Metadata, SearchHit } from '@flux-rag/memory-core';
 import { type MemoryError, type StoreHealth, ValidationError } from '@flux-rag/memory-core';
+import type { BaseMemoryOptions, Scope, SearchRequest, SearchTerm } from '@flux-rag/memory-core/backend';
 import {
   type Database,
   type RunCompiled,
@@ -55,7 +48,7 @@ export interface PostgresMemoryOptions extends BaseMemoryOptions, PostgresConnec
 const CAPABILITIES: MemoryCapabilities = Object.freeze({ metadataFilter: true, fullTextSearch: true });
 
 /** Schema names the store accepts: safe to quote, and not reserved by PostgreSQL (`pg_`). */
-const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+export const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
 /**
  * Conversation memory in PostgreSQL, through pg and Kysely. The schema (tables `sessions` and `messages`) is
@@ -65,7 +58,6 @@ const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
  * GIN index, search a `tsvector` GIN index (schema version 4), both kept in the writing transaction.
  */
 export class PostgresConversationMemory extends SqlConversationMemory {
-  protected readonly db: Kysely<Database>;
   /** The schema the store's tables live in. */
   readonly schema: string;
   readonly #pool: pg.Pool;
@@ -81,7 +73,6 @@ export class PostgresConversationMemory extends SqlConversationMemory {
     if (typeof options !== 'object' || options === null) {
       throw new ValidationError('options', 'expected an object with connectionString or pool');
     }
-    super({ codecs: postgresCodecs, ...(options.clock ? { clock: options.clock } : {}) });
     const schema: unknown = options.schema === undefined ? 'public' : options.schema;
     if (typeof schema !== 'string' || !SCHEMA_NAME.test(schema) || schema.startsWith('pg_')) {
       throw new ValidationError(
@@ -90,16 +81,22 @@ export class PostgresConversationMemory extends SqlConversationMemory {
       );
     }
     assertTextSearchConfig(options.textSearchConfig);
-    this.#textSearchConfig = options.textSearchConfig;
     const opened = openPool(options);
+    // biome-ignore lint/suspicious/noExplicitAny: schema setup and check() query tables outside Database
+    const root: Kysely<any> = new Kysely({
+      dialect: new SchemaScopedPostgresDialect({ pool: opened.dialectPool }, schema),
+    });
+    super({
+      codecs: postgresCodecs,
+      db: root.withSchema(schema),
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
+    this.#textSearchConfig = options.textSearchConfig;
     this.schema = schema;
     this.#pool = opened.pool;
     this.#connections = opened.dialectPool;
     this.#location = opened.location;
-    this.#root = new Kysely({
-      dialect: new SchemaScopedPostgresDialect({ pool: opened.dialectPool }, schema),
-    });
-    this.db = this.#root.withSchema(schema);
+    this.#root = root;
   }
 
   /**
@@ -160,16 +157,16 @@ export class PostgresConversationMemory extends SqlConversationMemory {
     });
   }
 
-  protected override mapError(error: unknown): MemoryError {
+  protected override _mapError(error: unknown): MemoryError {
     return mapPostgresError(error, this.#location);
   }
 
-  protected async _check(): Promise<StoreHealth> {
+  protected override async _check(scope: Scope): Promise<StoreHealth> {
     const version = await sql<{ server_version: string }>`SHOW server_version`.execute(this.#root);
     const schemaVersion = await readSchemaVersion(postgresSchemaCatalog(this.#root, this.schema));
-    const counts = await this.countRows();
+    const counts = await this.countRows(scope);
     return {
-      ...this.describeLocation(),
+      ...this._describeLocation(),
       reachable: true,
       serverVersion: version.rows[0]?.server_version ?? 'unknown',
       schemaVersion,
@@ -177,11 +174,11 @@ export class PostgresConversationMemory extends SqlConversationMemory {
     };
   }
 
-  protected describeLocation(): { backend: string; location: string } {
+  protected override _describeLocation(): { backend: string; location: string } {
     return { backend: 'postgres', location: `${this.#location} (schema ${this.schema})` };
   }
 
-  protected async _close(): Promise<void> {
+  protected override async _close(): Promise<void> {
     // Ends the pool only when the store created it (see openPool).
     await this.#root.destroy();
   }

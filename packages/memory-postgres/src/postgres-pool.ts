@@ -1,4 +1,5 @@
-import { maskSecrets, ValidationError } from '@flux-rag/memory-core';
+import { ValidationError } from '@flux-rag/memory-core';
+import { maskSecrets } from '@flux-rag/memory-core/backend';
 import type { PostgresPool } from 'kysely';
 import pg from 'pg';
 import { timestampsAsText } from './postgres-codecs.js';

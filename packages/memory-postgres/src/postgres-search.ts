@@ -1,4 +1,5 @@
-import { type SearchTerm, snippetOf, UNSPACED_SCRIPT, ValidationError } from '@flux-rag/memory-core';
+import { ValidationError } from '@flux-rag/memory-core';
+import { type SearchTerm, snippetOf, UNSPACED_SCRIPT } from '@flux-rag/memory-core/backend';
 import type { Database } from '@flux-rag/memory-core/sql';
 import { type Expression, type RawBuilder, type Selectable, sql } from 'kysely';
 import { SEARCH_TEXT_LENGTH } from './postgres-search-schema.js';

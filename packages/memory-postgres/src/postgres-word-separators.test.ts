@@ -1,4 +1,4 @@
-import { wordsOf } from '@flux-rag/memory-core';
+import { wordsOf } from '@flux-rag/memory-core/backend';
 import { describe, expect, it } from 'vitest';
 import { separatorPattern, separatorRanges } from './postgres-word-separators.js';
 

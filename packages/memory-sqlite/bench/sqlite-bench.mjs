@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseSearchQuery, snippetOf } from '@flux-rag/memory-core';
+import { parseSearchQuery, snippetOf } from '@flux-rag/memory-core/backend';
 // One seeded generator for tests, benches and the migrator's legacy files, so that every run writes the same data.
 import { seededRandom as prng } from '@flux-rag/memory-core/testing';
 import Database from 'better-sqlite3';

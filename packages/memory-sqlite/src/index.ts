@@ -1,5 +1,7 @@
 export { ORIGINAL_SCHEMA } from './original-schema.js';
+export { type SqliteLocation, sqliteBackend } from './sqlite-backend.js';
 export { sqliteCodecs, UNREADABLE_TIMESTAMP } from './sqlite-codecs.js';
+export { DEFAULT_SQLITE_PATH } from './sqlite-defaults.js';
 export { mapSqliteError, type SqliteErrorContext } from './sqlite-errors.js';
 export { PYTHON_COLUMNS } from './sqlite-file-inspection.js';
 export {

@@ -1,4 +1,4 @@
-import { dateToIsoMicros, parseTimestamp } from '@flux-rag/memory-core';
+import { dateToIsoMicros, parseTimestamp } from '@flux-rag/memory-core/backend';
 import { describe, expect, it } from 'vitest';
 import { sqliteCodecs, UNREADABLE_TIMESTAMP } from './sqlite-codecs.js';
 

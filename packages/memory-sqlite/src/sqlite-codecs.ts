@@ -1,4 +1,5 @@
-import { type IsoMicros, isoMicrosToNaive, parseTimestamp } from '@flux-rag/memory-core';
+import type { IsoMicros } from '@flux-rag/memory-core';
+import { isoMicrosToNaive, parseTimestamp } from '@flux-rag/memory-core/backend';
 import { decodeMetadataText, type SqlCodecs, UNREADABLE_TIMESTAMP } from '@flux-rag/memory-core/sql';
 
 // Re-exported where it always was: core's one definition (the migrator's `repair` uses the same value).

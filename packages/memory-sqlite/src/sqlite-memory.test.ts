@@ -204,6 +204,26 @@ describe('SqliteConversationMemory check()', () => {
     });
     expect(health.serverVersion).toMatch(/^SQLite 3\.\d+\.\d+$/);
   });
+
+  it("an owner view reports its owner's sessions and messages only, with no orphan count", async () => {
+    const path = tempFile(dir);
+    const memory = store({ filename: path });
+    const alice = memory.forOwner('alice');
+    const mine = await alice.createSession();
+    const theirs = await memory.forOwner('bob').createSession();
+    await alice.addMessage(mine, { role: 'user', content: 'a' });
+    for (const content of ['b', 'c']) await memory.addMessage(theirs, { role: 'user', content });
+    const health = await alice.check();
+    expect(health).toMatchObject({
+      backend: 'sqlite',
+      location: path,
+      reachable: true,
+      sessions: 1,
+      messages: 1,
+    });
+    expect(health).not.toHaveProperty('orphanMessages');
+    expect(await memory.check()).toMatchObject({ sessions: 2, messages: 3, orphanMessages: 0 });
+  });
 });
 
 describe('SqliteConversationMemory two stores on one file', () => {

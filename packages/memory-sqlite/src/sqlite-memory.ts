@@ -2,30 +2,32 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
   BackendUnavailableError,
-  type BaseMemoryOptions,
-  CONFIG_DEFAULTS,
   type ImportResult,
   type MemoryCapabilities,
   MemoryError,
-  type MessageRecord,
   type Metadata,
-  type PageRows,
   type PortableMessage,
   type PortableSession,
   ReadOnlyError,
-  type Scope,
   type SearchHit,
-  type SearchRequest,
-  type SearchTerm,
   type SessionFilter,
-  type SessionPosition,
-  type SessionRecord,
   type SessionSummary,
   type StoreHealth,
-  snippetOf,
   UnsupportedCapabilityError,
   ValidationError,
 } from '@flux-rag/memory-core';
+import {
+  type BaseMemoryOptions,
+  type MessageRecord,
+  type PageRows,
+  type Scope,
+  type SearchRequest,
+  type SearchTerm,
+  type SessionListing,
+  type SessionPosition,
+  type SessionRecord,
+  snippetOf,
+} from '@flux-rag/memory-core/backend';
 import {
   type Database,
   readSchemaVersion,
@@ -36,6 +38,7 @@ import {
 import BetterSqlite3 from 'better-sqlite3';
 import { type Expression, type ExpressionBuilder, Kysely, type RawBuilder, type SqlBool, sql } from 'kysely';
 import { sqliteCodecs } from './sqlite-codecs.js';
+import { DEFAULT_SQLITE_PATH } from './sqlite-defaults.js';
 import { SqliteMemoryDialect } from './sqlite-dialect.js';
 import { retryWhileBusy } from './sqlite-driver.js';
 import { mapSqliteError } from './sqlite-errors.js';
@@ -110,7 +113,6 @@ export interface SqliteMemoryOptions extends BaseMemoryOptions {
  * full-text search (FTS5, kept by triggers in the writing transaction).
  */
 export class SqliteConversationMemory extends SqlConversationMemory {
-  protected readonly db: Kysely<Database>;
   readonly #filename: string | undefined;
   readonly #given: BetterSqlite3.Database | undefined;
   readonly #busyTimeoutMs: number;
@@ -124,7 +126,6 @@ export class SqliteConversationMemory extends SqlConversationMemory {
   readonly #scanned = new WeakSet<Metadata>();
 
   constructor(options: SqliteMemoryOptions = {}) {
-    super({ clock: options.clock, codecs: sqliteCodecs });
     const {
       filename,
       database,
@@ -132,15 +133,18 @@ export class SqliteConversationMemory extends SqlConversationMemory {
       readOnly = false,
       upgrade = 'auto',
     } = checkOptions(options);
+    // The dialect opens the file lazily, on the first query: the arrow function reads `this` only then, long
+    // after super() returned, so the query builder can go to the constructor as SqlConversationMemory wants.
+    const db = new Kysely<Database>({
+      dialect: new SqliteMemoryDialect({ database: () => this.#open(), busyTimeoutMs }),
+    });
+    super({ clock: options.clock, codecs: sqliteCodecs, db });
     this.#readOnly = readOnly;
     this.#upgrade = upgrade;
     this.#given = database;
-    this.#filename = database ? undefined : (filename ?? CONFIG_DEFAULTS.sqlitePath);
+    this.#filename = database ? undefined : (filename ?? DEFAULT_SQLITE_PATH);
     this.#busyTimeoutMs = busyTimeoutMs;
     this.#location = database ? database.name : this.#filename!;
-    this.db = new Kysely<Database>({
-      dialect: new SqliteMemoryDialect({ database: () => this.#open(), busyTimeoutMs }),
-    });
   }
 
   /** Both optional capabilities: `where.metadata` filters and `searchMessages`. */
@@ -229,9 +233,9 @@ export class SqliteConversationMemory extends SqlConversationMemory {
     return this.#fileVersion !== undefined && this.#fileVersion < 4;
   }
 
-  protected override _createSession(record: SessionRecord): Promise<void> {
+  protected override _createSession(record: SessionRecord, scope: Scope): Promise<void> {
     this.#writable();
-    return super._createSession(record);
+    return super._createSession(record, scope);
   }
 
   protected override _addMessage(record: MessageRecord, scope: Scope): Promise<void> {
@@ -283,14 +287,10 @@ export class SqliteConversationMemory extends SqlConversationMemory {
     return metadataContains(filter, { candidates: !this.#lacksIndexes && !this.#scanned.has(filter) });
   }
 
-  protected override async _getSessions(
-    limit: number,
-    offset: number,
-    scope: Scope,
-    where: SessionFilter | undefined,
-  ): Promise<SessionSummary[]> {
-    const filter = await this.#planFilter(where, offset + limit);
-    return super._getSessions(limit, offset, scope, filter);
+  protected override async _listSessions(listing: SessionListing, scope: Scope): Promise<SessionSummary[]> {
+    if (listing.order === 'id') return super._listSessions(listing, scope);
+    const window = listing.order === 'activity' ? listing.offset + listing.limit : listing.limit;
+    return super._listSessions({ ...listing, where: await this.#planFilter(listing.where, window) }, scope);
   }
 
   protected override async _getSessionsPage(
@@ -356,10 +356,10 @@ export class SqliteConversationMemory extends SqlConversationMemory {
     });
   }
 
-  protected async _check(): Promise<StoreHealth> {
+  protected override async _check(scope: Scope): Promise<StoreHealth> {
     const raw = this.#open();
     const { version } = raw.prepare('SELECT sqlite_version() AS version').get() as { version: string };
-    const counts = await this.countRows();
+    const counts = await this.countRows(scope);
     return {
       backend: 'sqlite',
       location: this.#location,
@@ -370,15 +370,15 @@ export class SqliteConversationMemory extends SqlConversationMemory {
     };
   }
 
-  protected describeLocation(): { backend: string; location: string } {
+  protected override _describeLocation(): { backend: string; location: string } {
     return { backend: 'sqlite', location: this.#location };
   }
 
-  protected override mapError(error: unknown): MemoryError {
+  protected override _mapError(error: unknown): MemoryError {
     return mapSqliteError(error, { location: this.#location, busyTimeoutMs: this.#busyTimeoutMs });
   }
 
-  protected async _close(): Promise<void> {
+  protected override async _close(): Promise<void> {
     await this.db.destroy();
     if (this.#raw && this.#raw !== this.#given) this.#raw.close();
   }

@@ -1,4 +1,5 @@
-import { type JsonValue, jsonContains, type Metadata, ValidationError } from '@flux-rag/memory-core';
+import { type JsonValue, type Metadata, ValidationError } from '@flux-rag/memory-core';
+import { jsonContains } from '@flux-rag/memory-core/backend';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { prng, queryPlan, recordReads } from '../test/support.js';

@@ -1,4 +1,5 @@
-import { matchContent, parseSearchQuery, ValidationError } from '@flux-rag/memory-core';
+import { ValidationError } from '@flux-rag/memory-core';
+import { matchContent, parseSearchQuery } from '@flux-rag/memory-core/backend';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { prng, queryPlan, recordReads } from '../test/support.js';

@@ -1,4 +1,5 @@
-import { type SearchTerm, UNSPACED_SCRIPT, ValidationError } from '@flux-rag/memory-core';
+import { ValidationError } from '@flux-rag/memory-core';
+import { type SearchTerm, UNSPACED_SCRIPT } from '@flux-rag/memory-core/backend';
 import type { Database } from '@flux-rag/memory-core/sql';
 import { type Expression, type RawBuilder, type Selectable, sql } from 'kysely';
 

@@ -1,4 +1,4 @@
-import { isoMicrosToNaive } from '@flux-rag/memory-core';
+import { isoMicrosToNaive } from '@flux-rag/memory-core/backend';
 import { UNREADABLE_TIMESTAMP } from '@flux-rag/memory-core/sql';
 
 /**

@@ -1,10 +1,5 @@
-import {
-  jsonContains,
-  type Metadata,
-  matchContent,
-  parseSearchQuery,
-  type SearchHit,
-} from '@flux-rag/memory-core';
+import type { Metadata, SearchHit } from '@flux-rag/memory-core';
+import { jsonContains, matchContent, parseSearchQuery } from '@flux-rag/memory-core/backend';
 import { decodeMetadataText, readSchemaVersion } from '@flux-rag/memory-core/sql';
 import Database from 'better-sqlite3';
 import { Kysely } from 'kysely';

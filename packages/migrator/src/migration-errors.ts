@@ -1,4 +1,5 @@
-import { type ErrorOptions, MemoryError, maskSecrets } from '@flux-rag/memory-core';
+import { type ErrorOptions, MemoryError } from '@flux-rag/memory-core';
+import { maskSecrets } from '@flux-rag/memory-core/backend';
 
 /**
  * Stable codes of {@link MigrationError}. Invalid rows and verification mismatches are not errors: they are

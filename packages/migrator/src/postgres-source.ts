@@ -1,4 +1,4 @@
-import { maskSecrets } from '@flux-rag/memory-core';
+import { maskSecrets } from '@flux-rag/memory-core/backend';
 import { readSchemaVersion } from '@flux-rag/memory-core/sql';
 import pg from 'pg';
 import { describeError, MigrationError } from './migration-errors.js';

@@ -1,4 +1,5 @@
-import { BackendUnavailableError, MemoryError, maskSecrets } from '@flux-rag/memory-core';
+import { BackendUnavailableError, MemoryError } from '@flux-rag/memory-core';
+import { maskSecrets } from '@flux-rag/memory-core/backend';
 import { decodeMetadataText, readSchemaVersion } from '@flux-rag/memory-core/sql';
 import { isUnavailable, PostgresConversationMemory } from '@flux-rag/memory-postgres';
 import pg from 'pg';

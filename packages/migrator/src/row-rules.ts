@@ -1,11 +1,6 @@
 import { isUtf8 } from 'node:buffer';
-import {
-  assertId,
-  type IsoMicros,
-  isStorableText,
-  type Metadata,
-  ValidationError,
-} from '@flux-rag/memory-core';
+import { type IsoMicros, type Metadata, ValidationError } from '@flux-rag/memory-core';
+import { assertId, isStorableText } from '@flux-rag/memory-core/backend';
 import { UNREADABLE_TIMESTAMP } from '@flux-rag/memory-core/sql';
 import type { TimestampReader } from './source-timezone.js';
 

@@ -1,4 +1,5 @@
-import { type IsoMicros, parseTimestamp, ValidationError } from '@flux-rag/memory-core';
+import { type IsoMicros, ValidationError } from '@flux-rag/memory-core';
+import { parseTimestamp } from '@flux-rag/memory-core/backend';
 
 /** What a stored timestamp text reads as, and whether it was in the form the original code wrote. */
 export interface ReadTimestamp {

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { isoMicrosToNaive, parseTimestamp } from '@flux-rag/memory-core';
+import { isoMicrosToNaive, parseTimestamp } from '@flux-rag/memory-core/backend';
 import { decodeMetadataText, readSchemaVersion, UNREADABLE_TIMESTAMP } from '@flux-rag/memory-core/sql';
 import { SqliteConversationMemory, sqliteSchemaCatalog } from '@flux-rag/memory-sqlite';
 import BetterSqlite3 from 'better-sqlite3';

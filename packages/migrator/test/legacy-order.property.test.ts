@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { type ConversationMemory, parseTimestamp, type SessionFilter } from '@flux-rag/memory-core';
+import type { ConversationMemory, SessionFilter } from '@flux-rag/memory-core';
+import { parseTimestamp } from '@flux-rag/memory-core/backend';
 import { UNREADABLE_TIMESTAMP } from '@flux-rag/memory-core/sql';
 import { PostgresConversationMemory } from '@flux-rag/memory-postgres';
 import { ORIGINAL_SCHEMA, SqliteConversationMemory } from '@flux-rag/memory-sqlite';

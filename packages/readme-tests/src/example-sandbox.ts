@@ -61,7 +61,7 @@ export class ExampleSandbox {
       'DATABASE_BACKEND',
       'DATABASE_URL',
       'POSTGRES_DSN',
-      'FLUX_MEMORY_INVOKED_AS',
+      'FLUX_MEMORY_COMMAND',
       'FORCE_COLOR',
     ]) {
       delete env[name];

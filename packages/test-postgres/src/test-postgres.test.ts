@@ -144,7 +144,8 @@ describe('test-postgres', () => {
       expect(existsSync(path.join(path.dirname(dataDir), 'native'))).toBe(false);
       await rm(path.dirname(dataDir), { recursive: true, force: true });
     }
-  });
+    // Two embedded servers start here (initdb each): seconds alone, a minute or more on a loaded machine.
+  }, 180_000);
 });
 
 function isAlive(pid: number): boolean {

@@ -1,9 +1,10 @@
-import { maskSecrets, type StoreHealth } from '@flux-rag/memory-core';
+import type { StoreHealth } from '@flux-rag/memory-core';
+import { maskSecrets } from '@flux-rag/memory-core/backend';
 import type { Command } from 'commander';
 import { CliError } from '../cli-error.js';
-import { describeConnection } from '../config.js';
+import { describeConnection, descriptorOf, locationOf } from '../config.js';
 import { paint, printJson, println, table } from '../output.js';
-import { connectionFrom, isMissingSqliteFile, openStore, usingStore } from '../store.js';
+import { connectionFrom, isMissingStore, openStore, usingStore } from '../store.js';
 import {
   addConnectionOptions,
   addJsonOption,
@@ -22,12 +23,13 @@ export function registerCheckCommand(program: Command): void {
   refuseOwnerOption(command, 'its health and row counts are those of the whole database, every owner');
   addJsonOption(addConnectionOptions(command)).action(async (options: DataCommandOptions) => {
     const config = connectionFrom(options);
+    const backend = descriptorOf(config);
     let health: StoreHealth;
-    if (isMissingSqliteFile(config)) {
+    if (isMissingStore(config)) {
       // Checking must not create the database it checks.
       health = {
-        backend: 'sqlite',
-        location: config.backend === 'sqlite' ? config.filename : '',
+        backend: backend.name,
+        location: backend.locationText(locationOf(config)),
         reachable: false,
         error: 'no database file (the first write creates it: flux-memory demo or import)',
       };
@@ -46,12 +48,7 @@ export function registerCheckCommand(program: Command): void {
     if (!report.healthy) {
       const why = report.error ?? 'not reachable';
       // Backends name their location in the error already; say it once.
-      const target =
-        config.backend === 'postgres'
-          ? maskSecrets(config.connectionString)
-          : config.backend === 'sqlite'
-            ? config.filename
-            : '\0';
+      const target = backend.connectionStrings ? backend.locationText(locationOf(config)) : '\0';
       const where = why.includes(target) ? '' : `${describeConnection(config)}: `;
       throw new CliError('UNHEALTHY', `${where}${why}`);
     }
@@ -69,6 +66,9 @@ function printReport(report: CheckReport): void {
   if (report.schemaVersion !== undefined) rows.push(['schema version', String(report.schemaVersion)]);
   if (report.sessions !== undefined) rows.push(['sessions', report.sessions.toLocaleString('en-US')]);
   if (report.messages !== undefined) rows.push(['messages', report.messages.toLocaleString('en-US')]);
+  // Only the SQL backends report it (legacy SQLite files can hold orphans); counted in `messages` too.
+  if (report.orphanMessages !== undefined)
+    rows.push(['orphan messages', report.orphanMessages.toLocaleString('en-US')]);
   for (const row of table(rows)) println(row);
   println(paint(out, ['bold', 'green'], 'healthy'));
 }

@@ -1,8 +1,9 @@
 import { isDeepStrictEqual } from 'node:util';
-import { type Metadata, maskSecrets, type NewMessage } from '@flux-rag/memory-core';
+import type { Metadata, NewMessage } from '@flux-rag/memory-core';
+import { maskSecrets } from '@flux-rag/memory-core/backend';
 import type { Command } from 'commander';
 import { CliError } from '../cli-error.js';
-import { describeConnection } from '../config.js';
+import { describeConnection, descriptorOf } from '../config.js';
 import { paint, println, sortKeys, truncate } from '../output.js';
 import { withStore } from '../store.js';
 import { addConnectionOptions, type DataCommandOptions, refuseOwnerOption } from './options.js';
@@ -130,8 +131,9 @@ export function registerDemoCommand(program: Command): void {
 
       println();
       const done = paint(out, 'green', `Done in ${Math.round(performance.now() - started)} ms.`);
-      if (config.backend === 'memory') {
-        println(`${done} The memory backend keeps nothing once the command exits.`);
+      // A backend without locations (in-memory) persists nothing: there is nothing to look at next.
+      if (!descriptorOf(config).connectionStrings) {
+        println(`${done} The ${config.backend} backend keeps nothing once the command exits.`);
         return;
       }
       println(`${done} Next:`);
@@ -155,7 +157,7 @@ function demoFlags(options: DataCommandOptions): string {
 }
 
 /**
- * How to run flux-memory again from where the demo ran, for the "Next:" hints: `pnpm flux-memory` when it was
+ * How to run flux-memory again from where the demo ran, for the "Next:" hints: the root's script when it was
  * started by a script of the workspace root (`pnpm flux-memory demo`, `pnpm demo`: pnpm sets
  * `npm_lifecycle_event` to the script's name and `npm_package_name` to the root's), `flux-memory` otherwise
  * (installed). `FLUX_MEMORY_COMMAND` overrides both, for wrappers of other kinds.
@@ -166,5 +168,16 @@ export function invocation(env: Readonly<Record<string, string | undefined>>): s
   const fromWorkspace =
     env.npm_package_name === 'flux-rag-memory' &&
     (env.npm_lifecycle_event === 'flux-memory' || env.npm_lifecycle_event === 'demo');
-  return fromWorkspace ? 'pnpm flux-memory' : 'flux-memory';
+  return fromWorkspace ? `${pnpmCommand(env)} flux-memory` : 'flux-memory';
+}
+
+/**
+ * The pnpm the user typed: `pnpm` when installed; `npx -y pnpm@<version>` when npx fetched it (the README's
+ * quick start on a machine without pnpm), which runs from its cache under `_npx`, so that the hint runs as
+ * printed there too.
+ */
+function pnpmCommand(env: Readonly<Record<string, string | undefined>>): string {
+  if (!/[\\/]_npx[\\/]/.test(env.npm_execpath ?? '')) return 'pnpm';
+  const version = /\bpnpm\/(\S+)/.exec(env.npm_config_user_agent ?? '')?.[1];
+  return version === undefined ? 'npx -y pnpm' : `npx -y pnpm@${version}`;
 }

@@ -1,7 +1,7 @@
-import { type ConversationMemory, type PortableRecord, SessionNotFoundError } from '@flux-rag/memory-core';
+import { type PortableRecord, SessionNotFoundError, type StoreHealth } from '@flux-rag/memory-core';
 import { type Command, Option } from 'commander';
 import { CliError } from '../cli-error.js';
-import { describeConnection } from '../config.js';
+import { describeConnection, type ResolvedConnection } from '../config.js';
 import { whileRunning } from '../interrupt.js';
 import { headerLine, recordLine } from '../jsonl.js';
 import { plural, printJson, println } from '../output.js';
@@ -72,7 +72,11 @@ export function registerExportCommand(program: Command): void {
       const progress = createProgress({ stdoutIsData: !toFile });
       // The first query opens the store, which upgrades a legacy file in place: that can take a while.
       progress.update(`export: opening ${describeConnection(config)}`, 0);
-      const total = await totalOf(store, sessionIds === undefined && options.owner === undefined);
+      // Orphan messages (legacy SQLite files only) belong to no session and no owner: only a whole export misses them.
+      const whole = sessionIds === undefined && options.owner === undefined;
+      const health = whole ? await store.check() : undefined;
+      const total = totalOf(health);
+      const orphans = health?.orphanMessages;
       // On stdout nothing can be taken back: under fail, a first pass proves every record valid before writing.
       if (options.onInvalid === 'fail' && !toFile) {
         const unregister = whileRunning({ outcome: 'nothing was written (it was checking the records)' });
@@ -142,6 +146,7 @@ export function registerExportCommand(program: Command): void {
           repaired: counts.repaired,
           skipped: rejects.count,
           ...(rejects.count > 0 ? { rejects: rejects.path } : {}),
+          ...(orphans === undefined ? {} : { orphanMessages: orphans }),
         };
         // On stdout the export itself is the output: the summary goes to stderr there.
         if (toFile) printJson(report);
@@ -151,6 +156,7 @@ export function registerExportCommand(program: Command): void {
       const summary = `Exported ${what} from ${describeConnection(config)}`;
       if (toFile) println(`${summary} to ${options.out}${extra}.`);
       else if (process.stderr.isTTY || extra !== '') process.stderr.write(`${summary}${extra}.\n`);
+      if (orphans !== undefined && orphans > 0) process.stderr.write(`${orphanWarning(orphans, config)}\n`);
     });
   });
 }
@@ -159,11 +165,30 @@ function write(sink: Sink, record: PortableRecord): Promise<void> {
   return sink.write(recordLine(record));
 }
 
-/** Sessions plus messages of the whole store, for the progress bar; unknown (undefined) for a partial export. */
-async function totalOf(store: ConversationMemory, whole: boolean): Promise<number | undefined> {
-  if (!whole || !process.stderr.isTTY) return undefined;
-  const health = await store.check();
+/**
+ * Records a whole export writes, for the progress bar: sessions plus messages, orphans aside (never exported);
+ * unknown (undefined) for a partial export or without a terminal to draw on.
+ */
+function totalOf(health: StoreHealth | undefined): number | undefined {
+  if (!health || !process.stderr.isTTY) return undefined;
   return health.sessions === undefined || health.messages === undefined
     ? undefined
-    : health.sessions + health.messages;
+    : health.sessions + health.messages - (health.orphanMessages ?? 0);
+}
+
+/**
+ * The line saying that `count` orphan messages were left out and how to get them back. The export format holds
+ * a message only under its session, and the store never lists orphans (so `--on-invalid repair` does not see
+ * them either); `migrate --on-invalid repair` reads the file's rows directly and gives them a recovered session.
+ */
+export function orphanWarning(count: number, config: ResolvedConnection): string {
+  // Quoted only when the shell needs it, so the usual path reads as typed. (Orphans exist in files only.)
+  const file = typeof config.filename === 'string' ? config.filename : '<file>';
+  const from = /^[\w./:@+-]+$/.test(file) ? file : `'${file.replaceAll("'", `'\\''`)}'`;
+  return (
+    `warning: ${plural(count, 'orphan message')} (their session row is gone) not exported: an export holds ` +
+    'messages under their session only, and --on-invalid repair does not see them. To recover them, copy the ' +
+    `file with flux-memory migrate --from ${from} --to postgresql://USER@HOST/DB --on-invalid repair, which ` +
+    'writes them under a "Recovered session" (metadata {"_recovered":true}).'
+  );
 }

@@ -20,7 +20,7 @@ import { createProgress, formatCount } from '../progress.js';
 import { type OnInvalid, RecordRules, type RejectedRecord } from '../record-rules.js';
 import { rejectsFile } from '../rejects-file.js';
 import { visible } from '../sanitize.js';
-import { connectionFrom, isMissingSqliteFile, withStore } from '../store.js';
+import { connectionFrom, isMissingStore, withStore } from '../store.js';
 import { addOnInvalidOptions } from './export.js';
 import {
   addConnectionOptions,
@@ -83,7 +83,7 @@ export function registerImportCommand(program: Command): void {
       if (
         options.onInvalid === 'fail' &&
         checked.outside.size > 0 &&
-        isMissingSqliteFile(connectionFrom(options))
+        isMissingStore(connectionFrom(options))
       ) {
         throw new SessionNotFoundError([...checked.outside.keys()][0]!);
       }

@@ -1,4 +1,6 @@
 import { ValidationError } from '@flux-rag/memory-core';
+import { postgresBackend } from '@flux-rag/memory-postgres';
+import { DEFAULT_SQLITE_PATH } from '@flux-rag/memory-sqlite';
 import {
   formatReport,
   type MigrationOptions,
@@ -7,7 +9,7 @@ import {
 } from '@flux-rag/migrator';
 import { type Command, Option } from 'commander';
 import { CliError, EXIT, UsageError } from '../cli-error.js';
-import { checkSchema, DEFAULT_SQLITE_PATH, loadDotenv, NO_DSN_MESSAGE } from '../config.js';
+import { checkSchema, loadDotenv, noLocationMessage } from '../config.js';
 import { parseConnectionString } from '../connection-string.js';
 import { whileRunning } from '../interrupt.js';
 import { printJson } from '../output.js';
@@ -40,6 +42,9 @@ interface Ends {
   reverse: boolean;
 }
 
+/** The usage error of a migration given no DSN: the CLI has no default server. */
+const NO_DSN_MESSAGE = noLocationMessage(postgresBackend);
+
 /**
  * Chooses the SQLite file, the PostgreSQL DSN and the direction, before anything is opened (usage errors,
  * exit 2). `--from`/`--to` are the CLI's one vocabulary (connection strings, as `--url` takes them; the
@@ -59,13 +64,13 @@ export function resolveEnds(flags: MigrateFlags, env: Readonly<Record<string, st
   const envUrl = env.DATABASE_URL?.trim()
     ? parseConnectionString(env.DATABASE_URL, 'DATABASE_URL')
     : undefined;
-  const envSqlite = () => (envUrl?.backend === 'sqlite' ? envUrl.filename : DEFAULT_SQLITE_PATH);
+  const envSqlite = () => (envUrl?.backend === 'sqlite' ? String(envUrl.filename) : DEFAULT_SQLITE_PATH);
   const envPostgres = () => {
     if (env.POSTGRES_DSN?.trim()) {
       const target = parseConnectionString(env.POSTGRES_DSN, 'POSTGRES_DSN');
-      if (target.backend === 'postgres') return target.connectionString;
+      if (target.backend === 'postgres') return String(target.connectionString);
     }
-    if (envUrl?.backend === 'postgres') return envUrl.connectionString;
+    if (envUrl?.backend === 'postgres') return String(envUrl.connectionString);
     throw new UsageError(NO_DSN_MESSAGE.replace('--url', '--to (or --from)'));
   };
   if (!vocabulary) {
@@ -90,8 +95,8 @@ export function resolveEnds(flags: MigrateFlags, env: Readonly<Record<string, st
   const sqlite = [from, to].find((t) => t?.backend === 'sqlite');
   const postgres = [from, to].find((t) => t?.backend === 'postgres');
   return {
-    sqlitePath: sqlite?.backend === 'sqlite' ? sqlite.filename : envSqlite(),
-    postgresDsn: postgres?.backend === 'postgres' ? postgres.connectionString : envPostgres(),
+    sqlitePath: sqlite?.backend === 'sqlite' ? String(sqlite.filename) : envSqlite(),
+    postgresDsn: postgres?.backend === 'postgres' ? String(postgres.connectionString) : envPostgres(),
     reverse,
   };
 }
@@ -100,7 +105,7 @@ function sqliteOnly(value: string, flag: string): string {
   const target = parseConnectionString(value, flag);
   if (target.backend !== 'sqlite')
     throw new UsageError(`${flag} is a PostgreSQL DSN; it takes a SQLite file`);
-  return target.filename;
+  return String(target.filename);
 }
 
 function postgresOnly(value: string, flag: string): string {
@@ -108,7 +113,7 @@ function postgresOnly(value: string, flag: string): string {
   if (target.backend !== 'postgres') {
     throw new UsageError(`${flag} reads as a SQLite path; it takes a postgresql:// URL or libpq DSN`);
   }
-  return target.connectionString;
+  return String(target.connectionString);
 }
 
 /**

@@ -1,7 +1,10 @@
-import { assertId, ValidationError } from '@flux-rag/memory-core';
+import { DEFAULT_BACKENDS } from '@flux-rag/memory';
+import { ValidationError } from '@flux-rag/memory-core';
+import { assertId, backendNames } from '@flux-rag/memory-core/backend';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { CliError, EXIT, UsageError } from '../cli-error.js';
-import type { ConnectionFlags } from '../config.js';
+import { BACKEND_CHOICES, type ConnectionFlags } from '../config.js';
+import { ACCEPTED_FORMS } from '../connection-string.js';
 
 /** Options common to the data commands, as commander hands them to an action. */
 export interface DataCommandOptions extends ConnectionFlags {
@@ -16,17 +19,18 @@ export function addConnectionOptions(command: Command): Command {
     .addOption(
       new Option(
         '--backend <name>',
-        'storage backend (default: the form of --url, else $DATABASE_BACKEND, else postgres when ' +
-          '$DATABASE_URL is a postgresql:// URL, else sqlite)',
-      ).choices(['sqlite', 'postgres', 'postgresql', 'memory']),
+        `storage backend: ${backendNames(DEFAULT_BACKENDS)} (default: the form of --url, else ` +
+          `$DATABASE_BACKEND, else the backend $DATABASE_URL names, else ${DEFAULT_BACKENDS[0]!.name})`,
+      ).choices([...BACKEND_CHOICES]),
     )
     .addOption(
       new Option(
         '--url <url>',
-        'a SQLite file (path, sqlite: or file: URL) or a PostgreSQL DSN (postgresql:// URL or libpq ' +
-          'host=... dbname=...); its form selects the backend. Default for sqlite: $DATABASE_URL, else ' +
-          './data/memory.db; for postgres: $POSTGRES_DSN, else a postgresql:// $DATABASE_URL, else an error ' +
-          '(no default server)',
+        `where the store is: ${ACCEPTED_FORMS}; its form selects the backend. Default: ` +
+          DEFAULT_BACKENDS.flatMap((backend) =>
+            backend.settings.map((setting) => `$${setting.name} (${backend.title}: ${setting.meaning})`),
+          ).join(', ') +
+          '; a server backend has no default server',
       ),
     )
     .addOption(new Option('--schema <name>', 'PostgreSQL schema (default: $POSTGRES_SCHEMA, else public)'))

@@ -2,13 +2,14 @@ import {
   planSqliteUpgrade,
   type SqliteUpgradePlan,
   type SqliteUpgradeResult,
+  sqliteBackend,
   upgradeSqliteFile,
 } from '@flux-rag/memory-sqlite';
 import { type Command, Option } from 'commander';
 import { CliError, UsageError } from '../cli-error.js';
 import { SIGNAL_EXIT, whileRunning } from '../interrupt.js';
 import { printJson, println, table } from '../output.js';
-import { connectionFrom, isMissingSqliteFile } from '../store.js';
+import { connectionFrom, isMissingStore } from '../store.js';
 import {
   addConnectionOptions,
   addJsonOption,
@@ -47,15 +48,16 @@ export function registerUpgradeCommand(program: Command): void {
   refuseOwnerOption(command, 'an upgrade changes the whole file, every owner');
   addJsonOption(addConnectionOptions(command)).action(async (options: UpgradeOptions) => {
     const config = connectionFrom(options);
-    if (config.backend !== 'sqlite' || config.filename === ':memory:') {
+    // The SQLite upgrade tool is this command's subject: it names its backend, as migrate names both.
+    if (config.backend !== sqliteBackend.name || config.filename === ':memory:') {
       throw new UsageError(
         'upgrade works on SQLite files only; PostgreSQL schemas are upgraded by the store when it opens them',
       );
     }
-    if (isMissingSqliteFile(config)) {
-      throw new CliError('DATABASE_NOT_FOUND', `no SQLite database at ${config.filename}`);
+    if (isMissingStore(config)) {
+      throw new CliError('DATABASE_NOT_FOUND', `no SQLite database at ${String(config.filename)}`);
     }
-    const file = config.filename;
+    const file = String(config.filename);
     const backup = options.backup === false ? false : options.backup === true ? undefined : options.backup;
     const plan = await planSqliteUpgrade(file, { backup });
     const text = !options.json;

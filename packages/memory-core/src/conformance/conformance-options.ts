@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { ConversationMemory } from '../conversation-memory.js';
-import type { ConformanceCapability } from './capabilities.js';
+import type { ConformanceTrait } from './capabilities.js';
+import type { ConformanceMode } from './conformance-case.js';
 
 /** What the suite hands to a {@link ConformanceFactory}. */
 export interface ConformanceFactoryContext {
@@ -30,10 +31,18 @@ export interface SharedDatabase {
 /** Options of `runConformanceSuite`. */
 export interface ConformanceOptions {
   /**
-   * Capabilities the backend lacks, each with the reason shown in the skipped cases' names.
-   * Example: `{ clock: 'timestamps are set by the server' }`.
+   * Traits the backend lacks, each with the reason shown in the skipped cases' names.
+   * Example: `{ clock: 'timestamps are set by the server' }`. The store's own capabilities
+   * (`metadataFilter`, `fullTextSearch`) are not declared here: the suite reads them from `store.capabilities`
+   * (naming one here is an error).
    */
-  skip?: Partial<Record<ConformanceCapability, string>>;
+  skip?: Partial<Record<ConformanceTrait, string>>;
+  /**
+   * The modes to run; default both: every case on the factory's store (`store`), and again on an owner view of
+   * it with another owner's data present (`view`). A mode left out is still registered, its cases skipped with
+   * the reason, so a suite split over two test files (one mode each) runs in parallel and loses no case.
+   */
+  modes?: readonly ConformanceMode[];
   /**
    * Creates one empty database that several instances can open, for the cases about two instances on one
    * database. Without it those cases are skipped with the reason `no shared database (in-memory)`.
@@ -58,4 +67,8 @@ export const CONFORMANCE_DEFAULTS = {
   modelRuns: 25,
   /** Reason given to the shared-database cases when `openShared` is absent. */
   noSharedReason: 'no shared database (in-memory)',
+  /** The modes run by default. */
+  modes: ['store', 'view'] as readonly ConformanceMode[],
+  /** Reason given to the cases of a mode left out of `modes`. */
+  modeNotSelectedReason: 'mode not selected in options.modes',
 } as const;

@@ -4,8 +4,21 @@
  *
  * @packageDocumentation
  */
-export { CONFORMANCE_CAPABILITIES, type ConformanceCapability } from './capabilities.js';
-export type { ConformanceArea, ConformanceCase, ConformanceContext } from './conformance-case.js';
+export {
+  CONFORMANCE_CAPABILITIES,
+  CONFORMANCE_TRAITS,
+  type ConformanceCapability,
+  type ConformanceTrait,
+  STORE_CAPABILITIES,
+  type StoreCapability,
+} from './capabilities.js';
+export type {
+  ConformanceArea,
+  ConformanceCase,
+  ConformanceContext,
+  ConformanceMode,
+  ConformanceViewVariant,
+} from './conformance-case.js';
 export { conformanceAreas, conformanceCases } from './conformance-cases.js';
 export {
   CONFORMANCE_DEFAULTS,
@@ -16,7 +29,28 @@ export {
 } from './conformance-options.js';
 export { type ExpectedError, expectMemoryError } from './expect-error.js';
 export { FAKE_CLOCK_START, FakeClock } from './fake-clock.js';
-export { runConformanceCase, skipReasonOf } from './run-conformance-case.js';
-export { type PlannedCase, planConformanceSuite, runConformanceSuite } from './run-conformance-suite.js';
+export {
+  expectOtherOwnersUnchanged,
+  OTHER_OWNER,
+  OTHER_OWNERS_RECORDS,
+  type OtherOwnersSnapshot,
+  SEEDED_MESSAGE_IDS,
+  SEEDED_SESSION_IDS,
+  seedOtherOwners,
+  snapshotOtherOwners,
+  VIEW_OWNER,
+} from './owner-view-seed.js';
+export {
+  assertConformanceOptions,
+  type ConformanceCaseResult,
+  runConformanceCase,
+  skipReasonOf,
+} from './run-conformance-case.js';
+export {
+  CONFORMANCE_MODE_TITLES,
+  type PlannedCase,
+  planConformanceSuite,
+  runConformanceSuite,
+} from './run-conformance-suite.js';
 export { allMessages, type StoreSnapshot, snapshotStore } from './store-snapshot.js';
 export { FAR_TIME_ZONES, setTimeZone } from './time-zone.js';

@@ -1,15 +1,17 @@
 import {
   BaseConversationMemory,
   type BaseMemoryOptions,
+  type HistoryRead,
+  type HistoryRow,
   type MessageRecord,
-  type PageRows,
   type Scope,
   type SearchRequest,
+  type SessionListing,
   type SessionRecord,
 } from '../base-memory.js';
-import type { HistoryPosition, SessionPosition } from '../cursor.js';
+import type { HistoryPosition } from '../cursor.js';
 import { ConflictError, SessionNotFoundError } from '../errors.js';
-import type { ImportResult, PortableMessage, PortableSession, StoreHealth } from '../portable.js';
+import type { ImportResult, PortableMessage, PortableSession } from '../portable.js';
 import { matchContent, snippetOf } from '../search/match-message.js';
 import { jsonContains } from '../search/metadata-contains.js';
 import type { SearchTerm } from '../search/search-query.js';
@@ -87,70 +89,48 @@ export class InMemoryConversationMemory extends BaseConversationMemory {
     stored.session = { ...stored.session, updatedAt: record.createdAt };
   }
 
-  protected async _getHistory(
-    sessionId: string,
-    limit: number | undefined,
-    scope: Scope,
-  ): Promise<Message[]> {
-    const messages = this.#visible(sessionId, scope)?.messages ?? [];
-    const page = limit === undefined ? messages : messages.slice(-limit);
-    return page.map((m) => copyMessage(m.message));
-  }
-
-  protected async _getHistoryPage(
-    sessionId: string,
-    limit: number,
-    before: HistoryPosition | null,
-    scope: Scope,
-  ): Promise<PageRows<Message, HistoryPosition>> {
-    const messages = this.#visible(sessionId, scope)?.messages ?? [];
-    const end = before === null ? messages.length : messages.filter((m) => isBefore(m, before)).length;
-    const start = Math.max(0, end - limit);
-    const oldest = messages[start];
-    return {
-      items: messages.slice(start, end).map((m) => copyMessage(m.message)),
-      next:
-        start > 0 && oldest
-          ? { createdAt: dateToIsoMicros(oldest.message.createdAt), seq: oldest.seq }
-          : null,
-    };
+  protected async _readHistory(read: HistoryRead, scope: Scope): Promise<HistoryRow[]> {
+    // Kept in history order (appends are monotonic, imports re-sort), so a position is an index.
+    const messages = this.#visible(read.sessionId, scope)?.messages ?? [];
+    const { from, limit = messages.length } = read;
+    const start = from === null ? 0 : messages.filter((m) => !isAfter(m, from)).length;
+    const end = from === null ? messages.length : messages.filter((m) => isBefore(m, from)).length;
+    const rows =
+      read.order === 'oldest'
+        ? messages.slice(start, start + limit)
+        : messages.slice(Math.max(0, end - limit), end).reverse();
+    return rows.map((m) => ({
+      message: copyMessage(m.message),
+      position: { createdAt: dateToIsoMicros(m.message.createdAt), seq: m.seq },
+    }));
   }
 
   override get capabilities(): MemoryCapabilities {
     return CAPABILITIES;
   }
 
-  protected async _getSessions(
-    limit: number,
-    offset: number,
-    scope: Scope,
-    where: SessionFilter | undefined,
-  ): Promise<SessionSummary[]> {
-    return this.#inScope(scope, where)
-      .sort((a, b) => compareSessionsByActivity(a.session, b.session))
-      .slice(offset, offset + limit)
-      .map(summarise);
-  }
-
-  protected async _getSessionsPage(
-    limit: number,
-    cursor: SessionPosition | null,
-    scope: Scope,
-    where: SessionFilter | undefined,
-  ): Promise<PageRows<SessionSummary, SessionPosition>> {
-    const after = cursor && { id: cursor.id, createdAt: isoMicrosToDate(cursor.createdAt) };
-    const rest = this.#inScope(scope, where)
-      .filter((s) => !after || compareSessionsByCreation(s.session, after) > 0)
-      .sort((a, b) => compareSessionsByCreation(a.session, b.session));
-    const items = rest.slice(0, limit);
-    const last = items[items.length - 1];
-    return {
-      items: items.map(summarise),
-      next:
-        rest.length > limit && last
-          ? { createdAt: dateToIsoMicros(last.session.createdAt), id: last.session.id }
-          : null,
-    };
+  protected async _listSessions(listing: SessionListing, scope: Scope): Promise<SessionSummary[]> {
+    let sessions: StoredSession[];
+    let skip = 0;
+    if (listing.order === 'activity') {
+      sessions = this.#inScope(scope, listing.where).sort((a, b) =>
+        compareSessionsByActivity(a.session, b.session),
+      );
+      skip = listing.offset;
+    } else if (listing.order === 'created') {
+      const { after } = listing;
+      const from = after && { id: after.id, createdAt: isoMicrosToDate(after.createdAt) };
+      sessions = this.#inScope(scope, listing.where)
+        .filter((s) => !from || compareSessionsByCreation(s.session, from) > 0)
+        .sort((a, b) => compareSessionsByCreation(a.session, b.session));
+    } else {
+      const { after } = listing;
+      const wanted = listing.ids && new Set(listing.ids);
+      sessions = this.#inScope(scope)
+        .filter(({ session: { id } }) => (after === null || id > after) && (!wanted || wanted.has(id)))
+        .sort((a, b) => (a.session.id < b.session.id ? -1 : a.session.id > b.session.id ? 1 : 0));
+    }
+    return sessions.slice(skip, skip + listing.limit).map(summarise);
   }
 
   protected async _getSession(sessionId: string, scope: Scope): Promise<Session | null> {
@@ -176,50 +156,6 @@ export class InMemoryConversationMemory extends BaseConversationMemory {
     for (const { message } of stored.messages) this.#messageIds.delete(message.id);
     this.#sessions.delete(sessionId);
     return true;
-  }
-
-  protected async _clearAll(scope: Scope): Promise<void> {
-    for (const stored of this.#inScope(scope)) await this._deleteSession(stored.session.id, scope);
-  }
-
-  protected async _exportSessions(
-    afterId: string | null,
-    limit: number,
-    sessionIds: readonly string[] | undefined,
-    scope: Scope,
-  ): Promise<PortableSession[]> {
-    const wanted = sessionIds ? new Set(sessionIds) : undefined;
-    return this.#inScope(scope)
-      .map((stored) => stored.session)
-      .filter(({ id }) => (afterId === null || id > afterId) && (!wanted || wanted.has(id)))
-      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-      .slice(0, limit)
-      .map(({ id, title, createdAt, updatedAt, metadata, ownerId }) => ({
-        type: 'session',
-        id,
-        title,
-        createdAt: dateToIsoMicros(createdAt),
-        updatedAt: dateToIsoMicros(updatedAt),
-        metadata: structuredClone(metadata),
-        ownerId,
-      }));
-  }
-
-  protected async _exportMessages(
-    sessionId: string,
-    offset: number,
-    limit: number,
-  ): Promise<PortableMessage[]> {
-    const messages = this.#sessions.get(sessionId)?.messages ?? [];
-    return messages.slice(offset, offset + limit).map(({ message: m }) => ({
-      type: 'message',
-      id: m.id,
-      sessionId: m.sessionId,
-      role: m.role,
-      content: m.content,
-      createdAt: dateToIsoMicros(m.createdAt),
-      metadata: structuredClone(m.metadata),
-    }));
   }
 
   protected async _importBatch(
@@ -282,14 +218,10 @@ export class InMemoryConversationMemory extends BaseConversationMemory {
     return result;
   }
 
-  protected async _check(): Promise<StoreHealth> {
-    let messages = 0;
-    for (const stored of this.#sessions.values()) messages += stored.messages.length;
-    // No `orphanMessages`: a message is only ever stored inside its session here, so there can be none.
-    return { ...this.describeLocation(), reachable: true, sessions: this.#sessions.size, messages };
-  }
+  // No `_check` override: the derived one counts this store's sessions and messages in scope, and reports no
+  // `orphanMessages`, since a message is only ever stored inside its session here.
 
-  protected describeLocation() {
+  protected override _describeLocation() {
     return { backend: 'memory', location: 'process memory' };
   }
 
@@ -348,6 +280,11 @@ function inScope(session: Session, scope: Scope): boolean {
 function isBefore(m: StoredMessage, position: HistoryPosition): boolean {
   const at = dateToIsoMicros(m.message.createdAt);
   return at < position.createdAt || (at === position.createdAt && m.seq < position.seq);
+}
+
+function isAfter(m: StoredMessage, position: HistoryPosition): boolean {
+  const at = dateToIsoMicros(m.message.createdAt);
+  return at > position.createdAt || (at === position.createdAt && m.seq > position.seq);
 }
 
 function summarise({ session, messages }: StoredSession): SessionSummary {

@@ -11,9 +11,12 @@ import {
 import {
   BaseConversationMemory,
   type BaseMemoryOptions,
+  type HistoryRead,
+  type HistoryRow,
   type MessageRecord,
   type PageRows,
   type Scope,
+  type SessionListing,
   type SessionRecord,
 } from '../base-memory.js';
 import type { HistoryPosition, SessionPosition } from '../cursor.js';
@@ -38,6 +41,11 @@ const ROWS_PER_INSERT = 1000;
 export interface SqlMemoryOptions extends BaseMemoryOptions {
   /** The dialect's timestamp and metadata codecs. */
   codecs: SqlCodecs;
+  /**
+   * The query builder every shared query runs on. Given to the constructor, so it is there before any hook
+   * runs; its dialect may open the connection lazily (on first query) from state the subclass sets later.
+   */
+  db: Kysely<Database>;
 }
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -57,16 +65,18 @@ interface AddMessageStatements {
 }
 
 /**
- * The contract written once for every SQL backend, against the shared {@link Database} type. A backend
- * supplies the Kysely instance, its codecs, its schema setup (`_init`), how a write transaction starts
- * (`writeTransaction`, e.g. `BEGIN IMMEDIATE` on SQLite), how its driver's errors map to contract errors
- * (`mapError`) and what closing releases (`_close`); optionally its metadata filter (`metadataFilter`, and
- * `metadataFilterError` for the errors a filter can cause) and a leaner transaction for the statements
- * compiled once (`writeCompiled`).
+ * The contract written once for every SQL backend, against the shared {@link Database} type: every required
+ * hook of {@link BaseConversationMemory}, and the derived ones as single queries. A backend supplies the
+ * Kysely instance and its codecs (to the constructor), its schema setup (`_init`), how a write transaction
+ * starts (`writeTransaction`, e.g. `BEGIN IMMEDIATE` on SQLite), how its driver's errors map to contract errors
+ * (`_mapError`), its health report (`_check`, usually with {@link countRows}), its name and location
+ * (`_describeLocation`) and what closing releases (`_close`); optionally its metadata filter
+ * (`metadataFilter`, and `metadataFilterError` for the errors a filter can cause) and a leaner transaction for
+ * the statements compiled once (`writeCompiled`).
  */
 export abstract class SqlConversationMemory extends BaseConversationMemory {
   /** The query builder every shared query runs on. */
-  protected abstract readonly db: Kysely<Database>;
+  protected readonly db: Kysely<Database>;
   /** The dialect's codecs. */
   protected readonly codecs: SqlCodecs;
   #addMessageStatements: AddMessageStatements | undefined;
@@ -74,6 +84,7 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
   constructor(options: SqlMemoryOptions) {
     super(options);
     this.codecs = options.codecs;
+    this.db = options.db;
   }
 
   /**
@@ -100,7 +111,7 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
     return this.writeTransaction((trx) => work((query) => trx.executeQuery(query)));
   }
 
-  protected async _createSession(record: SessionRecord): Promise<void> {
+  protected async _createSession(record: SessionRecord, _scope: Scope): Promise<void> {
     const at = this.codecs.encodeTimestamp(dateToIsoMicros(record.createdAt));
     await this.writeTransaction(async (trx) => {
       // In the writing transaction, so that no other writer slips orphans in between: an id that orphan messages
@@ -151,7 +162,7 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
     });
   }
 
-  /** `_addMessage`'s statements; compiled on first use, since `db` is set by the subclass's constructor. */
+  /** `_addMessage`'s statements; compiled on first use, since `activityKeptByTriggers` is the subclass's. */
   #compileAddMessage(): AddMessageStatements {
     const byTriggers = this.activityKeptByTriggers;
     const touch = (p: { sessionId: string; at: StoredTimestamp }) =>
@@ -182,7 +193,8 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
     };
   }
 
-  protected async _getHistory(
+  /** A fast path: all rows oldest first, or the last `limit` newest first then reversed, without positions. */
+  protected override async _getHistory(
     sessionId: string,
     limit: number | undefined,
     scope: Scope,
@@ -197,68 +209,87 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
     return rows.reverse().map((row) => toMessage(row, this.codecs));
   }
 
-  protected async _getHistoryPage(
-    sessionId: string,
-    limit: number,
-    before: HistoryPosition | null,
-    scope: Scope,
-  ): Promise<PageRows<Message, HistoryPosition>> {
+  protected async _readHistory(read: HistoryRead, scope: Scope): Promise<HistoryRow[]> {
+    const rows = await this.#historyRows(read, scope);
+    return rows.map((row) => ({ message: toMessage(row, this.codecs), position: this.#positionOf(row) }));
+  }
+
+  /** The rows of a history read, with the key they are ordered by (`order_at`). */
+  #historyRows(read: HistoryRead, scope: Scope) {
     const key = this.orderKey('messages');
-    let query = this.#messagesOf(sessionId, scope).select(key.as('order_at'));
-    if (before !== null) {
-      const at = this.codecs.encodeTimestamp(before.createdAt);
-      // `key <= at` is implied by the OR, but only it lets the index seek to the cursor: without it the
-      // database walks the index from the newest row and filters, and page N costs N pages.
+    const direction = read.order === 'oldest' ? 'asc' : 'desc';
+    const beyond = read.order === 'oldest' ? '>' : '<';
+    let query = this.#messagesOf(read.sessionId, scope).select(key.as('order_at'));
+    const { from } = read;
+    if (from !== null) {
+      const at = this.codecs.encodeTimestamp(from.createdAt);
+      // `key <= at` (`>=` oldest first) is implied by the OR, but only it lets the index seek to the cursor:
+      // without it the database walks the index from the end and filters, and page N costs N pages.
       query = query.where((eb) =>
         eb.and([
-          eb(key, '<=', at),
-          eb.or([eb(key, '<', at), eb.and([eb(key, '=', at), eb('seq', '<', before.seq)])]),
+          eb(key, `${beyond}=`, at),
+          eb.or([eb(key, beyond, at), eb.and([eb(key, '=', at), eb('seq', beyond, from.seq)])]),
         ]),
       );
     }
-    const rows = await query
-      .orderBy(key, 'desc')
-      .orderBy('seq', 'desc')
-      .limit(limit + 1)
-      .execute();
-    const page = rows.slice(0, limit);
-    const oldest = page[page.length - 1];
-    return {
-      items: page.reverse().map((row) => toMessage(row, this.codecs)),
-      // The cursor holds the key the rows are ordered by, decoded: the instant, in canonical form.
-      next:
-        rows.length > limit && oldest
-          ? { createdAt: this.codecs.decodeTimestamp(oldest.order_at), seq: Number(oldest.seq) }
-          : null,
-    };
+    query = query.orderBy(key, direction).orderBy('seq', direction);
+    return (read.limit === undefined ? query : query.limit(read.limit)).execute();
   }
 
-  protected async _getSessions(
-    limit: number,
-    offset: number,
-    scope: Scope,
-    where: SessionFilter | undefined,
-  ): Promise<SessionSummary[]> {
-    const rows = await this.#filtered(where, () =>
-      this.#sessionsIn(this.db, scope, where)
-        .selectAll()
-        .orderBy('updated_at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(limit)
-        .offset(offset)
-        .execute(),
-    );
+  /** The cursor holds the key the rows are ordered by, decoded: the instant, in canonical form. */
+  #positionOf(row: { order_at: StoredTimestamp; seq: number | bigint | string }): HistoryPosition {
+    return { createdAt: this.codecs.decodeTimestamp(row.order_at), seq: Number(row.seq) };
+  }
+
+  protected async _listSessions(listing: SessionListing, scope: Scope): Promise<SessionSummary[]> {
+    if (listing.order === 'created') {
+      return (await this.#createdPage(listing.limit, listing.after, scope, listing.where)).map((row) =>
+        toSessionSummary(row, this.codecs),
+      );
+    }
+    const rows =
+      listing.order === 'activity'
+        ? await this.#filtered(listing.where, () =>
+            this.#sessionsIn(this.db, scope, listing.where)
+              .selectAll()
+              .orderBy('updated_at', 'desc')
+              .orderBy('id', 'desc')
+              .limit(listing.limit)
+              .offset(listing.offset)
+              .execute(),
+          )
+        : await this.#byId(listing.after, listing.limit, listing.ids, scope);
     return rows.map((row) => toSessionSummary(row, this.codecs));
   }
 
-  protected async _getSessionsPage(
+  /** A fast path: the cursor is the key the rows are ordered by, as stored (legacy SQLite text included). */
+  protected override async _getSessionsPage(
     limit: number,
     cursor: SessionPosition | null,
     scope: Scope,
     where: SessionFilter | undefined,
   ): Promise<PageRows<SessionSummary, SessionPosition>> {
+    const rows = await this.#createdPage(limit + 1, cursor, scope, where);
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      items: page.map((row) => toSessionSummary(row, this.codecs)),
+      next:
+        rows.length > limit && last
+          ? { createdAt: this.codecs.decodeTimestamp(last.order_at), id: last.id }
+          : null,
+    };
+  }
+
+  /** Sessions newest first by creation, after `cursor`, with the key they are ordered by (`order_at`). */
+  #createdPage(
+    limit: number,
+    cursor: SessionPosition | null,
+    scope: Scope,
+    where: SessionFilter | undefined,
+  ) {
     const key = this.orderKey('sessions');
-    const rows = await this.#filtered(where, () => {
+    return this.#filtered(where, () => {
       let query = this.#sessionsIn(this.db, scope, where).selectAll().select(key.as('order_at'));
       if (cursor !== null) {
         const at = this.codecs.encodeTimestamp(cursor.createdAt);
@@ -272,21 +303,22 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
           eb.and([eb(key, '<=', at), eb(eb.tuple(key, eb.ref('id')), '<', eb.tuple(at, cursor.id))]),
         );
       }
-      return query
-        .orderBy(key, 'desc')
-        .orderBy('id', 'desc')
-        .limit(limit + 1)
-        .execute();
+      return query.orderBy(key, 'desc').orderBy('id', 'desc').limit(limit).execute();
     });
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    return {
-      items: page.map((row) => toSessionSummary(row, this.codecs)),
-      next:
-        rows.length > limit && last
-          ? { createdAt: this.codecs.decodeTimestamp(last.order_at), id: last.id }
-          : null,
-    };
+  }
+
+  /** Sessions of `scope` by id, after `afterId`, at most `limit`; only `sessionIds` when given. */
+  async #byId(
+    afterId: string | null,
+    limit: number,
+    sessionIds: readonly string[] | undefined,
+    scope: Scope,
+  ) {
+    if (sessionIds?.length === 0) return [];
+    let query = this.#sessionsIn(this.db, scope).selectAll().orderBy('id', 'asc').limit(limit);
+    if (afterId !== null) query = query.where('id', '>', afterId);
+    if (sessionIds) query = query.where('id', 'in', sessionIds);
+    return query.execute();
   }
 
   protected async _getSession(sessionId: string, scope: Scope): Promise<Session | null> {
@@ -326,7 +358,8 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
     });
   }
 
-  protected async _clearAll(scope: Scope): Promise<void> {
+  /** One statement per table instead of the derived batches. */
+  protected override async _clearAll(scope: Scope): Promise<void> {
     await this.writeTransaction(async (trx) => {
       if (scope.ownerId === null) {
         await trx.deleteFrom('messages').execute();
@@ -339,37 +372,30 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
     });
   }
 
-  protected async _exportSessions(
+  /** Overridden to export the timestamps as stored, to the microsecond (a summary holds milliseconds). */
+  protected override async _exportSessions(
     afterId: string | null,
     limit: number,
     sessionIds: readonly string[] | undefined,
     scope: Scope,
   ): Promise<PortableSession[]> {
-    let query = this.#sessionsIn(this.db, scope).selectAll().orderBy('id', 'asc').limit(limit);
-    if (afterId !== null) query = query.where('id', '>', afterId);
-    if (sessionIds) {
-      if (sessionIds.length === 0) return [];
-      query = query.where('id', 'in', sessionIds);
-    }
-    const rows = await query.execute();
+    const rows = await this.#byId(afterId, limit, sessionIds, scope);
     return rows.map((row) => toPortableSession(row, this.codecs));
   }
 
-  protected async _exportMessages(
+  /** Overridden to export the timestamps as stored, to the microsecond (a `Message` holds milliseconds). */
+  protected override async _exportMessages(
     sessionId: string,
-    offset: number,
+    after: HistoryPosition | null,
     limit: number,
-  ): Promise<PortableMessage[]> {
-    const rows = await this.db
-      .selectFrom('messages')
-      .selectAll()
-      .where('session_id', '=', sessionId)
-      .orderBy(this.orderKey('messages'), 'asc')
-      .orderBy('seq', 'asc')
-      .limit(limit)
-      .offset(offset)
-      .execute();
-    return rows.map((row) => toPortableMessage(row, this.codecs));
+    scope: Scope,
+  ): Promise<PageRows<PortableMessage, HistoryPosition>> {
+    const rows = await this.#historyRows({ sessionId, order: 'oldest', from: after, limit }, scope);
+    const last = rows[rows.length - 1];
+    return {
+      items: rows.map((row) => toPortableMessage(row, this.codecs)),
+      next: rows.length === limit && last ? this.#positionOf(last) : null,
+    };
   }
 
   protected async _importBatch(
@@ -465,19 +491,28 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
   }
 
   /**
-   * Counts every session and message, and the orphan messages among them (their session is gone: only legacy
-   * SQLite files can hold them); for `check()`.
+   * Counts the sessions and messages of `scope`; unscoped, also the orphan messages among them (their session
+   * is gone: only legacy SQLite files can hold them, and no owner view sees them); for `check()`.
    */
-  protected async countRows(): Promise<{ sessions: number; messages: number; orphanMessages: number }> {
+  protected async countRows(
+    scope: Scope,
+  ): Promise<{ sessions: number; messages: number; orphanMessages?: number }> {
+    const count = (eb: ExpressionBuilder<Database, keyof Database>) =>
+      eb.fn.countAll<number | string>().as('n');
+    if (scope.ownerId !== null) {
+      const [sessions, messages] = await Promise.all([
+        this.#sessionsIn(this.db, scope).select(count).executeTakeFirstOrThrow(),
+        this.db
+          .selectFrom('messages')
+          .where('session_id', 'in', this.#sessionsIn(this.db, scope).select('id'))
+          .select(count)
+          .executeTakeFirstOrThrow(),
+      ]);
+      return { sessions: Number(sessions.n), messages: Number(messages.n) };
+    }
     const [sessions, messages, orphans] = await Promise.all([
-      this.db
-        .selectFrom('sessions')
-        .select((eb) => eb.fn.countAll<number | string>().as('n'))
-        .executeTakeFirstOrThrow(),
-      this.db
-        .selectFrom('messages')
-        .select((eb) => eb.fn.countAll<number | string>().as('n'))
-        .executeTakeFirstOrThrow(),
+      this.db.selectFrom('sessions').select(count).executeTakeFirstOrThrow(),
+      this.db.selectFrom('messages').select(count).executeTakeFirstOrThrow(),
       this.db
         .selectFrom('messages')
         .where((eb) =>
@@ -487,7 +522,7 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
             ),
           ),
         )
-        .select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .select(count)
         .executeTakeFirstOrThrow(),
     ]);
     return { sessions: Number(sessions.n), messages: Number(messages.n), orphanMessages: Number(orphans.n) };
@@ -519,7 +554,7 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
   /**
    * What an error of a listing filtered by `where` becomes: a backend turns the errors a filter can cause (one
    * its database cannot evaluate) into a `ValidationError` on `where.metadata`, and returns any other error
-   * as is, for `mapError`. The default returns every error as is.
+   * as is, for `_mapError`. The default returns every error as is.
    */
   protected metadataFilterError(error: unknown): unknown {
     return error;

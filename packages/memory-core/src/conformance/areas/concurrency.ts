@@ -193,6 +193,9 @@ export const concurrencyCases: ConformanceCase[] = [
       expect((await first!.getSession('from-second'))?.id).toBe('from-second');
       expect((await second!.getSession('from-first'))?.id).toBe('from-first');
     },
+    onView: {
+      skip: "the view run writes the other owners' rows into the database first, so it is not empty; the store run covers it",
+    },
   },
   {
     name: 'getSessions - writes through two instances of one database are all visible to both',

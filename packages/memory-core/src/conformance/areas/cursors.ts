@@ -10,6 +10,7 @@ import { InMemoryConversationMemory } from '../../in-memory/in-memory-memory.js'
 import type { SessionFilter } from '../../types.js';
 import type { ConformanceCase } from '../conformance-case.js';
 import { expectMemoryError } from '../expect-error.js';
+import { OTHER_OWNER } from '../owner-view-seed.js';
 
 const FIELD_OF = { history: 'before', sessions: 'cursor', search: 'cursor' } as const;
 
@@ -114,6 +115,27 @@ export const cursorCases: ConformanceCase[] = [
       await expectRefused(store, 'history', [historyOfMine], { sessionId: 'm0' });
       expect((await mine.getSessionsPage({ limit: 5, cursor: sessionsOfMine })).items).toHaveLength(2);
     },
+    onView: {
+      name: "forOwner - a cursor of the view is a ValidationError in another owner's view and in the unscoped store, and theirs in the view",
+      async run({ open, unscoped }) {
+        const view = await open();
+        for (let i = 0; i < 3; i++) await view.createSession({ id: `m${i}` });
+        for (let i = 0; i < 3; i++) await view.addMessage('m0', { role: 'user', content: `${i}` });
+        const store = unscoped(view);
+        const theirs = store.forOwner(OTHER_OWNER);
+        const sessionsOfMine = (await view.getSessionsPage({ limit: 1 })).nextCursor!;
+        const historyOfMine = (await view.getHistoryPage('m0', { limit: 1 })).nextCursor!;
+        const sessionsOfTheirs = (await theirs.getSessionsPage({ limit: 1 })).nextCursor!;
+        const historyOfTheirs = (await theirs.getHistoryPage('other-owner-1', { limit: 1 })).nextCursor!;
+        await expectRefused(theirs, 'sessions', [sessionsOfMine]);
+        await expectRefused(store, 'sessions', [sessionsOfMine]);
+        await expectRefused(store, 'history', [historyOfMine], { sessionId: 'm0' });
+        await expectRefused(view, 'sessions', [sessionsOfTheirs]);
+        await expectRefused(view, 'history', [historyOfTheirs], { sessionId: 'other-owner-1' });
+        await expectRefused(view, 'history', [historyOfTheirs], { sessionId: 'm0' });
+        expect((await view.getSessionsPage({ limit: 5, cursor: sessionsOfMine })).items).toHaveLength(2);
+      },
+    },
   },
   {
     name: 'getSessionsPage - a cursor of another metadata filter, or of the unfiltered listing, is a ValidationError on cursor',
@@ -166,25 +188,27 @@ export const cursorCases: ConformanceCase[] = [
   },
   {
     name: 'getHistoryPage - a cursor of another backend is a ValidationError, and so in sessions pages',
-    async run({ open }) {
+    async run({ open, ownerId }) {
       const store = await open();
       await twoSessions(store);
       const { backend } = await store.check();
       if (backend === undefined) throw new Error('check() reports no backend');
       const other = backend === 'memory' ? 'another-backend' : 'memory';
       const historyElsewhere = encodeHistoryCursor(
-        { backend: other, ownerId: null, sessionId: 'a', filter: null },
+        { backend: other, ownerId, sessionId: 'a', filter: null },
         { createdAt: '2099-01-01T00:00:00.000000Z', seq: 1 },
       );
       const sessionsElsewhere = encodeSessionCursor(
-        { backend: other, ownerId: null, sessionId: null, filter: null },
+        { backend: other, ownerId, sessionId: null, filter: null },
         { createdAt: '2099-01-01T00:00:00.000000Z', id: 'b' },
       );
       await expectRefused(store, 'history', [historyElsewhere]);
       await expectRefused(store, 'sessions', [sessionsElsewhere]);
       if (backend !== 'memory') {
         // A real cursor of the in-memory reference, over the same data.
-        const reference = new InMemoryConversationMemory();
+        // Read through a view of the same owner in view mode, so that only the backend differs.
+        const referenceStore = new InMemoryConversationMemory();
+        const reference = ownerId === null ? referenceStore : referenceStore.forOwner(ownerId);
         try {
           await twoSessions(reference);
           await expectRefused(store, 'history', [
@@ -194,18 +218,19 @@ export const cursorCases: ConformanceCase[] = [
             (await reference.getSessionsPage({ limit: 1 })).nextCursor!,
           ]);
         } finally {
-          await reference.close();
+          await referenceStore.close();
         }
       }
     },
   },
   {
     name: 'getSessionsPage - forged cursors (U+0000, huge, not base64, nested JSON) are a ValidationError in every listing, never a driver error',
-    async run({ open }) {
+    async run({ open, ownerId }) {
       const store = await open();
       await twoSessions(store);
       const { backend } = await store.check();
-      const binding: CursorBinding = { backend: backend ?? '', ownerId: null, sessionId: 'a', filter: null };
+      // Bound to this very listing (backend and owner), so that only the forged content can be refused.
+      const binding: CursorBinding = { backend: backend ?? '', ownerId, sessionId: 'a', filter: null };
       const cursors = [...GARBAGE, ...forged(binding)];
       await expectRefused(store, 'history', cursors);
       await expectRefused(store, 'sessions', cursors);

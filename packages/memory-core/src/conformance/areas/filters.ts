@@ -3,6 +3,7 @@ import type { ConversationMemory } from '../../conversation-memory.js';
 import type { Metadata, SessionSummary } from '../../types.js';
 import type { ConformanceCase } from '../conformance-case.js';
 import { expectMemoryError } from '../expect-error.js';
+import { VIEW_OWNER } from '../owner-view-seed.js';
 
 const ids = (sessions: readonly SessionSummary[]) => sessions.map((s) => s.id).sort();
 
@@ -199,6 +200,24 @@ export const filterCases: ConformanceCase[] = [
       const page = await store.forOwner('bob').getSessionsPage({ where: { metadata: { topic: 'x' } } });
       expect(ids(page.items)).toEqual(['b']);
       expect(await matching(store, { topic: 'x' })).toEqual(['a', 'b']);
+    },
+    onView: {
+      name: "forOwner - where.metadata on the view never returns another owner's or unowned sessions",
+      async run({ open, unscoped }) {
+        const view = await open();
+        // The seeded sessions of the other owner and of no owner hold { topic: 'x' } too.
+        await view.createSession({ id: 'a', metadata: { topic: 'x' } });
+        expect(ids(await view.getSessions({ where: { metadata: { topic: 'x' } } }))).toEqual(['a']);
+        expect(ids(await view.getSessions({ where: { metadata: {} } }))).toEqual(['a']);
+        const page = await view.getSessionsPage({ where: { metadata: { topic: 'x' } } });
+        expect(ids(page.items)).toEqual(['a']);
+        const all = await unscoped(view).getSessions({ where: { metadata: { topic: 'x' } } });
+        expect(all.map((s) => [s.id, s.ownerId]).sort()).toEqual([
+          ['a', VIEW_OWNER],
+          ['no-owner-1', null],
+          ['other-owner-1', 'owner-b'],
+        ]);
+      },
     },
   },
   {

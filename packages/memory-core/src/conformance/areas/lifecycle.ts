@@ -1,12 +1,12 @@
 import { expect } from 'vitest';
-import type { ConversationMemory } from '../../conversation-memory.js';
+import { CONTRACT_VERSION, type ConversationMemory } from '../../conversation-memory.js';
 import type { ConformanceCase } from '../conformance-case.js';
 import { expectMemoryError } from '../expect-error.js';
 
 /** One call of each method, with valid arguments, for the after-close checks. */
-// `capabilities` is a plain property: reading it after close is harmless and throws nothing.
+// `capabilities` and `contractVersion` are plain properties: reading them after close is harmless and throws nothing.
 const CALLS: Record<
-  Exclude<keyof ConversationMemory, 'close' | 'capabilities'>,
+  Exclude<keyof ConversationMemory, 'close' | 'capabilities' | 'contractVersion'>,
   (store: ConversationMemory) => unknown
 > = {
   createSession: (s) => s.createSession({ id: 'after-close' }),
@@ -52,6 +52,15 @@ function afterCloseCase(method: keyof typeof CALLS): ConformanceCase {
 
 /** `close` and `clearAll`: idempotence, use after close, pending writes, emptiness. */
 export const lifecycleCases: ConformanceCase[] = [
+  {
+    name: 'contractVersion - the store and its owner views report the contract version they implement',
+    async run({ open, unscoped }) {
+      const store = await open();
+      expect(store.contractVersion).toBe(CONTRACT_VERSION);
+      // On the view run `store` is a view already, which cannot be scoped again: take a view of its store.
+      expect(unscoped(store).forOwner('someone').contractVersion).toBe(CONTRACT_VERSION);
+    },
+  },
   {
     name: 'close - is idempotent: a second close and concurrent closes resolve',
     async run({ open }) {

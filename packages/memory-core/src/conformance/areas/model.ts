@@ -11,19 +11,25 @@ export const modelCases: ConformanceCase[] = [
     name: 'all methods - random operation sequences give the same results as the in-memory reference',
     needs: ['clock'],
     timeoutFactor: 4,
-    async run({ open, modelRuns, modelSeed }) {
+    async run({ open, close, ownerId, modelRuns, modelSeed }) {
       await fc.assert(
         fc.asyncProperty(modelCommands, async (commands) => {
           const clock = new FakeClock();
           const backend = await open({ clock: clock.now });
-          const reference = new InMemoryConversationMemory({ clock: clock.now });
+          // In view mode the reference is a view of the same owner, so that `ownerId` compares equal too.
+          const referenceStore = new InMemoryConversationMemory({ clock: clock.now });
+          const reference = ownerId === null ? referenceStore : referenceStore.forOwner(ownerId);
           try {
             await replay(commands, backend, reference, clock);
+          } catch (error) {
+            await close(backend).catch(() => undefined);
+            throw error;
           } finally {
-            // Closed at once rather than after the case: shrinking may open hundreds of stores.
-            await backend.close();
-            await reference.close();
+            await referenceStore.close();
           }
+          // Closed at once rather than after the case (shrinking may open hundreds of stores); in view mode this
+          // also checks the other owners' rows are untouched.
+          await close(backend);
         }),
         modelSeed === undefined ? { numRuns: modelRuns } : { numRuns: modelRuns, seed: modelSeed },
       );

@@ -3,6 +3,7 @@ import type { ConversationMemory } from '../../conversation-memory.js';
 import type { PortableRecord } from '../../portable.js';
 import type { ConformanceCase } from '../conformance-case.js';
 import { expectMemoryError } from '../expect-error.js';
+import { OTHER_OWNER, SEEDED_MESSAGE_IDS, SEEDED_SESSION_IDS, VIEW_OWNER } from '../owner-view-seed.js';
 
 async function collect(records: AsyncIterable<PortableRecord>): Promise<PortableRecord[]> {
   const result: PortableRecord[] = [];
@@ -23,7 +24,24 @@ async function twoOwners(open: () => Promise<ConversationMemory>) {
   return { store, alice, bob };
 }
 
-/** `forOwner` views and `ownerId`: each owner sees only its own sessions; the unscoped store sees all. */
+/** Portable session record of `ownerId`, for the import cases. */
+function sessionRecord(id: string, ownerId: string | null): PortableRecord {
+  return {
+    type: 'session',
+    id,
+    title: null,
+    createdAt: '2024-01-01T00:00:00.000000Z',
+    updatedAt: '2024-01-01T00:00:00.000000Z',
+    metadata: {},
+    ownerId,
+  };
+}
+
+/**
+ * `forOwner` views and `ownerId`: each owner sees only its own sessions; the unscoped store sees all. In `view`
+ * mode the store under test is already a view, so each case is adapted: it works with the seeded sessions of
+ * `OTHER_OWNER` and of no owner, and checks that the view refuses what only the unscoped store may do.
+ */
 export const ownerCases: ConformanceCase[] = [
   {
     name: 'createSession - ownerId defaults to null and a given ownerId is stored',
@@ -35,6 +53,21 @@ export const ownerCases: ConformanceCase[] = [
       expect((await store.getSession('owned'))?.ownerId).toBe('carol');
       expect((await store.forOwner('carol').getSessions()).map((s) => s.id)).toEqual(['owned']);
     },
+    onView: {
+      name: "createSession - on a view, ownerId defaults to the view's owner, which may be given; another is a ValidationError",
+      async run({ open, unscoped }) {
+        const view = await open();
+        await view.createSession({ id: 'plain' });
+        await view.createSession({ id: 'owned', ownerId: VIEW_OWNER });
+        expect((await view.getSession('plain'))?.ownerId).toBe(VIEW_OWNER);
+        expect((await unscoped(view).getSession('owned'))?.ownerId).toBe(VIEW_OWNER);
+        await expectMemoryError(() => view.createSession({ id: 'theirs', ownerId: OTHER_OWNER }), {
+          code: 'VALIDATION_FAILED',
+          field: 'ownerId',
+        });
+        expect(await unscoped(view).getSession('theirs')).toBeNull();
+      },
+    },
   },
   {
     name: 'forOwner - sessions created through a view belong to its owner',
@@ -44,6 +77,17 @@ export const ownerCases: ConformanceCase[] = [
       expect((await store.getSession('b1'))?.ownerId).toBe('bob');
       await alice.createSession({ id: 'a2', ownerId: 'alice' });
       expect((await store.getSession('a2'))?.ownerId).toBe('alice');
+    },
+    onView: {
+      name: 'forOwner - sessions created through the view belong to its owner, as the unscoped store reads them',
+      async run({ open, unscoped }) {
+        const view = await open();
+        await view.createSession({ id: 'a1' });
+        await view.addMessage('a1', { id: 'a1-m', role: 'user', content: 'mine' });
+        expect((await view.getSession('a1'))?.ownerId).toBe(VIEW_OWNER);
+        expect((await unscoped(view).getSession('a1'))?.ownerId).toBe(VIEW_OWNER);
+        expect((await unscoped(view).getHistory('a1')).map((m) => m.id)).toEqual(['a1-m']);
+      },
     },
   },
   {
@@ -65,6 +109,26 @@ export const ownerCases: ConformanceCase[] = [
       expect(await store.getSession('b1')).toMatchObject({ title: 'bob', ownerId: 'bob' });
       expect((await store.getHistory('b1')).map((m) => m.content)).toEqual(['from bob']);
     },
+    onView: {
+      name: "forOwner - another owner's and unowned sessions behave, through the view, as if they did not exist",
+      async run({ open }) {
+        const view = await open();
+        await view.createSession({ id: 'a1' });
+        for (const id of SEEDED_SESSION_IDS) {
+          expect(await view.getSession(id), id).toBeNull();
+          expect(await view.getHistory(id), id).toEqual([]);
+          expect(await view.getHistoryPage(id), id).toEqual({ items: [], nextCursor: null });
+          await expectMemoryError(() => view.addMessage(id, { role: 'user', content: 'intrusion' }), {
+            code: 'SESSION_NOT_FOUND',
+          });
+          await expectMemoryError(() => view.updateSessionTitle(id, 'hijacked'), {
+            code: 'SESSION_NOT_FOUND',
+          });
+          expect(await view.deleteSession(id), id).toBe(false);
+        }
+        // The runner checks after the case that the seeded sessions are untouched by all of the above.
+      },
+    },
   },
   {
     name: "forOwner - listings, pages and exports of a view hold only its owner's sessions",
@@ -76,6 +140,21 @@ export const ownerCases: ConformanceCase[] = [
       expect(exported.map((r) => `${r.type}:${r.id}`)).toEqual(['session:a1', 'message:a1-m']);
       expect(exported[0]).toMatchObject({ ownerId: 'alice' });
       expect(await collect(alice.exportRecords({ sessionIds: ['b1'] }))).toEqual([]);
+    },
+    onView: {
+      name: "forOwner - listings, pages and exports of the view hold only its owner's sessions",
+      async run({ open }) {
+        const view = await open();
+        await view.createSession({ id: 'a1' });
+        await view.addMessage('a1', { id: 'a1-m', role: 'user', content: 'from the view' });
+        expect((await view.getSessions()).map((s) => s.id)).toEqual(['a1']);
+        expect((await view.getSessions({ offset: 1 })).map((s) => s.id)).toEqual([]);
+        expect((await view.getSessionsPage()).items.map((s) => s.id)).toEqual(['a1']);
+        const exported = await collect(view.exportRecords());
+        expect(exported.map((r) => `${r.type}:${r.id}`)).toEqual(['session:a1', 'message:a1-m']);
+        expect(exported[0]).toMatchObject({ ownerId: VIEW_OWNER });
+        expect(await collect(view.exportRecords({ sessionIds: [...SEEDED_SESSION_IDS] }))).toEqual([]);
+      },
     },
   },
   {
@@ -89,6 +168,20 @@ export const ownerCases: ConformanceCase[] = [
         ['n1', null],
       ]);
       expect((await collect(store.exportRecords())).filter((r) => r.type === 'session')).toHaveLength(3);
+    },
+    onView: {
+      name: "forOwner - the unscoped store behind the view sees every owner's sessions",
+      async run({ open, unscoped }) {
+        const view = await open();
+        await view.createSession({ id: 'a1' });
+        const listed = await unscoped(view).getSessions();
+        expect(listed.map((s) => [s.id, s.ownerId]).sort()).toEqual([
+          ['a1', VIEW_OWNER],
+          ['no-owner-1', null],
+          ['other-owner-1', OTHER_OWNER],
+          ['other-owner-2', OTHER_OWNER],
+        ]);
+      },
     },
   },
   {
@@ -105,6 +198,24 @@ export const ownerCases: ConformanceCase[] = [
         code: 'CONFLICT',
       });
     },
+    onView: {
+      name: "forOwner - the view's clearAll deletes only its owner's sessions and messages",
+      async run({ open }) {
+        const view = await open();
+        await view.createSession({ id: 'a1' });
+        await view.addMessage('a1', { id: 'a1-m', role: 'user', content: 'mine' });
+        await view.clearAll();
+        expect(await view.getSessions()).toEqual([]);
+        // The view's message id is free again; the other owners' are not (their rows are still there).
+        await view.createSession({ id: 'again' });
+        await view.addMessage('again', { id: 'a1-m', role: 'user', content: 'reused' });
+        for (const id of SEEDED_MESSAGE_IDS) {
+          await expectMemoryError(() => view.addMessage('again', { id, role: 'user', content: 'x' }), {
+            code: 'CONFLICT',
+          });
+        }
+      },
+    },
   },
   {
     name: 'forOwner - ids are unique across owners: an id another owner holds is a ConflictError',
@@ -114,6 +225,22 @@ export const ownerCases: ConformanceCase[] = [
       await expectMemoryError(() => alice.addMessage('a1', { id: 'b1-m', role: 'user', content: 'x' }), {
         code: 'CONFLICT',
       });
+    },
+    onView: {
+      name: 'forOwner - ids are unique across owners: an id another owner (or no owner) holds is a ConflictError on the view',
+      async run({ open }) {
+        const view = await open();
+        await view.createSession({ id: 'a1' });
+        for (const id of SEEDED_SESSION_IDS) {
+          await expectMemoryError(() => view.createSession({ id }), { code: 'CONFLICT' });
+        }
+        for (const id of SEEDED_MESSAGE_IDS) {
+          await expectMemoryError(() => view.addMessage('a1', { id, role: 'user', content: 'x' }), {
+            code: 'CONFLICT',
+          });
+        }
+        expect(await view.getHistory('a1')).toEqual([]);
+      },
     },
   },
   {
@@ -125,6 +252,20 @@ export const ownerCases: ConformanceCase[] = [
         field: 'ownerId',
       });
       expect(await store.getSession('x')).toBeNull();
+    },
+    onView: {
+      name: 'forOwner - createSession through the view with another ownerId, or null, is a ValidationError on ownerId only when it differs',
+      async run({ open, unscoped }) {
+        const view = await open();
+        await expectMemoryError(() => view.createSession({ id: 'x', ownerId: OTHER_OWNER }), {
+          code: 'VALIDATION_FAILED',
+          field: 'ownerId',
+        });
+        expect(await unscoped(view).getSession('x')).toBeNull();
+        // An explicit null means "no owner given": the view's owner applies.
+        await view.createSession({ id: 'y', ownerId: null });
+        expect((await unscoped(view).getSession('y'))?.ownerId).toBe(VIEW_OWNER);
+      },
     },
   },
   {
@@ -165,6 +306,38 @@ export const ownerCases: ConformanceCase[] = [
       );
       expect((await store.getHistory('b1')).map((m) => m.id)).toEqual(['b1-m']);
     },
+    onView: {
+      name: "forOwner - importRecords through the view assigns its owner and refuses another owner's records",
+      async run({ open, unscoped }) {
+        const view = await open();
+        const store = unscoped(view);
+        await view.importRecords([sessionRecord('imp-1', null), sessionRecord('imp-2', VIEW_OWNER)]);
+        expect((await store.getSession('imp-1'))?.ownerId).toBe(VIEW_OWNER);
+        expect((await store.getSession('imp-2'))?.ownerId).toBe(VIEW_OWNER);
+        await expectMemoryError(() => view.importRecords([sessionRecord('imp-3', OTHER_OWNER)]), {
+          code: 'VALIDATION_FAILED',
+          field: 'records[0].ownerId',
+        });
+        expect(await store.getSession('imp-3')).toBeNull();
+        for (const sessionId of SEEDED_SESSION_IDS) {
+          await expectMemoryError(
+            () =>
+              view.importRecords([
+                {
+                  type: 'message',
+                  id: 'sneaky',
+                  sessionId,
+                  role: 'user',
+                  content: 'x',
+                  createdAt: '2024-01-01T00:00:00.000000Z',
+                  metadata: {},
+                },
+              ]),
+            { code: 'SESSION_NOT_FOUND' },
+          );
+        }
+      },
+    },
   },
   {
     name: 'forOwner - closing a view leaves the store open; the closed view throws MemoryClosedError',
@@ -176,6 +349,19 @@ export const ownerCases: ConformanceCase[] = [
       expect(await store.getSessions()).toHaveLength(3);
       expect((await store.forOwner('alice').getSessions()).map((s) => s.id)).toEqual(['a1']);
     },
+    onView: {
+      name: 'forOwner - closing the view leaves its store open; the closed view throws MemoryClosedError',
+      async run({ open, unscoped }) {
+        const view = await open();
+        await view.createSession({ id: 'a1' });
+        await view.close();
+        await view.close();
+        await expectMemoryError(() => view.getSessions(), { code: 'MEMORY_CLOSED' });
+        await expectMemoryError(() => view.createSession({ id: 'late' }), { code: 'MEMORY_CLOSED' });
+        expect(await unscoped(view).getSessions()).toHaveLength(4);
+        expect((await unscoped(view).forOwner(VIEW_OWNER).getSessions()).map((s) => s.id)).toEqual(['a1']);
+      },
+    },
   },
   {
     name: 'forOwner - closing the store closes its views',
@@ -186,6 +372,18 @@ export const ownerCases: ConformanceCase[] = [
       await expectMemoryError(() => bob.addMessage('b1', { role: 'user', content: 'x' }), {
         code: 'MEMORY_CLOSED',
       });
+    },
+    onView: {
+      name: 'forOwner - closing the store behind the view closes the view',
+      async run({ open, unscoped }) {
+        const view = await open();
+        await view.createSession({ id: 'a1' });
+        await unscoped(view).close();
+        await expectMemoryError(() => view.getSessions(), { code: 'MEMORY_CLOSED' });
+        await expectMemoryError(() => view.addMessage('a1', { role: 'user', content: 'x' }), {
+          code: 'MEMORY_CLOSED',
+        });
+      },
     },
   },
   {
@@ -202,6 +400,18 @@ export const ownerCases: ConformanceCase[] = [
         );
       }
     },
+    onView: {
+      name: 'forOwner - on a view, any ownerId (its own, another, or an invalid one) is a ValidationError on ownerId',
+      async run({ open }) {
+        const view = await open();
+        for (const ownerId of [VIEW_OWNER, OTHER_OWNER, '', 'o'.repeat(37), 42, null]) {
+          await expectMemoryError(
+            () => (view.forOwner as (id: unknown) => ConversationMemory)(ownerId).getSessions(),
+            { code: 'VALIDATION_FAILED', field: 'ownerId' },
+          );
+        }
+      },
+    },
   },
   {
     name: 'forOwner - two views of one owner see the same sessions',
@@ -209,6 +419,15 @@ export const ownerCases: ConformanceCase[] = [
       const store = await open();
       await store.forOwner('dana').createSession({ id: 'd1' });
       expect((await store.forOwner('dana').getSession('d1'))?.id).toBe('d1');
+    },
+    onView: {
+      name: "forOwner - another view of the view's owner sees its sessions; a view of another owner does not",
+      async run({ open, unscoped }) {
+        const view = await open();
+        await view.createSession({ id: 'd1' });
+        expect((await unscoped(view).forOwner(VIEW_OWNER).getSession('d1'))?.id).toBe('d1');
+        expect(await unscoped(view).forOwner(OTHER_OWNER).getSession('d1')).toBeNull();
+      },
     },
   },
 ];

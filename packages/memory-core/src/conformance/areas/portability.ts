@@ -159,7 +159,7 @@ export const portabilityCases: ConformanceCase[] = [
   {
     name: 'exportRecords - records carry every field, timestamps as UTC ISO text with microseconds',
     needs: ['clock'],
-    async run({ open, clock }) {
+    async run({ open, clock, ownerId }) {
       const store = await open({ clock: clock.now });
       clock.set(Date.UTC(2025, 2, 1, 14, 32, 1, 117));
       await store.createSession({ id: 's', title: 'T', metadata: { a: [1] } });
@@ -173,7 +173,7 @@ export const portabilityCases: ConformanceCase[] = [
         createdAt: '2025-03-01T14:32:01.117000Z',
         updatedAt: '2025-03-01T14:32:01.122000Z',
         metadata: { a: [1] },
-        ownerId: null,
+        ownerId,
       });
       expect(m).toEqual({
         type: 'message',

@@ -3,6 +3,7 @@ import type { ConversationMemory } from '../../conversation-memory.js';
 import type { SearchHit, SearchOptions } from '../../types.js';
 import type { ConformanceCase } from '../conformance-case.js';
 import { expectMemoryError } from '../expect-error.js';
+import { SEEDED_SESSION_IDS } from '../owner-view-seed.js';
 
 /** Every hit of a query, through all pages. */
 async function allHits(
@@ -206,6 +207,25 @@ export const searchCases: ConformanceCase[] = [
       expect(await found(bob, 'secret')).toEqual(['bm']);
       expect(await found(bob, 'secret', { sessionId: 'a' })).toEqual([]);
       expect(await found(store, 'secret')).toEqual(['am', 'bm']);
+    },
+    onView: {
+      name: "forOwner - searchMessages on the view never finds another owner's or unowned messages",
+      async run({ open, unscoped }) {
+        const view = await open();
+        // The seeded messages of the other owner and of no owner hold the word `secret` too.
+        await view.createSession({ id: 'a' });
+        await view.addMessage('a', { id: 'am', role: 'user', content: 'secret plans' });
+        expect(await found(view, 'secret')).toEqual(['am']);
+        for (const sessionId of SEEDED_SESSION_IDS) {
+          expect(await found(view, 'secret', { sessionId }), sessionId).toEqual([]);
+        }
+        expect(await found(unscoped(view), 'secret')).toEqual([
+          'am',
+          'no-owner-1-m1',
+          'other-owner-1-m1',
+          'other-owner-1-m2',
+        ]);
+      },
     },
   },
   {
