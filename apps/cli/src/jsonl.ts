@@ -90,50 +90,21 @@ export interface ExportReader {
  * with its line number.
  */
 export async function openExport(lines: AsyncIterable<string>): Promise<ExportReader> {
-  const iterator = lines[Symbol.asyncIterator]();
-  let lineNumber = 0;
-  let header: ExportHeader | undefined;
-  while (header === undefined) {
-    const next = await iterator.next();
-    if (next.done) throw new CliError('IMPORT_FORMAT_INVALID', 'the file is empty: no header line');
-    lineNumber++;
-    const line = lineNumber === 1 ? next.value.replace(/^\uFEFF/, '') : next.value;
-    if (line.trim() === '') continue;
-    const value = parseLine(line);
-    if (value === undefined || !isHeaderLike(value)) throw notAnExport(lineNumber);
-    checkHeader(value, lineNumber);
-    header = value as unknown as ExportHeader;
-  }
-
+  const { header, entries } = await openExportRaw(lines);
   let last = { index: -1, line: 0 };
   async function* records(): AsyncGenerator<PortableRecord> {
     let index = 0;
-    try {
-      for (;;) {
-        const next = await iterator.next();
-        if (next.done) return;
-        lineNumber++;
-        if (next.value.trim() === '') continue;
-        const value = parseLine(next.value);
-        if (value === undefined) {
-          throw new CliError('IMPORT_FORMAT_INVALID', `line ${lineNumber}: not valid JSON`);
-        }
-        if (isHeaderLike(value)) {
-          checkHeader(value, lineNumber);
-          continue;
-        }
-        let record: PortableRecord;
-        try {
-          record = validatePortableRecord(value, index);
-        } catch (error) {
-          if (!ValidationError.isInstance(error)) throw error;
-          throw new CliError(error.code, `line ${lineNumber}: ${error.message}`, { cause: error });
-        }
-        last = { index: index++, line: lineNumber };
-        yield record;
+    // Leaving the loop early (the importer stopped) returns `entries`, which closes the file.
+    for await (const { value, line } of entries) {
+      let record: PortableRecord;
+      try {
+        record = validatePortableRecord(value, index);
+      } catch (error) {
+        if (!ValidationError.isInstance(error)) throw error;
+        throw new CliError(error.code, `line ${line}: ${error.message}`, { cause: error });
       }
-    } finally {
-      await iterator.return?.();
+      last = { index: index++, line };
+      yield record;
     }
   }
   const locate = (error: unknown): unknown =>
