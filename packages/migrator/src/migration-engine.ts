@@ -125,14 +125,7 @@ class Run {
     try {
       const emptyAtStart = await target.isEmpty();
       let load: MigrationReport['target']['load'] = 'none';
-      let verification: MigrationReport['verification'] = {
-        status: 'skipped',
-        sessions: 0,
-        messages: 0,
-        mismatchCount: 0,
-        mismatches: [],
-        durationMs: 0,
-      };
+      let verification: MigrationReport['verification'] = skippedVerification();
       // Only a dry run asks the target which ids it holds while scanning: a migration into a non-empty
       // target compares digests first (a re-run after success ends there) and probes while it writes.
       const probe = mode === 'dry-run';
@@ -195,14 +188,7 @@ class Run {
   async #blockedReport(): Promise<MigrationReport> {
     const target = await this.#o.openTarget(false);
     try {
-      return this.#report(target, await target.isEmpty(), 'none', {
-        status: 'skipped',
-        sessions: 0,
-        messages: 0,
-        mismatchCount: 0,
-        mismatches: [],
-        durationMs: 0,
-      });
+      return this.#report(target, await target.isEmpty(), 'none', skippedVerification());
     } finally {
       this.#rejects?.close();
       await target.close();
@@ -556,4 +542,9 @@ function summarize(
   const written = sessions.written + messages.written;
   if (written === 0) return `wrote 0 rows: the target already holds every source row; ${verified}`;
   return `wrote ${n(sessions.written)} sessions and ${n(messages.written)} messages; ${verified}`;
+}
+
+/** The verification part of a report when no verification ran. */
+function skippedVerification(): MigrationReport['verification'] {
+  return { status: 'skipped', sessions: 0, messages: 0, mismatchCount: 0, mismatches: [], durationMs: 0 };
 }
