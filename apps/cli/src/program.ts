@@ -47,7 +47,7 @@ export function createProgram(options: ProgramOptions = {}): Command {
   const program = new Command('flux-memory')
     .description(
       'Conversation memory for LLM applications on SQLite or PostgreSQL: demo, check, browse (sessions, ' +
-        'history), delete, export, import and migrate.',
+        'history), delete, export, import, migrate and upgrade.',
     )
     .version(version, '-V, --version', 'print the version')
     .option('--verbose', 'print stack traces and error causes')
