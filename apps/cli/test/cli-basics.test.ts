@@ -29,8 +29,8 @@ describe('flux-memory as a process', () => {
     expect(help).toContain('there is no default server');
     expect(help).toContain('Exit codes: 0 success, 1 failure');
     expect(help).toMatch(/^ {2}migrate /m);
-    // The description at the top names every command too (it left out delete and migrate).
-    expect(help).toMatch(/\), delete, export, import and\s+migrate\./);
+    // The description at the top names every command too (it left out delete and migrate, then upgrade).
+    expect(help).toMatch(/\), delete, export, import,\s+migrate\s+and\s+upgrade\./);
   });
 
   it.each(COMMANDS)('%s --help - shows usage, the connection flags and exits 0', async (command) => {
