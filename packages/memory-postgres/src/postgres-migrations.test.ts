@@ -3,6 +3,18 @@ import { withClient } from '@flux-rag/test-postgres';
 import { describe, expect, it } from 'vitest';
 import { usePostgres } from '../test/support.js';
 
+/** The tables exactly as the original Python (asyncpg) backend created them, for the adoption tests. */
+const PYTHON_TABLES = `
+  CREATE TABLE sessions (
+    id VARCHAR(36) PRIMARY KEY, title TEXT,
+    created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP, updated_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
+    metadata JSONB DEFAULT '{}');
+  CREATE TABLE messages (
+    id VARCHAR(36) PRIMARY KEY,
+    session_id VARCHAR(36) NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    role VARCHAR(50) NOT NULL, content TEXT NOT NULL,
+    created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP, metadata JSONB DEFAULT '{}');`;
+
 const pg = usePostgres();
 
 const query = <T>(text: string, values: unknown[] = []) =>
@@ -107,15 +119,7 @@ describe('schema', () => {
       await client.query("SET TimeZone = 'America/New_York'");
       await client.query(`SET search_path = "${schema}"`);
       await client.query(`
-        CREATE TABLE sessions (
-          id VARCHAR(36) PRIMARY KEY, title TEXT,
-          created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP, updated_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
-          metadata JSONB DEFAULT '{}');
-        CREATE TABLE messages (
-          id VARCHAR(36) PRIMARY KEY,
-          session_id VARCHAR(36) NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
-          role VARCHAR(50) NOT NULL, content TEXT NOT NULL,
-          created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP, metadata JSONB DEFAULT '{}');
+        ${PYTHON_TABLES}
         CREATE INDEX idx_messages_session ON messages(session_id, created_at);
         INSERT INTO sessions VALUES
           ('old-a', 'first', '2024-01-01 10:00:00.123456', '2024-01-01 10:05:00.5', '{"tag":"a"}'),
@@ -162,15 +166,7 @@ describe('schema', () => {
     await withClient(pg.url, async (client) => {
       await client.query(`SET search_path = "${schema}"`);
       await client.query(`
-        CREATE TABLE sessions (
-          id VARCHAR(36) PRIMARY KEY, title TEXT,
-          created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP, updated_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
-          metadata JSONB DEFAULT '{}');
-        CREATE TABLE messages (
-          id VARCHAR(36) PRIMARY KEY,
-          session_id VARCHAR(36) NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
-          role VARCHAR(50) NOT NULL, content TEXT NOT NULL,
-          created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP, metadata JSONB DEFAULT '{}');
+        ${PYTHON_TABLES}
         INSERT INTO sessions VALUES
           ('dated', 't', '2024-01-02 09:00:00', '2024-01-02 09:00:00', '{}'),
           ('undated', 't', NULL, NULL, '{}'),
