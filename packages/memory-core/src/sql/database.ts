@@ -39,8 +39,24 @@ export interface MessagesTable {
   metadata: StoredJson | null;
 }
 
+/**
+ * The `message_operations` table (schema version 7): one row per committed `operationId` of `upsertMessages`
+ * or `rewriteHistory`, kept for the latest 1,000 operations of each session and deleted with the session.
+ */
+export interface MessageOperationsTable {
+  session_id: string;
+  operation_id: string;
+  /** Digest of the request: a replay with another request is refused. */
+  request_digest: string;
+  /** The operation's result as JSON text, returned again on replay. */
+  result: string;
+  /** The operation's number within its session, increasing: the oldest are pruned first. */
+  seq: number;
+}
+
 /** The Kysely database type every SQL backend shares. */
 export interface Database {
   sessions: SessionsTable;
   messages: MessagesTable;
+  message_operations: MessageOperationsTable;
 }

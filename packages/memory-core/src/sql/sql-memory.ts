@@ -158,6 +158,7 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
       const updated = await run(touch);
       if (Number(updated.numAffectedRows ?? 0) === 0) throw new SessionNotFoundError(record.sessionId);
       const inserted = await run(insert);
+      // Message ids are unique per session (schema version 7): the same id in another session is no conflict.
       if (Number(inserted.numAffectedRows ?? 0) === 0) throw new ConflictError('message', record.id);
     });
   }
@@ -188,7 +189,7 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
             created_at: p.at,
             metadata: p.metadata,
           })
-          .onConflict((conflict) => conflict.column('id').doNothing()),
+          .onConflict((conflict) => conflict.columns(['session_id', 'id']).doNothing()),
       ),
     };
   }
@@ -458,7 +459,7 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
               metadata: encodeMetadata(m.metadata),
             })),
           )
-          .onConflict((conflict) => conflict.column('id').doNothing())
+          .onConflict((conflict) => conflict.columns(['session_id', 'id']).doNothing())
           .executeTakeFirst();
         messagesWritten += Number(result.numInsertedOrUpdatedRows ?? 0);
       }
