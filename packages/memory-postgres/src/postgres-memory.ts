@@ -48,8 +48,9 @@ export interface PostgresMemoryOptions extends BaseMemoryOptions, PostgresConnec
 const CAPABILITIES: MemoryCapabilities = Object.freeze({
   metadataFilter: true,
   fullTextSearch: true,
+  // Contract 1.1: payload, format and digest are columns of schema version 7.
+  structuredMessages: true,
   // Contract 1.1: declared by the branch that implements them on the SQL layer.
-  structuredMessages: false,
   historyEditing: false,
   sessionUpdates: false,
   retention: false,

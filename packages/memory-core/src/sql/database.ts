@@ -37,6 +37,18 @@ export interface MessagesTable {
   content: string;
   created_at: StoredTimestamp | null;
   metadata: StoredJson | null;
+  /**
+   * The framework's message as given, as `JSON.stringify` text (not `jsonb`: that refuses `\u0000` and reorders
+   * keys), or null when none; null too in rows other writers inserted (schema version 7).
+   */
+  payload: string | null;
+  /** A short tag naming the payload's shape, or null (schema version 7). */
+  format: string | null;
+  /**
+   * Core's `messageDigest` of the row as written, or null when unknown (rows other writers inserted): it is then
+   * computed on read (schema version 7).
+   */
+  digest: string | null;
 }
 
 /**
