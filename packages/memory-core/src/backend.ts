@@ -70,6 +70,7 @@ export {
   assertText,
   assertTitle,
   digestOf,
+  encodeMessage,
   isStorableText,
   type ListingView,
   validateExportOptions,
