@@ -55,10 +55,11 @@ const CAPABILITIES: MemoryCapabilities = Object.freeze({
   fullTextSearch: true,
   // Contract 1.1: payload, format and digest are columns of schema version 7.
   structuredMessages: true,
-  // Contract 1.1: declared by the branch that implements them on the SQL layer.
-  historyEditing: false,
-  sessionUpdates: false,
-  retention: false,
+  // Contract 1.1: written once for every SQL backend in core's `sql/history-editing.ts`, `session-updates.ts`
+  // and `purge.ts`.
+  historyEditing: true,
+  sessionUpdates: true,
+  retention: true,
 });
 
 /**
@@ -173,6 +174,11 @@ export class SqliteConversationMemory extends SqlConversationMemory {
    */
   protected override get activityKeptByTriggers(): boolean {
     return true;
+  }
+
+  /** Every write transaction is `BEGIN IMMEDIATE`: it holds the file's write lock, no row lock is needed. */
+  protected override get rowLocks(): boolean {
+    return false;
   }
 
   /** The file (or `:memory:`) this store uses, as given. */

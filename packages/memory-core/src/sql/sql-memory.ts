@@ -15,20 +15,44 @@ import {
   type HistoryRead,
   type HistoryRow,
   type MessageRecord,
+  type MessageRow,
   type PageRows,
+  type PurgeBatch,
+  type PurgeBatchResult,
+  type RewriteRequest,
   type Scope,
   type SessionListing,
   type SessionRecord,
+  type SessionUpdate,
+  type UpsertRequest,
 } from '../base-memory.js';
 import type { HistoryPosition, SessionPosition } from '../cursor.js';
 import { ConflictError, SessionNotFoundError, UnsupportedCapabilityError } from '../errors.js';
 import type { ImportResult, PortableMessage, PortableSession } from '../portable.js';
 import { dateToIsoMicros } from '../timestamp.js';
-import type { Message, Metadata, Session, SessionFilter, SessionSummary } from '../types.js';
+import type {
+  Message,
+  MessageDigest,
+  Metadata,
+  RewriteResult,
+  Session,
+  SessionFilter,
+  SessionSummary,
+  UpsertResult,
+} from '../types.js';
 import { digestOf } from '../validation.js';
 import type { SqlCodecs } from './codecs.js';
 import { type CompiledStatement, compileOnce, type RunCompiled } from './compiled-statement.js';
 import type { Database, StoredJson, StoredTimestamp } from './database.js';
+import {
+  deleteMessages,
+  type EditContext,
+  popMessage,
+  readDigests,
+  rewriteHistory,
+  upsertMessages,
+} from './history-editing.js';
+import { purgeBatch } from './purge.js';
 import {
   storedDigest,
   toMessage,
@@ -37,6 +61,7 @@ import {
   toSession,
   toSessionSummary,
 } from './rows.js';
+import { updateSession } from './session-updates.js';
 
 /** Why a session id that no session has is still refused. */
 const ORPHANS_REFERENCE_IT =
@@ -111,6 +136,64 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
    */
   protected get activityKeptByTriggers(): boolean {
     return false;
+  }
+
+  /**
+   * True when an editing transaction must lock the session row it edits with `SELECT ... FOR UPDATE` (the
+   * default, right for PostgreSQL); false when every write transaction already holds the database's write lock
+   * (SQLite's `BEGIN IMMEDIATE`), where `FOR UPDATE` does not exist.
+   */
+  protected get rowLocks(): boolean {
+    return true;
+  }
+
+  /** What the shared editing statements (`history-editing.ts`, `session-updates.ts`, `purge.ts`) need. */
+  #editContext(): EditContext {
+    return {
+      codecs: this.codecs,
+      orderKey: this.orderKey('messages'),
+      countsByTriggers: this.activityKeptByTriggers,
+      rowLocks: this.rowLocks,
+    };
+  }
+
+  protected override _upsertMessages(request: UpsertRequest, scope: Scope): Promise<UpsertResult> {
+    return this.writeTransaction((trx) => upsertMessages(trx, this.#editContext(), request, scope));
+  }
+
+  protected override _rewriteHistory(request: RewriteRequest, scope: Scope): Promise<RewriteResult> {
+    return this.writeTransaction((trx) => rewriteHistory(trx, this.#editContext(), request, scope));
+  }
+
+  protected override _deleteMessages(
+    sessionId: string,
+    ids: readonly string[],
+    now: Date,
+    scope: Scope,
+  ): Promise<number> {
+    return this.writeTransaction((trx) =>
+      deleteMessages(trx, this.#editContext(), sessionId, ids, now, scope),
+    );
+  }
+
+  protected override _popMessage(sessionId: string, now: Date, scope: Scope): Promise<MessageRow | null> {
+    return this.writeTransaction((trx) => popMessage(trx, this.#editContext(), sessionId, now, scope));
+  }
+
+  protected override _readDigests(sessionId: string, scope: Scope): Promise<MessageDigest[]> {
+    return readDigests(this.db, this.#editContext(), sessionId, scope);
+  }
+
+  protected override _updateSession(
+    sessionId: string,
+    update: SessionUpdate,
+    scope: Scope,
+  ): Promise<Session | null> {
+    return this.writeTransaction((trx) => updateSession(trx, this.#editContext(), sessionId, update, scope));
+  }
+
+  protected override _purgeBatch(batch: PurgeBatch, scope: Scope): Promise<PurgeBatchResult> {
+    return this.writeTransaction((trx) => purgeBatch(trx, this.#editContext(), batch, scope));
   }
 
   /** Runs `work` in a transaction that writes; the default is Kysely's transaction. */
