@@ -114,6 +114,7 @@ describe('sqliteMigrations', () => {
     expect(indexes(raw)).toEqual([
       'idx_message_operations_seq',
       'idx_messages_history',
+      'idx_messages_session_created',
       'idx_session_metadata_terms_session',
       'idx_sessions_activity',
       'idx_sessions_created',

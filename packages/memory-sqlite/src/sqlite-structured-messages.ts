@@ -35,7 +35,8 @@ const VERSION_6_COLUMNS = 'seq, id, session_id, role, content, created_at, metad
  * - `messages` is rebuilt, because SQLite cannot drop the column constraint `UNIQUE` of version 2's `id`: every
  *   row is copied with its `seq`, the old table dropped (its triggers and indexes with it), the new one renamed,
  *   and the history index and every trigger of versions 4 to 6 created again (search index ×3, activity ×3,
- *   `created_order` ×2). Nothing is re-indexed: the search tables key on `seq`, which is kept.
+ *   `created_order` ×2). Nothing is re-indexed: the search tables key on `seq`, which is kept. A new index on
+ *   `(session_id, created_at)` serves the activity triggers' `max(created_at)` when messages are deleted.
  * - `message_operations`: the result of each `operationId` of `upsertMessages` and `rewriteHistory`, with a
  *   digest of the request, keyed by session (a retry replays the stored result). `seq` numbers a session's
  *   operations, so that the oldest beyond the latest 1,000 are pruned through `(session_id, seq)`. A trigger
@@ -52,6 +53,9 @@ export function structuredMessagesStatements(): readonly string[] {
     'DROP TABLE messages',
     'ALTER TABLE messages_v7 RENAME TO messages',
     `CREATE INDEX idx_messages_history ON messages(session_id, ${orderKeySql()}, seq)`,
+    // What the activity triggers' `max(created_at)` of a session reads when its latest message is deleted:
+    // without it each deleted row scans the session, and removing a suffix of k costs k x the history.
+    'CREATE INDEX idx_messages_session_created ON messages(session_id, created_at)',
     ...SEARCH_INDEX_TRIGGERS,
     ...ACTIVITY_TRIGGERS,
     ...createdOrderTriggers('messages'),
