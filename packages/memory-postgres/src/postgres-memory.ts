@@ -1,6 +1,12 @@
 import type { MemoryCapabilities, Metadata, SearchHit } from '@flux-rag/memory-core';
 import { type MemoryError, type StoreHealth, ValidationError } from '@flux-rag/memory-core';
-import type { BaseMemoryOptions, Scope, SearchRequest, SearchTerm } from '@flux-rag/memory-core/backend';
+import {
+  type BaseMemoryOptions,
+  declareCapabilities,
+  type Scope,
+  type SearchRequest,
+  type SearchTerm,
+} from '@flux-rag/memory-core/backend';
 import {
   type Database,
   type RunCompiled,
@@ -45,15 +51,8 @@ export interface PostgresMemoryOptions extends BaseMemoryOptions, PostgresConnec
   textSearchConfig?: string;
 }
 
-const CAPABILITIES: MemoryCapabilities = Object.freeze({
-  metadataFilter: true,
-  fullTextSearch: true,
-  // Contract 1.1: declared by the branch that implements them on the SQL layer.
-  structuredMessages: false,
-  historyEditing: false,
-  sessionUpdates: false,
-  retention: false,
-});
+// Contract 1.1's capabilities are declared here once the SQL layer implements them.
+const CAPABILITIES: MemoryCapabilities = declareCapabilities({ metadataFilter: true, fullTextSearch: true });
 
 /** Schema names the store accepts: safe to quote, and not reserved by PostgreSQL (`pg_`). */
 export const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;

@@ -18,6 +18,7 @@ import {
 } from '@flux-rag/memory-core';
 import {
   type BaseMemoryOptions,
+  declareCapabilities,
   type MessageRecord,
   type PageRows,
   type Scope,
@@ -49,15 +50,8 @@ import { createReadOnlyViews } from './sqlite-read-only-views.js';
 import { planSearch, searchError, searchQuery } from './sqlite-search.js';
 import { orderKeySql } from './sqlite-timestamp-order.js';
 
-const CAPABILITIES: MemoryCapabilities = Object.freeze({
-  metadataFilter: true,
-  fullTextSearch: true,
-  // Contract 1.1: declared by the branch that implements them on the SQL layer.
-  structuredMessages: false,
-  historyEditing: false,
-  sessionUpdates: false,
-  retention: false,
-});
+// Contract 1.1's capabilities are declared here once the SQL layer implements them.
+const CAPABILITIES: MemoryCapabilities = declareCapabilities({ metadataFilter: true, fullTextSearch: true });
 
 /**
  * Oldest SQLite this store runs on: JSON path labels with `\uXXXX` escapes, which the metadata filter writes
