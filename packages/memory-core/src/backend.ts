@@ -27,6 +27,7 @@ export {
 export {
   BaseConversationMemory,
   type BaseMemoryOptions,
+  declareCapabilities,
   type EncodedMessage,
   type HistoryRead,
   type HistoryRow,

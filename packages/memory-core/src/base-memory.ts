@@ -329,6 +329,14 @@ const NO_CAPABILITIES: MemoryCapabilities = Object.freeze({
   retention: false,
 });
 
+/**
+ * A backend's capabilities from the ones it declares: every capability not named is `false`, so a backend
+ * written before a capability existed keeps compiling and reports it missing. Frozen.
+ */
+export function declareCapabilities(declared: Partial<MemoryCapabilities>): MemoryCapabilities {
+  return Object.freeze({ ...NO_CAPABILITIES, ...declared });
+}
+
 /** Records read per page by `exportRecords`, and sessions per batch of the derived `check()` and `clearAll()`. */
 const EXPORT_PAGE = 500;
 
