@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readSchemaVersion } from '@flux-rag/memory-core/sql';
+import { dataSelectList, MESSAGES_TABLE, readSchemaVersion } from '@flux-rag/memory-core/sql';
 import { sqliteSchemaCatalog } from '@flux-rag/memory-sqlite';
 import BetterSqlite3 from 'better-sqlite3';
 import { MigrationError } from './migration-errors.js';
@@ -90,13 +90,18 @@ class SqliteSource implements MigrationSource {
         `SELECT rowid, ${columns} FROM sessions WHERE rowid > ? ORDER BY rowid LIMIT ?`,
       )
       .raw(true);
-    // EXISTS finds orphans through the sessions' primary-key index, exactly (same value, same type).
+    // The data columns as the description lists them, content as two: text as its UTF-8 bytes (no decoding into
+    // a string, no encoding back for COPY) and whether it was text. EXISTS finds orphans through the sessions'
+    // primary-key index, exactly (same value, same type).
+    const messageColumns = dataSelectList(MESSAGES_TABLE, (column) =>
+      column === 'content'
+        ? "CASE WHEN typeof(m.content) = 'text' THEN CAST(m.content AS BLOB) ELSE m.content END, " +
+          "typeof(m.content) = 'text'"
+        : `m.${column}`,
+    );
     this.#messages = db
       .prepare<[number, number], unknown[]>(
-        `SELECT m.rowid, m.id, m.session_id, m.role,
-           CASE WHEN typeof(m.content) = 'text' THEN CAST(m.content AS BLOB) ELSE m.content END,
-           typeof(m.content) = 'text', m.created_at, m.metadata,
-           EXISTS (SELECT 1 FROM sessions s WHERE s.id = m.session_id)
+        `SELECT m.rowid, ${messageColumns}, EXISTS (SELECT 1 FROM sessions s WHERE s.id = m.session_id)
          FROM messages m WHERE m.rowid > ? ORDER BY m.rowid LIMIT ?`,
       )
       .raw(true);
