@@ -10,22 +10,16 @@ function dateOf(value: unknown, codecs: SqlCodecs): Date {
   return codecs.decodeDate ? codecs.decodeDate(value) : isoMicrosToDate(codecs.decodeTimestamp(value));
 }
 
-/** Turns a `sessions` row into a contract `Session`. */
+/** Turns a `sessions` row into a contract `Session`: its summary without the counts. */
 export function toSession(row: Selectable<SessionsTable>, codecs: SqlCodecs): Session {
-  return {
-    id: row.id,
-    title: row.title,
-    createdAt: dateOf(row.created_at, codecs),
-    updatedAt: dateOf(row.updated_at ?? row.created_at, codecs),
-    metadata: codecs.decodeMetadata(row.metadata),
-    ownerId: row.owner_id ?? null,
-  };
+  const { messageCount: _count, lastMessageAt: _last, ...session } = toSessionSummary(row, codecs);
+  return session;
 }
 
 /**
- * Turns a `sessions` row into a `SessionSummary`, counts read from the row itself. Written out rather than
- * spread from {@link toSession}: listings decode every row they return, and the intermediate object is a
- * measurable share of a `getSessions` call.
+ * Turns a `sessions` row into a `SessionSummary`, counts read from the row itself. Written out, with
+ * {@link toSession} derived from it rather than the other way round: listings decode every row they return,
+ * and an intermediate object spread into the summary was a measurable share of a `getSessions` call.
  */
 export function toSessionSummary(row: Selectable<SessionsTable>, codecs: SqlCodecs): SessionSummary {
   return {
