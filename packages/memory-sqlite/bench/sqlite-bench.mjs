@@ -5,7 +5,8 @@
 // with the term index and with a json_extract scan, cursor vs offset paging through every session, and the
 // time to upgrade that file from schema version 3 (building the indexes).
 //
-// Options (environment): BENCH_TIME_MS (per task, over 4 alternating rounds, default 3000), BENCH_MESSAGES (largest file, default
+// Options (environment): BENCH_TIME_MS (per task, over BENCH_ROUNDS alternating rounds, default 3000 over 4),
+// BENCH_READS_ONLY=1 (the hot reads only, e.g. with many short rounds on a loaded machine), BENCH_MESSAGES (largest file, default
 // 1000000), BENCH_DIR (where the files go, default <tmp>/flux-rag-memory-sqlite-bench), BENCH_UPGRADE=0 to skip
 // the upgrade timing (it copies the large file and rebuilds its indexes).
 import { randomUUID } from 'node:crypto';
@@ -20,7 +21,9 @@ import { Bench } from 'tinybench';
 import { SqliteConversationMemory } from '../dist/index.js';
 
 const TIME_MS = Number(process.env.BENCH_TIME_MS ?? 3000);
-const ROUNDS = 4;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
+/** BENCH_READS_ONLY=1: only the hot reads against the raw driver (no writes, search, filters, upgrade). */
+const READS_ONLY = process.env.BENCH_READS_ONLY === '1';
 const LARGE = Number(process.env.BENCH_MESSAGES ?? 1_000_000);
 const SMALL = 10_000;
 const PER_SESSION = 100;
@@ -130,10 +133,17 @@ function rawStore(path) {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
+  // The store's statement: ordered by the canonical sort key that the history index of schema version 6 holds.
   const history = db.prepare(
-    'SELECT * FROM messages WHERE session_id = ? ORDER BY created_at DESC, seq DESC LIMIT ?',
+    `SELECT * FROM messages WHERE session_id = ?
+     ORDER BY coalesce(created_order, created_at) DESC, seq DESC LIMIT ?`,
   );
   const sessions = db.prepare('SELECT * FROM sessions ORDER BY updated_at DESC, id DESC LIMIT ? OFFSET ?');
+  // The first page by creation, on the index of schema version 6 (its key is the canonical sort key).
+  const created = db.prepare(
+    `SELECT *, coalesce(created_order, created_at) AS order_at FROM sessions
+     ORDER BY coalesce(created_order, created_at) DESC, id DESC LIMIT ?`,
+  );
   // The store's own statement: since schema version 5 the triggers on messages keep message_count and
   // last_message_at, for the raw INSERT below as for the store's.
   const touch = db.prepare('UPDATE sessions SET updated_at = ? WHERE id = ?');
@@ -157,6 +167,11 @@ function rawStore(path) {
     },
     getSessions(limit, offset) {
       return sessions.all(limit, offset).map(sessionOf);
+    },
+    /** The first page by creation and whether another follows, as the store reads it (one row more). */
+    getSessionsPage(limit) {
+      const rows = created.all(limit + 1);
+      return { items: rows.slice(0, limit).map(sessionOf), more: rows.length > limit };
     },
     addMessage(sessionId, message) {
       return add.immediate(sessionId, message.role, message.content, message.metadata ?? {});
@@ -261,12 +276,25 @@ async function main() {
       'raw getHistory': () => raw.getHistory(ids[i++ & 4095], 50),
       'store getSessions': () => store.getSessions({ limit: 50 }),
       'raw getSessions': () => raw.getSessions(50, 0),
+      'store getSessionsPage': () => store.getSessionsPage({ limit: 50 }),
+      'raw getSessionsPage': () => raw.getSessionsPage(50),
     });
     lists[label] = results['store getSessions'];
     rows.push(
-      row(`getHistory(limit 50), ${label}`, results['store getHistory'], results['raw getHistory'], 1.5),
-      row(`getSessions(limit 50), ${label}`, results['store getSessions'], results['raw getSessions']),
+      row(`getHistory(limit 50), ${label}`, results['store getHistory'], results['raw getHistory'], 1.1),
+      row(`getSessions(limit 50), ${label}`, results['store getSessions'], results['raw getSessions'], 1.1),
+      row(
+        `getSessionsPage(limit 50), ${label}`,
+        results['store getSessionsPage'],
+        results['raw getSessionsPage'],
+        1.1,
+      ),
     );
+    if (READS_ONLY) {
+      await store.close();
+      raw.close();
+      continue;
+    }
     // Slow by design on the large file: a few runs are enough.
     const counting = await measure(
       { 'counting getSessions': () => raw.getSessionsGroupBy(50) },
@@ -275,6 +303,11 @@ async function main() {
     lists[`${label} counting`] = counting['counting getSessions'];
     await store.close();
     raw.close();
+  }
+
+  if (READS_ONLY) {
+    console.table(rows);
+    return;
   }
 
   // Writes on a copy of the large file, so that the generated one stays as it is.

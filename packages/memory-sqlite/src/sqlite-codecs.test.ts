@@ -1,4 +1,4 @@
-import { dateToIsoMicros, parseTimestamp } from '@flux-rag/memory-core/backend';
+import { dateToIsoMicros, isoMicrosToDate, parseTimestamp } from '@flux-rag/memory-core/backend';
 import { describe, expect, it } from 'vitest';
 import { sqliteCodecs, UNREADABLE_TIMESTAMP } from './sqlite-codecs.js';
 
@@ -25,6 +25,43 @@ describe('sqliteCodecs timestamps', () => {
 
   it('decodeTimestamp - reads naive text as UTC and keeps microseconds', () => {
     expect(decodeTimestamp('2025-03-01T14:32:01.117364')).toBe('2025-03-01T14:32:01.117364Z');
+  });
+
+  it('decodeDate - is the Date of what decodeTimestamp reads, for canonical text, near misses and legacy forms', () => {
+    const values: unknown[] = [
+      '2025-03-01T14:32:01.117364',
+      '2024-02-29T23:59:59.999999',
+      '2025-02-29T00:00:00.000000',
+      '2025-04-31T00:00:00.000000',
+      '2025-04-30T00:00:00.000000',
+      '2025-12-31T23:59:59.999999',
+      '2025-01-01T24:00:00.000000',
+      '2025-01-01T23:60:00.000000',
+      '2025-13-01T00:00:00.000000',
+      '2025-00-01T00:00:00.000000',
+      '2025-01-00T00:00:00.000000',
+      '1900-02-29T00:00:00.000000',
+      '2000-02-29T00:00:00.000000',
+      '2025-03-01 14:32:01',
+      '2025-03-01T14:32:01.117364+02:00',
+      '2025-03-01T14:32:01.117364Z',
+      '2025-03-01T14:32:01.11736',
+      ' 2025-03-01T14:32:01.117364',
+      'not a time',
+      '',
+      Buffer.from('2025-03-01T14:32:01.117364'),
+      1_700_000_000,
+      null,
+      undefined,
+    ];
+    for (const value of values) {
+      const expected = isoMicrosToDate(decodeTimestamp(value)).getTime();
+      expect([value, sqliteCodecs.decodeDate!(value).getTime()]).toEqual([value, expected]);
+    }
+    // The canonical form past the 28th is checked against the month's length, not left to Date's rollover.
+    expect(sqliteCodecs.decodeDate!('2025-02-29T00:00:00.000000').toISOString()).toBe(
+      isoMicrosToDate(UNREADABLE_TIMESTAMP).toISOString(),
+    );
   });
 
   it('decodeTimestamp - round-trips what encodeTimestamp wrote', () => {

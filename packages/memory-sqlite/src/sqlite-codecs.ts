@@ -1,5 +1,5 @@
 import type { IsoMicros } from '@flux-rag/memory-core';
-import { isoMicrosToNaive, parseTimestamp } from '@flux-rag/memory-core/backend';
+import { isoMicrosToDate, isoMicrosToNaive, parseTimestamp } from '@flux-rag/memory-core/backend';
 import { decodeMetadataText, type SqlCodecs, UNREADABLE_TIMESTAMP } from '@flux-rag/memory-core/sql';
 
 // Re-exported where it always was: core's one definition (the migrator's `repair` uses the same value).
@@ -27,6 +27,11 @@ export const sqliteCodecs: SqlCodecs = {
             : null;
     return (text === null ? null : parseTimestamp(text)) ?? UNREADABLE_TIMESTAMP;
   },
+  decodeDate(value: unknown): Date {
+    // The canonical form is the ISO text of its instant but for the zone: `Date` reads its milliseconds directly.
+    if (typeof value === 'string' && isCanonicalNaive(value)) return new Date(`${value.slice(0, 23)}Z`);
+    return isoMicrosToDate(sqliteCodecs.decodeTimestamp(value));
+  },
   encodeMetadata: (value) => JSON.stringify(value),
   decodeMetadata: (value) => decodeMetadataText(value),
   decodeContent(value: unknown): string {
@@ -37,31 +42,28 @@ export const sqliteCodecs: SqlCodecs = {
 };
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
-// Positions of the separators in `2025-03-01T14:32:01.117364`; every other position holds a digit.
-const SEPARATORS: Readonly<Record<number, number>> = { 4: 45, 7: 45, 10: 84, 13: 58, 16: 58, 19: 46 };
+/** The form of `2025-03-01T14:32:01.117364`, each field in its range (days up to 31 in any month). */
+const CANONICAL_NAIVE =
+  /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{6}$/;
 
 /**
- * True for the form this package and the Python code write, naming a real instant. Checked by hand, character
- * by character, because nearly every stored value has this form and `parseTimestamp`, which accepts every ISO
- * 8601 variant, costs about as much per row as reading the row.
+ * True for the form this package and the Python code write, naming a real instant. A regular expression and,
+ * past the 28th, the length of the month, because nearly every stored value has this form and
+ * `parseTimestamp`, which accepts every ISO 8601 variant, costs about as much per row as reading the row.
  */
 function isCanonicalNaive(text: string): boolean {
-  if (text.length !== 26) return false;
-  for (let i = 0; i < 26; i++) {
-    const code = text.charCodeAt(i);
-    const separator = SEPARATORS[i];
-    if (separator === undefined ? code < 48 || code > 57 : code !== separator) return false;
-  }
-  const digits = (at: number, count: number) => {
-    let value = 0;
-    for (let i = at; i < at + count; i++) value = value * 10 + text.charCodeAt(i) - 48;
-    return value;
-  };
-  const year = digits(0, 4);
-  const month = digits(5, 2);
-  const day = digits(8, 2);
-  if (month < 1 || month > 12 || day < 1) return false;
+  if (!CANONICAL_NAIVE.test(text)) return false;
+  const day = digits(text, 8, 2);
+  if (day <= 28) return true;
+  const year = digits(text, 0, 4);
+  const month = digits(text, 5, 2);
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  const days = month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!;
-  return day <= days && digits(11, 2) < 24 && digits(14, 2) < 60 && digits(17, 2) < 60;
+  return day <= (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!);
+}
+
+/** The number written by the `count` digits of `text` from `at`. */
+function digits(text: string, at: number, count: number): number {
+  let value = 0;
+  for (let i = at; i < at + count; i++) value = value * 10 + text.charCodeAt(i) - 48;
+  return value;
 }

@@ -1,5 +1,10 @@
 import { maskSecrets } from '@flux-rag/memory-core/backend';
-import { readSchemaVersion } from '@flux-rag/memory-core/sql';
+import {
+  type ColumnSpec,
+  dataSelectList,
+  MESSAGES_TABLE,
+  readSchemaVersion,
+} from '@flux-rag/memory-core/sql';
 import pg from 'pg';
 import { describeError, MigrationError } from './migration-errors.js';
 import type { MigrationSource, PageLimits } from './migration-source.js';
@@ -126,13 +131,17 @@ class PostgresSource implements MigrationSource {
     }
   }
 
+  /** How a column of `spec`'s kind is read: timestamps as text with microseconds, JSON as its text. */
+  #read(column: string, spec: ColumnSpec): string {
+    if (spec.kind === 'timestamp') return timestamp(column, this.#shape.zoned);
+    return spec.kind === 'json' ? `${column}::text` : column;
+  }
+
   async *sessions(limits: PageLimits): AsyncIterable<RawSession[]> {
-    const ts = (c: string) => timestamp(c, this.#shape.zoned);
     let key = 0;
     const columns = sessionSelectList(
       (column) => this.#shape.sessionColumns.has(column),
-      (column, spec) =>
-        spec.kind === 'timestamp' ? ts(column) : spec.kind === 'json' ? `${column}::text` : column,
+      (column, spec) => this.#read(column, spec),
     );
     const select = `SELECT ${columns} FROM ${this.#sessions}`;
     for await (const rows of this.#cursor(select, limits)) {
@@ -149,14 +158,16 @@ class PostgresSource implements MigrationSource {
   }
 
   async *messages(limits: PageLimits): AsyncIterable<RawMessage[]> {
-    const ts = timestamp('m.created_at', this.#shape.zoned);
     // Schema version 1 had no seq: the order of the upgrade to version 2 (timestamps, then ids).
     const seq = this.#shape.seq ? 'm.seq' : 'row_number() OVER (ORDER BY m.created_at, m.id)';
-    // The columns of schema version 7, NULL in older schemas.
-    const structured = this.#shape.structured ? 'm.payload, m.format, m.digest' : 'NULL, NULL, NULL';
-    const select = `SELECT ${seq}, m.id, m.session_id, m.role, m.content, ${ts}, m.metadata::text,
-      EXISTS (SELECT 1 FROM ${this.#sessions} s WHERE s.id = m.session_id), ${structured}
-      FROM ${this.#messages} m`;
+    // The columns of schema version 7 read as NULL from an older schema.
+    const columns = dataSelectList(
+      MESSAGES_TABLE,
+      (column, spec) => this.#read(`m.${column}`, spec),
+      (column) => MESSAGES_TABLE[column].since < 7 || this.#shape.structured,
+    );
+    const select = `SELECT ${seq}, ${columns},
+      EXISTS (SELECT 1 FROM ${this.#sessions} s WHERE s.id = m.session_id) FROM ${this.#messages} m`;
     for await (const rows of this.#cursor(select, limits)) {
       yield rows.map((r) => ({
         key: Number(r[0]),
@@ -166,10 +177,10 @@ class PostgresSource implements MigrationSource {
         content: r[4],
         createdAt: r[5],
         metadata: r[6],
-        sessionFound: r[7] === true,
-        payload: r[8],
-        format: r[9],
-        digest: r[10],
+        payload: r[7],
+        format: r[8],
+        digest: r[9],
+        sessionFound: r[10] === true,
       }));
     }
   }

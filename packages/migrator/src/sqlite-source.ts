@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readSchemaVersion } from '@flux-rag/memory-core/sql';
+import { dataSelectList, MESSAGES_TABLE, readSchemaVersion } from '@flux-rag/memory-core/sql';
 import { sqliteSchemaCatalog } from '@flux-rag/memory-sqlite';
 import BetterSqlite3 from 'better-sqlite3';
 import { MigrationError } from './migration-errors.js';
@@ -90,17 +90,23 @@ class SqliteSource implements MigrationSource {
         `SELECT rowid, ${columns} FROM sessions WHERE rowid > ? ORDER BY rowid LIMIT ?`,
       )
       .raw(true);
-    // The columns of schema version 7, NULL in older files.
-    const structured = db.prepare("SELECT 1 FROM pragma_table_info('messages') WHERE name = 'payload'").get()
-      ? 'm.payload, m.format, m.digest'
-      : 'NULL, NULL, NULL';
-    // EXISTS finds orphans through the sessions' primary-key index, exactly (same value, same type).
+    // The data columns as the description lists them, content as two: text as its UTF-8 bytes (no decoding into
+    // a string, no encoding back for COPY) and whether it was text; the columns of schema version 7 read as NULL
+    // from an older file. EXISTS finds orphans through the sessions' primary-key index, exactly (same value,
+    // same type).
+    const structured = db.prepare("SELECT 1 FROM pragma_table_info('messages') WHERE name = 'payload'").get();
+    const messageColumns = dataSelectList(
+      MESSAGES_TABLE,
+      (column) =>
+        column === 'content'
+          ? "CASE WHEN typeof(m.content) = 'text' THEN CAST(m.content AS BLOB) ELSE m.content END, " +
+            "typeof(m.content) = 'text'"
+          : `m.${column}`,
+      (column) => MESSAGES_TABLE[column].since < 7 || structured !== undefined,
+    );
     this.#messages = db
       .prepare<[number, number], unknown[]>(
-        `SELECT m.rowid, m.id, m.session_id, m.role,
-           CASE WHEN typeof(m.content) = 'text' THEN CAST(m.content AS BLOB) ELSE m.content END,
-           typeof(m.content) = 'text', m.created_at, m.metadata,
-           EXISTS (SELECT 1 FROM sessions s WHERE s.id = m.session_id), ${structured}
+        `SELECT m.rowid, ${messageColumns}, EXISTS (SELECT 1 FROM sessions s WHERE s.id = m.session_id)
          FROM messages m WHERE m.rowid > ? ORDER BY m.rowid LIMIT ?`,
       )
       .raw(true);
@@ -154,12 +160,12 @@ class SqliteSource implements MigrationSource {
           contentUtf8: text ? ((r[4] as Buffer | null) ?? EMPTY) : undefined,
           createdAt: r[6],
           metadata: r[7],
-          sessionFound: r[8] === 1,
-          payload: r[9],
-          format: r[10],
-          digest: r[11],
+          payload: r[8],
+          format: r[9],
+          digest: r[10],
+          sessionFound: r[11] === 1,
         });
-        bytes += sizeOf(r[4]) + sizeOf(r[7]) + sizeOf(r[9]) + 100;
+        bytes += sizeOf(r[4]) + sizeOf(r[7]) + sizeOf(r[8]) + 100;
         if (bytes >= limits.bytes) break;
       }
       if (page.length === 0) return;
