@@ -1,0 +1,118 @@
+// saveChat against the store's own upsertMessages for the same change (one user message and one streamed reply
+// appended to a 200-message chat), and loadChat against getHistory for 200 messages, on SQLite (a temporary file),
+// the in-memory store and, when MEMORY_TEST_POSTGRES_URL is set, PostgreSQL. Prints medians and their ratios.
+// Usage: node bench/chat-store.bench.mjs [--rounds N]   (pnpm bench builds first)
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { InMemoryConversationMemory } from '@flux-rag/memory-core';
+import { PostgresConversationMemory } from '@flux-rag/memory-postgres';
+import { SqliteConversationMemory } from '@flux-rag/memory-sqlite';
+import { withClient } from '@flux-rag/test-postgres';
+import { createChatStore } from '../dist/index.js';
+import { toNewMessage } from '../dist/message-codec.js';
+
+const roundsArg = process.argv.indexOf('--rounds');
+const ROUNDS = roundsArg > 0 ? Number(process.argv[roundsArg + 1]) : 30;
+const SIZE = 200;
+
+/** A chat turn as the SDK stores it: a user question and a reply with a step, reasoning and text. */
+function turn(i) {
+  const words = `Answer ${i}: ${'lorem ipsum dolor sit amet '.repeat(20)}`;
+  return [
+    { id: `u${i}`, role: 'user', parts: [{ type: 'text', text: `Question ${i} about the weather?` }] },
+    {
+      id: `a${i}`,
+      role: 'assistant',
+      metadata: { model: 'mock' },
+      parts: [
+        { type: 'step-start' },
+        {
+          type: 'reasoning',
+          text: 'thinking',
+          state: 'done',
+          providerMetadata: { anthropic: { signature: 'sig' } },
+        },
+        { type: 'text', text: words, state: 'done' },
+      ],
+    },
+  ];
+}
+const chat = (turns) => Array.from({ length: turns }, (_, i) => turn(i)).flat();
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function bench(name, memory) {
+  const store = createChatStore(memory);
+  const base = chat(SIZE / 2);
+  const next = turn(SIZE / 2);
+  const prepare = async () => {
+    const id = await memory.createSession();
+    await memory.upsertMessages(
+      id,
+      base.map((m) => toNewMessage(m, m.id)),
+    );
+    return id;
+  };
+  const saveTimes = [];
+  const upsertTimes = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const [a, b] = [await prepare(), await prepare()];
+    let t = performance.now();
+    await store.saveChat({ id: a, messages: [...base, ...next] });
+    saveTimes.push(performance.now() - t);
+    t = performance.now();
+    await memory.upsertMessages(
+      b,
+      next.map((m) => toNewMessage(m, m.id)),
+      { ifLastId: base.at(-1).id },
+    );
+    upsertTimes.push(performance.now() - t);
+  }
+  const id = await prepare();
+  const loadTimes = [];
+  const historyTimes = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    let t = performance.now();
+    await store.loadChat(id);
+    loadTimes.push(performance.now() - t);
+    t = performance.now();
+    await memory.getHistory(id);
+    historyTimes.push(performance.now() - t);
+  }
+  const [save, upsert, load, history] = [saveTimes, upsertTimes, loadTimes, historyTimes].map(median);
+  console.log(
+    `${name.padEnd(9)} saveChat ${save.toFixed(2)} ms / upsertMessages ${upsert.toFixed(2)} ms = ${(save / upsert).toFixed(2)}x` +
+      `   loadChat ${load.toFixed(2)} ms / getHistory ${history.toFixed(2)} ms = ${(load / history).toFixed(2)}x`,
+  );
+}
+
+console.log(
+  `${SIZE}-message chats, ${ROUNDS} rounds, medians; load average ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}`,
+);
+const dir = mkdtempSync(join(tmpdir(), 'flux-ai-sdk-bench-'));
+try {
+  const sqlite = new SqliteConversationMemory({ filename: join(dir, 'bench.db') });
+  await bench('sqlite', sqlite);
+  await sqlite.close();
+  const inMemory = new InMemoryConversationMemory();
+  await bench('memory', inMemory);
+  await inMemory.close();
+  const url = process.env.MEMORY_TEST_POSTGRES_URL;
+  if (url) {
+    const schema = `ai_sdk_bench_${process.pid}`;
+    const postgres = new PostgresConversationMemory({ connectionString: url, schema });
+    try {
+      await bench('postgres', postgres);
+    } finally {
+      await postgres.close();
+      await withClient(url, (client) => client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
+    }
+  } else {
+    console.log('postgres  skipped: set MEMORY_TEST_POSTGRES_URL');
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
