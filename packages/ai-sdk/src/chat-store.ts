@@ -4,7 +4,6 @@ import {
   type ConversationMemory,
   type Message,
   type Metadata,
-  messageDigest,
   type NewMessage,
   SessionNotFoundError,
   type SessionSummary,
@@ -14,6 +13,7 @@ import type { UIMessage } from 'ai';
 import { decodeChatCursor, encodeChatCursor } from './chat-cursor.js';
 import {
   type StoredMessageFlags,
+  storedDigest,
   storedFlags,
   textContent,
   toNewMessage,
@@ -170,7 +170,7 @@ export function createChatStore<M extends UIMessage = UIMessage>(
     const compared: ComparedMessage[] = news.map((message) => ({
       id: message.id!,
       role: message.role,
-      digest: messageDigest(message),
+      digest: storedDigest(message),
     }));
 
     // A stored message whose digest differs may differ only by the store's own metadata (the abort flags, or
@@ -194,11 +194,11 @@ export function createChatStore<M extends UIMessage = UIMessage>(
         if (!storedMessage) continue;
         if (stored[i]!.id === compared[i]!.id) {
           news[i] = toNewMessage(messages[i]!, ids[i]!, storedMessage.metadata);
-          compared[i] = { ...compared[i]!, digest: messageDigest(news[i]!) };
+          compared[i] = { ...compared[i]!, digest: storedDigest(news[i]!) };
         } else if (sameMessageUnderGeneratedId(storedMessage, messages[i]!)) {
           const { generatedId: _, ...flags } = storedFlags(storedMessage.metadata);
           news[i] = toNewMessage(messages[i]!, ids[i]!, withFlags(storedMessage.metadata, flags));
-          compared[i] = { ...compared[i]!, digest: messageDigest(news[i]!) };
+          compared[i] = { ...compared[i]!, digest: storedDigest(news[i]!) };
           rekeyed.add(i);
         } else {
           break;
@@ -336,5 +336,5 @@ function withFlags(metadata: Metadata, flags: StoredMessageFlags): Metadata {
 function sameMessageUnderGeneratedId(stored: Message, incoming: UIMessage): boolean {
   if (storedFlags(stored.metadata).generatedId !== true) return false;
   const mine = toUIMessage(stored);
-  return messageDigest(toNewMessage(mine, 'x')) === messageDigest(toNewMessage(incoming, 'x'));
+  return storedDigest(toNewMessage(mine, 'x')) === storedDigest(toNewMessage(incoming, 'x'));
 }

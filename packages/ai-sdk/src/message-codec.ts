@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { JsonValue, Message, Metadata, NewMessage } from '@flux-rag/memory-core';
 import type { UIMessage } from 'ai';
 
@@ -24,20 +25,16 @@ export interface StoredMessageFlags {
   readonly finishReason?: string;
 }
 
-// What no backend can store as text (PostgreSQL refuses U+0000; UTF-8 cannot carry a lone surrogate).
-const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-
 /**
  * The text of a message for search and for readers of the store that do not know the AI SDK: its text parts
- * joined by a newline, with what no backend stores as text (U+0000, lone surrogates) replaced by U+FFFD. The
- * payload keeps the message exactly.
+ * joined by a newline.
  */
 export function textContent(message: UIMessage): string {
   const texts: string[] = [];
   for (const part of message.parts ?? []) {
     if (part.type === 'text' && typeof part.text === 'string') texts.push(part.text);
   }
-  return texts.join('\n').replace(UNSTORABLE, '\uFFFD');
+  return texts.join('\n');
 }
 
 /**
@@ -57,6 +54,24 @@ export function toNewMessage(
     format: UI_MESSAGE_FORMAT,
     payload: { ...(message as unknown as { [key: string]: JsonValue }), id },
   };
+}
+
+/**
+ * The contract's `messageDigest` of a message this package built, without the validation `messageDigest` runs
+ * first: sha256 of `JSON.stringify([role, content, metadata, format, payload])`, the formula the contract
+ * documents. Validating every message of a 200-message chat on each save cost several times the save itself; a
+ * message that would not pass validation gets a digest no stored message has, so it is written, and the store's
+ * validation refuses it there. `test/message-codec.test.ts` holds it equal to `messageDigest`.
+ */
+export function storedDigest(message: NewMessage): string {
+  const canonical = [
+    message.role,
+    message.content,
+    message.metadata ?? {},
+    message.format ?? null,
+    message.payload ?? null,
+  ];
+  return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
 }
 
 /**

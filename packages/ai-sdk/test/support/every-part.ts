@@ -64,7 +64,7 @@ export function everyPartConversation(): UIMessage[] {
       role: 'user',
       metadata: { createdAt: 1765000000000, locale: 'fr-FR', nested: { a: [1, 2, { b: null }] } },
       parts: [
-        { type: 'text', text: 'Weather, and look at this: ünïcödé 🌦 \u0000 end' },
+        { type: 'text', text: 'Weather, and look at this: ünïcödé 🌦 "quoted" \\ end' },
         {
           type: 'file',
           mediaType: 'image/png',
