@@ -81,7 +81,10 @@ export function storedDigest(message: NewMessage): string {
  */
 export function toUIMessage(message: Message): UIMessage {
   if (message.format === UI_MESSAGE_FORMAT && isObject(message.payload)) {
-    return { ...(message.payload as unknown as UIMessage), id: message.id };
+    // The payload is a fresh value (the contract's promise), already holding the store's id: no copy needed.
+    const stored = message.payload as unknown as UIMessage;
+    if (stored.id !== message.id) stored.id = message.id;
+    return stored;
   }
   const role: UIMessage['role'] =
     message.role === 'user' ? 'user' : message.role === 'system' ? 'system' : 'assistant';
