@@ -259,6 +259,34 @@ for (const [name, open] of Object.entries(BACKENDS)) {
       await expectStoredAsClient(second);
     });
 
+    test("without generateMessageId: the reply is stored under a generated id, then under the client's own id, with no 409", async () => {
+      const bare = await startChatServer({ store, model, tools, generateMessageId: null });
+      try {
+        const chat = testChat(bare.url, randomUUID());
+        script(textTurn('Hello.'));
+        await chat.sendMessage({ text: 'Hi' });
+        await until(() => chat.status === 'ready', 'the reply');
+        await bare.settled();
+        expect(bare.ends.at(-1)!.responseMessage.id).toBe('');
+        const [, stored] = await backend.memory.getHistory(chat.id);
+        expect(stored!.metadata).toEqual({ aiSdk: { generatedId: true } });
+        expect(stored!.id).not.toBe(chat.messages[1]!.id);
+
+        script(textTurn('Again.'));
+        await chat.sendMessage({ text: 'Once more' });
+        await until(() => chat.status === 'ready', 'the second reply');
+        await bare.settled();
+        expect(bare.statuses).toEqual([200, 200]);
+        const history = await backend.memory.getHistory(chat.id);
+        expect(history[1]!.id).toBe(chat.messages[1]!.id);
+        expect(json(history.slice(0, 3).map((message) => message.payload))).toEqual(
+          json(chat.messages.slice(0, 3)),
+        );
+      } finally {
+        await bare.close();
+      }
+    });
+
     test("two tabs: the second tab's stale history is a 409 and changes nothing", async () => {
       const tabA = testChat(server.url, randomUUID());
       script(textTurn('Hello.'));

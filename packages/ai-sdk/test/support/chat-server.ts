@@ -48,10 +48,14 @@ export async function startChatServer(options: {
   store: ChatStore;
   model: LanguageModel;
   tools: ToolSet;
-  generateMessageId?: () => string;
+  /** The reply's id; `null`: none, as an app that does not give one (the SDK then streams the empty id). */
+  generateMessageId?: (() => string) | null;
 }): Promise<ChatServer> {
   const { store, model, tools } = options;
-  const generateMessageId = options.generateMessageId ?? createIdGenerator({ prefix: 'msg', size: 16 });
+  const generateMessageId =
+    options.generateMessageId === null
+      ? undefined
+      : (options.generateMessageId ?? createIdGenerator({ prefix: 'msg', size: 16 }));
   const ends: EndEvent[] = [];
   const statuses: number[] = [];
   const pending = new Set<Promise<unknown>>();
@@ -104,7 +108,7 @@ export async function startChatServer(options: {
             stream: result.stream,
             tools,
             originalMessages: messages,
-            generateMessageId,
+            ...(generateMessageId ? { generateMessageId } : {}),
             sendSources: true,
             onEnd: (event) => {
               ends.push(event);
