@@ -287,6 +287,26 @@ for (const [name, open] of Object.entries(BACKENDS)) {
       }
     });
 
+    test('a data part streamed beside the reply (createUIMessageStream) is stored and reloaded as the client has it', async () => {
+      const withData = await startChatServer({ store, model, tools, dataPart: true });
+      try {
+        const chat = testChat(withData.url, randomUUID());
+        script(textTurn('Sunny.'));
+        await chat.sendMessage({ text: 'Forecast?' });
+        await until(() => chat.status === 'ready', 'the reply');
+        await withData.settled();
+        expect(chat.messages[1]!.parts).toContainEqual({
+          type: 'data-weather',
+          id: 'd1',
+          data: { city: 'Paris', forecast: [20.5, 21] },
+        });
+        await expectStoredAsClient(chat);
+        expect(json((await store.loadChat(chat.id))[1])).toEqual(json(withData.ends.at(-1)!.responseMessage));
+      } finally {
+        await withData.close();
+      }
+    });
+
     test("two tabs: the second tab's stale history is a 409 and changes nothing", async () => {
       const tabA = testChat(server.url, randomUUID());
       script(textTurn('Hello.'));

@@ -5,6 +5,7 @@ import { ConflictError } from '@flux-rag/memory-core';
 import {
   convertToModelMessages,
   createIdGenerator,
+  createUIMessageStream,
   isStepCount,
   type LanguageModel,
   pipeUIMessageStreamToResponse,
@@ -48,6 +49,8 @@ export async function startChatServer(options: {
   store: ChatStore;
   model: LanguageModel;
   tools: ToolSet;
+  /** Stream a `data-weather` part before the model's reply, through `createUIMessageStream`. */
+  dataPart?: boolean;
   /** The reply's id; `null`: none, as an app that does not give one (the SDK then streams the empty id). */
   generateMessageId?: (() => string) | null;
 }): Promise<ChatServer> {
@@ -102,22 +105,36 @@ export async function startChatServer(options: {
           stopWhen: isStepCount(5),
           abortSignal: abort.signal,
         });
-        pipeUIMessageStreamToResponse({
-          response: res,
-          stream: toUIMessageStream({
-            stream: result.stream,
-            tools,
-            originalMessages: messages,
-            ...(generateMessageId ? { generateMessageId } : {}),
-            sendSources: true,
-            onEnd: (event) => {
-              ends.push(event);
-              return track(store.saveChat({ id, messages: event.messages, end: event })).then(
-                () => undefined,
-              );
-            },
-          }),
-        });
+        const onEnd = (event: EndEvent) => {
+          ends.push(event);
+          return track(store.saveChat({ id, messages: event.messages, end: event })).then(() => undefined);
+        };
+        const stream = options.dataPart
+          ? // The guides' other form: a data part written beside the model's reply (a new reply only).
+            createUIMessageStream<UIMessage>({
+              originalMessages: messages,
+              execute: ({ writer }) => {
+                writer.write({ type: 'start', messageId: (generateMessageId ?? (() => ''))() });
+                writer.write({
+                  type: 'data-weather',
+                  id: 'd1',
+                  data: { city: 'Paris', forecast: [20.5, 21] },
+                });
+                writer.merge(
+                  toUIMessageStream({ stream: result.stream, tools, sendStart: false, sendSources: true }),
+                );
+              },
+              onEnd,
+            })
+          : toUIMessageStream({
+              stream: result.stream,
+              tools,
+              originalMessages: messages,
+              ...(generateMessageId ? { generateMessageId } : {}),
+              sendSources: true,
+              onEnd,
+            });
+        pipeUIMessageStreamToResponse({ response: res, stream });
       })().catch((error: unknown) => {
         statuses.push(500);
         if (!res.headersSent) res.writeHead(500);
