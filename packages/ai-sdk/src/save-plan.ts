@@ -78,6 +78,10 @@ export function planSave(
       tail[0]!.role === 'assistant' &&
       !storedIds.has(tail[0]!.id) &&
       incoming[prefix - 1]?.role === 'user';
+    if (incoming.length === 0) {
+      // No SDK request sends an empty history; dropping every message needs deleteChat.
+      return { kind: 'conflict', why: 'has messages, which an empty history would all drop' };
+    }
     if (!cutShort && !newReply) {
       return {
         kind: 'conflict',

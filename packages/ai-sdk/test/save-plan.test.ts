@@ -62,6 +62,8 @@ describe('planSave', () => {
     // a reply that is not after a user message, or reuses a stored id
     expect(planSave(list('u1 a1 a2'), list('u1 a1 a3')).kind).toBe('conflict');
     expect(planSave(list('u1 a1 u2 a2'), list('u1 a1 u2 a1')).kind).toBe('conflict');
+    // an empty history never clears a stored one
+    expect(planSave(list('u1 a1'), list('')).kind).toBe('conflict');
   });
 
   test("the request's trigger narrows what a cut-short history may be", () => {
