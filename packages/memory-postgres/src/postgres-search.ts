@@ -121,9 +121,10 @@ export function searchQuery(plan: SearchPlan, request: SearchSql): RawBuilder<Se
       : sql`NULL::text`;
   return sql<SearchRow>`
     SELECT hits.seq, hits.id, hits.session_id, hits.role, hits.content, hits.created_at, hits.metadata,
-      hits.score, ${headline} AS headline
+      hits.payload, hits.format, hits.score, ${headline} AS headline
     FROM (
-      SELECT m.seq, m.id, m.session_id, m.role, m.content, m.created_at, m.metadata, ${score} AS score
+      SELECT m.seq, m.id, m.session_id, m.role, m.content, m.created_at, m.metadata, m.payload, m.format,
+        ${score} AS score
       FROM ${sql.id(schema, 'messages')} AS m
       WHERE ${conditions.length > 0 ? sql.join(conditions, sql` AND `) : sql`true`}
       ORDER BY score DESC, m.created_at DESC, m.seq DESC

@@ -101,7 +101,7 @@ export function searchQuery(plan: SearchPlan, request: SearchSql): RawBuilder<Se
   if (request.sessionId !== undefined) conditions.push(sql`m.session_id = ${request.sessionId}`);
   if (request.role !== undefined) conditions.push(sql`m.role = ${request.role}`);
   return sql<SearchRow>`SELECT m.seq, m.id, m.session_id, m.role, m.content, m.created_at, m.metadata,
-    ${score} AS score
+    m.payload, m.format, ${score} AS score
     FROM ${from}
     WHERE ${sql.join(conditions, sql` AND `)}
     ORDER BY score DESC, m.created_at DESC, m.seq DESC
