@@ -30,6 +30,9 @@ writeFileSync(
           .map((pack) => [pack.name, tarball(pack.name)]),
       ),
       devDependencies: {
+        // @flux-rag/ai-sdk's peer, and zod, the SDK's peer for its schemas (fixture/ai-sdk.test.ts).
+        ai: '^7.0.185',
+        zod: '^4.1.8',
         '@types/node': '^20.19.0',
         'fast-check': '^4.3.0',
         typescript: '5.9.3',

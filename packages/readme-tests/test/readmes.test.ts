@@ -9,7 +9,7 @@ import { ExampleSandbox, REPO_ROOT } from '../src/example-sandbox.js';
 import { type ReadmeBlock, readmeBlocks } from '../src/readme-blocks.js';
 
 /** The READMEs whose examples are tested (see the root README, Development). */
-const READMES = ['README.md', 'apps/cli/README.md'];
+const READMES = ['README.md', 'apps/cli/README.md', 'packages/ai-sdk/README.md'];
 
 const sandboxes: ExampleSandbox[] = [];
 const sandbox = () => {
