@@ -1,0 +1,1 @@
+export { ITEM_FORMAT, itemContent, itemRole } from './item-mapping.js';
