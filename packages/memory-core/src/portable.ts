@@ -1,5 +1,5 @@
 import type { IsoMicros } from './timestamp.js';
-import type { Metadata } from './types.js';
+import type { JsonValue, Metadata } from './types.js';
 
 /**
  * Version of the portable record format (`exportRecords`, `importRecords`, the CLI's JSON Lines files).
@@ -28,6 +28,10 @@ export interface PortableMessage {
   readonly content: string;
   readonly createdAt: IsoMicros;
   readonly metadata: Metadata;
+  /** The structured message (format version 2); absent or `null` when it has none. */
+  readonly payload?: JsonValue | null;
+  /** The payload's format tag (format version 2); absent or `null` when it has none. */
+  readonly format?: string | null;
 }
 
 /** One record of an export. */

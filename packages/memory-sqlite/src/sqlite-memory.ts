@@ -49,7 +49,15 @@ import { createReadOnlyViews } from './sqlite-read-only-views.js';
 import { planSearch, searchError, searchQuery } from './sqlite-search.js';
 import { orderKeySql } from './sqlite-timestamp-order.js';
 
-const CAPABILITIES: MemoryCapabilities = Object.freeze({ metadataFilter: true, fullTextSearch: true });
+const CAPABILITIES: MemoryCapabilities = Object.freeze({
+  metadataFilter: true,
+  fullTextSearch: true,
+  // Contract 1.1: declared by the branch that implements them on the SQL layer.
+  structuredMessages: false,
+  historyEditing: false,
+  sessionUpdates: false,
+  retention: false,
+});
 
 /**
  * Oldest SQLite this store runs on: JSON path labels with `\uXXXX` escapes, which the metadata filter writes

@@ -26,7 +26,15 @@ import type {
   SessionSummary,
 } from '../types.js';
 
-const CAPABILITIES: MemoryCapabilities = Object.freeze({ metadataFilter: true, fullTextSearch: true });
+// Contract 1.1's capabilities are declared once the reference store implements them.
+const CAPABILITIES: MemoryCapabilities = Object.freeze({
+  metadataFilter: true,
+  fullTextSearch: true,
+  structuredMessages: false,
+  historyEditing: false,
+  sessionUpdates: false,
+  retention: false,
+});
 
 import { compareSessionsByActivity, compareSessionsByCreation } from './ordering.js';
 
@@ -83,7 +91,7 @@ export class InMemoryConversationMemory extends BaseConversationMemory {
     if (this.#messageIds.has(record.id)) throw new ConflictError('message', record.id);
     this.#messageIds.add(record.id);
     stored.messages.push({
-      message: { ...record, metadata: jsonCopy(record.metadata) },
+      message: { ...record, metadata: jsonCopy(record.metadata), payload: null, format: null },
       seq: ++this.#seq,
     });
     stored.session = { ...stored.session, updatedAt: record.createdAt };
@@ -204,6 +212,8 @@ export class InMemoryConversationMemory extends BaseConversationMemory {
         ...m,
         createdAt: isoMicrosToDate(m.createdAt),
         metadata: jsonCopy(m.metadata),
+        payload: null,
+        format: null,
       };
       stored.messages.push({ message, seq: ++this.#seq });
       touched.add(stored);

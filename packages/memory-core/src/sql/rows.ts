@@ -36,6 +36,9 @@ export function toMessage(row: Selectable<MessagesTable>, codecs: SqlCodecs): Me
     content: contentText(row.content),
     createdAt: isoMicrosToDate(codecs.decodeTimestamp(row.created_at)),
     metadata: codecs.decodeMetadata(row.metadata),
+    // Contract 1.1 fields, until the schema stores them.
+    payload: null,
+    format: null,
   };
 }
 

@@ -1,6 +1,7 @@
 import { expect } from 'vitest';
 import type { ConversationMemory } from '../../conversation-memory.js';
 import type { PortableRecord } from '../../portable.js';
+import { LIMITS } from '../../types.js';
 import type { ConformanceCase } from '../conformance-case.js';
 import { expectMemoryError } from '../expect-error.js';
 import { OTHER_OWNER, SEEDED_MESSAGE_IDS, SEEDED_SESSION_IDS, VIEW_OWNER } from '../owner-view-seed.js';
@@ -390,7 +391,7 @@ export const ownerCases: ConformanceCase[] = [
     name: 'forOwner - refuses an invalid ownerId with a ValidationError on ownerId',
     async run({ open }) {
       const store = await open();
-      for (const ownerId of ['', 'o'.repeat(37), 42, null, undefined, 'a\u0000']) {
+      for (const ownerId of ['', 'o'.repeat(LIMITS.idLength + 1), 42, null, undefined, 'a\u0000']) {
         await expectMemoryError(
           () => (store.forOwner as (id: unknown) => ConversationMemory)(ownerId).getSessions(),
           {
@@ -404,7 +405,7 @@ export const ownerCases: ConformanceCase[] = [
       name: 'forOwner - on a view, any ownerId (its own, another, or an invalid one) is a ValidationError on ownerId',
       async run({ open }) {
         const view = await open();
-        for (const ownerId of [VIEW_OWNER, OTHER_OWNER, '', 'o'.repeat(37), 42, null]) {
+        for (const ownerId of [VIEW_OWNER, OTHER_OWNER, '', 'o'.repeat(LIMITS.idLength + 1), 42, null]) {
           await expectMemoryError(
             () => (view.forOwner as (id: unknown) => ConversationMemory)(ownerId).getSessions(),
             { code: 'VALIDATION_FAILED', field: 'ownerId' },
