@@ -30,6 +30,9 @@ writeFileSync(
           .map((pack) => [pack.name, tarball(pack.name)]),
       ),
       devDependencies: {
+        // The peers of @flux-rag/openai-agents, from the registry as its users get them.
+        '@openai/agents-core': '^0.20.0',
+        zod: '^4.0.0',
         '@types/node': '^20.19.0',
         'fast-check': '^4.3.0',
         typescript: '5.9.3',
