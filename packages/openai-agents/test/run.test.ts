@@ -93,6 +93,25 @@ describe.each(BACKENDS)('FluxSession under run() - $name', (backend) => {
     ]);
   });
 
+  it('run - a streamed run stores what MemorySession stores once the stream is consumed', async () => {
+    const streamed = async (session: Session) => {
+      const { agent } = agentWith([
+        [functionCall('weather', { city: 'Rome' }, { callId: 'call_s', id: 'fc_s' })],
+        [assistantMessage('Rainy in Rome.', { id: 'msg_s' })],
+      ]);
+      const result = await run(agent, 'Weather in Rome?', { session, stream: true });
+      await result.completed;
+      return result.finalOutput;
+    };
+    const session = new FluxSession({ memory: store().memory });
+    const oracle = new MemorySession();
+    expect(await streamed(session)).toBe('Rainy in Rome.');
+    await streamed(oracle);
+    const items = await session.getItems();
+    expect(items).toHaveLength(4);
+    expect(items).toEqual(await oracle.getItems());
+  });
+
   it('popItem - removing the last exchange corrects a turn, as with MemorySession', async () => {
     const session = new FluxSession({ memory: store().memory });
     const oracle = new MemorySession();
