@@ -75,65 +75,52 @@ async function benchStore(name, memory) {
     return { sessionId, session: new FluxSession({ memory, sessionId }) };
   };
 
+  // Each case: the adapter's call and the store call it makes, given the same turn (as items, or as the
+  // messages they map to, made before timing) and operation id; `preload` items are written first.
+  const cases = [
+    {
+      label: 'getItems(20) / getHistory(limit 20)',
+      preload: 200,
+      adapter: (session) => session.getItems(20),
+      store: (sessionId) => memory.getHistory(sessionId, { limit: 20 }),
+    },
+    {
+      label: 'addItems(turn) / upsertMessages',
+      preload: 0,
+      adapter: (session, items) => session.addItems(items),
+      store: (sessionId, messages) => memory.upsertMessages(sessionId, messages),
+    },
+    {
+      label: 'popItem / popMessage',
+      preload: calls,
+      adapter: (session) => session.popItem(),
+      store: (sessionId) => memory.popMessage(sessionId),
+    },
+    {
+      label: 'applyHistoryTransaction(append) / upsertMessages(operationId)',
+      preload: 0,
+      adapter: (session, items, operationId) =>
+        session.applyHistoryTransaction({ operationId, transaction: { type: 'append_items', items } }),
+      store: (sessionId, messages, operationId) =>
+        memory.upsertMessages(sessionId, messages, { operationId }),
+    },
+  ];
   const rows = [];
-  {
-    const a = await fresh('getItems', 200);
-    const s = await fresh('getHistory', 200);
-    await a.session.getSessionId();
-    const r = await pair(
-      (_o, n) => timed(n, () => a.session.getItems(20)),
-      (_o, n) => timed(n, () => memory.getHistory(s.sessionId, { limit: 20 })),
-    );
-    rows.push(['getItems(20) / getHistory(limit 20)', r]);
-  }
-  {
-    const a = await fresh('addItems', 0);
-    const s = await fresh('upsertMessages', 0);
+  for (const { label, preload, adapter, store } of cases) {
+    const a = await fresh(`adapter ${label}`, preload);
+    const s = await fresh(`store ${label}`, preload);
     await a.session.getSessionId();
     const r = await pair(
       (o, n) => {
-        const items = turns(o, n);
-        return timed(n, (i) => a.session.addItems(items[i]));
+        const inputs = turns(o, n);
+        return timed(n, (i) => adapter(a.session, inputs[i], `tx:${o + i}`));
       },
       (o, n) => {
-        const messages = turns(o, n).map((items) => items.map((item) => toNewMessage(item)));
-        return timed(n, (i) => memory.upsertMessages(s.sessionId, messages[i]));
+        const inputs = turns(o, n).map((items) => items.map((item) => toNewMessage(item)));
+        return timed(n, (i) => store(s.sessionId, inputs[i], `tx:${o + i}`));
       },
     );
-    rows.push(['addItems(turn) / upsertMessages', r]);
-  }
-  {
-    const a = await fresh('popItem', calls);
-    const s = await fresh('popMessage', calls);
-    await a.session.getSessionId();
-    const r = await pair(
-      (_o, n) => timed(n, () => a.session.popItem()),
-      (_o, n) => timed(n, () => memory.popMessage(s.sessionId)),
-    );
-    rows.push(['popItem / popMessage', r]);
-  }
-  {
-    const a = await fresh('append_items', 0);
-    const s = await fresh('upsert with operationId', 0);
-    await a.session.getSessionId();
-    const r = await pair(
-      (o, n) => {
-        const items = turns(o, n);
-        return timed(n, (i) =>
-          a.session.applyHistoryTransaction({
-            operationId: `tx:${o + i}`,
-            transaction: { type: 'append_items', items: items[i] },
-          }),
-        );
-      },
-      (o, n) => {
-        const messages = turns(o, n).map((items) => items.map((item) => toNewMessage(item)));
-        return timed(n, (i) =>
-          memory.upsertMessages(s.sessionId, messages[i], { operationId: `tx:${o + i}` }),
-        );
-      },
-    );
-    rows.push(['applyHistoryTransaction(append) / upsertMessages(operationId)', r]);
+    rows.push([label, r]);
   }
 
   console.log(`\n${name}: ${ITERATIONS} calls x ${ROUNDS} rounds per side`);
