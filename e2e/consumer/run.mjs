@@ -30,8 +30,10 @@ writeFileSync(
           .map((pack) => [pack.name, tarball(pack.name)]),
       ),
       devDependencies: {
-        // @flux-rag/ai-sdk's peer, and zod, the SDK's peer for its schemas (fixture/ai-sdk.test.ts).
+        // The adapters' peers, from the registry as their users get them: ai for @flux-rag/ai-sdk
+        // (fixture/ai-sdk.test.ts), @openai/agents-core for @flux-rag/openai-agents, zod for both.
         ai: '^7.0.185',
+        '@openai/agents-core': '^0.20.0',
         zod: '^4.1.8',
         '@types/node': '^20.19.0',
         'fast-check': '^4.3.0',
