@@ -24,11 +24,15 @@ writeFileSync(
       type: 'module',
       // Every library tarball (not the CLI and the migrator, which this project does not use): @flux-rag/memory
       // depends on each registered backend, and none of them is on the npm registry yet.
-      dependencies: Object.fromEntries(
-        packs
-          .filter((pack) => pack.name !== '@flux-rag/cli' && pack.name !== '@flux-rag/migrator')
-          .map((pack) => [pack.name, tarball(pack.name)]),
-      ),
+      dependencies: {
+        ...Object.fromEntries(
+          packs
+            .filter((pack) => pack.name !== '@flux-rag/cli' && pack.name !== '@flux-rag/migrator')
+            .map((pack) => [pack.name, tarball(pack.name)]),
+        ),
+        // The framework @flux-rag/langchain adapts (its peer), from the registry as an app would install it.
+        '@langchain/core': '1.4.0',
+      },
       devDependencies: {
         '@types/node': '^20.19.0',
         'fast-check': '^4.3.0',
