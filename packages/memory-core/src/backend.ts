@@ -51,10 +51,12 @@ export { compareSessionsByActivity, compareSessionsByCreation } from './in-memor
 export { KeyedQueue } from './keyed-queue.js';
 export { maskSecrets } from './mask.js';
 export { messageDigest } from './message-digest.js';
+export { type RecordedOperation, replayOperation } from './operations.js';
 export { OwnerView, type ScopedOperations } from './owner-view.js';
 export { matchContent, snippetOf } from './search/match-message.js';
 export { jsonContains } from './search/metadata-contains.js';
 export { parseSearchQuery, type SearchTerm, UNSPACED_SCRIPT, wordsOf } from './search/search-query.js';
+export { applySessionUpdate, mergePatch } from './session-update.js';
 export {
   dateToIsoMicros,
   type IsoMicros,
@@ -70,6 +72,7 @@ export {
   assertText,
   assertTitle,
   digestOf,
+  encodeMessage,
   isStorableText,
   type ListingView,
   validateExportOptions,

@@ -367,12 +367,13 @@ export abstract class BaseConversationMemory implements ConversationMemory {
    * `historyEditing`, ids are unique per session: an id stored in that session whose digest equals
    * `encoded.digest` writes nothing and returns normally (a retry); a different message under it is a
    * `ConflictError` (reason `'exists'`); the same id in another session is no conflict. `encoded` (contract 1.1)
-   * holds the payload's JSON text and the digest; a backend written before may ignore it.
+   * holds the payload's JSON text and the digest; the base always passes it, a backend written before may ignore
+   * it, and a subclass calling `super._addMessage(record, scope)` may leave it out (then `encodeMessage(record)`).
    */
   protected abstract _addMessage(
     message: MessageRecord,
     scope: Scope,
-    encoded: EncodedMessage,
+    encoded?: EncodedMessage,
   ): Promise<void>;
   /** The one ordered history read (see {@link HistoryRead}); `[]` for a session not in `scope`. */
   protected abstract _readHistory(read: HistoryRead, scope: Scope): Promise<HistoryRow[]>;
@@ -1151,6 +1152,9 @@ export abstract class BaseConversationMemory implements ConversationMemory {
         }
         sessions.push(scope.ownerId === null ? record : { ...record, ownerId: scope.ownerId });
       } else {
+        if (!this.capabilities.structuredMessages && (record.payload != null || record.format != null)) {
+          throw new UnsupportedCapabilityError('structuredMessages');
+        }
         messages.push(record);
       }
       index++;

@@ -35,6 +35,7 @@ export {
   type PortableMessage,
   type PortableRecord,
   type PortableSession,
+  READABLE_PORTABLE_FORMAT_VERSIONS,
   type StoreHealth,
 } from './portable.js';
 export type { IsoMicros } from './timestamp.js';

@@ -354,6 +354,25 @@ export function digestOf(
 }
 
 /**
+ * The payload's JSON text and the digest of a message record whose fields were validated (what the base passes
+ * to `_addMessage` as its third argument, for a caller that does not have it).
+ */
+export function encodeMessage(record: {
+  role: string;
+  content: string;
+  metadata: Metadata;
+  payload?: JsonValue | null;
+  format?: string | null;
+}): { payloadJson: string | null; digest: string } {
+  const payload = record.payload ?? null;
+  const payloadJson = payload === null ? null : JSON.stringify(payload);
+  return {
+    payloadJson,
+    digest: digestOf(record.role, record.content, record.metadata, record.format ?? null, payloadJson),
+  };
+}
+
+/**
  * The messages of an `upsertMessages` or `rewriteHistory` call: an array of at most {@link LIMITS.callMessages}
  * messages, each validated (`messages[i].field`), their ids distinct, their JSON text at most
  * {@link LIMITS.callBytes} bytes in all.
@@ -645,7 +664,8 @@ function assertTimestamp(field: string, value: unknown): string {
 
 /**
  * Validates one portable record (`records[index]`) and returns it normalised: timestamps in canonical UTC
- * microsecond form (a value without a zone is UTC), metadata defaulting to `{}`.
+ * microsecond form (a value without a zone is UTC), metadata defaulting to `{}`, a message's `payload` and
+ * `format` left out when absent or `null` (format version 1 has neither).
  */
 export function validatePortableRecord(record: unknown, index: number): PortableRecord {
   const at = `records[${index}]`;
@@ -679,6 +699,11 @@ export function validatePortableRecord(record: unknown, index: number): Portable
     assertRole(`${at}.role`, r.role);
     assertText(`${at}.content`, r.content);
     const { role, content } = r;
+    // Format version 2 fields; absent (version 1) means null.
+    const payload = r.payload ?? null;
+    assertPayload(`${at}.payload`, payload);
+    const format = r.format ?? null;
+    assertFormat(`${at}.format`, format);
     return {
       type: 'message',
       id: r.id,
@@ -687,6 +712,9 @@ export function validatePortableRecord(record: unknown, index: number): Portable
       content,
       createdAt,
       metadata,
+      // Left out when null, as an export writes them.
+      ...(payload !== null && { payload: payload as JsonValue }),
+      ...(format !== null && { format }),
     } satisfies PortableMessage;
   }
   throw new ValidationError(`${at}.type`, `expected "session" or "message", got ${JSON.stringify(r.type)}`);
