@@ -104,8 +104,9 @@ export function assertMetadata(field: string, value: unknown): asserts value is 
 
 /**
  * Validates a message payload: any JSON value, with the rules of {@link assertMetadata} except that object
- * properties set to `undefined` are allowed and left out (as `JSON.stringify` leaves them out), the size limit is
- * {@link LIMITS.payloadBytes} and the nesting limit {@link LIMITS.payloadDepth}. Returns the payload's JSON text
+ * properties set to `undefined` are allowed and left out (as `JSON.stringify` leaves them out), strings may hold
+ * U+0000 and lone surrogates (the JSON text escapes them), the size limit is {@link LIMITS.payloadBytes} and the
+ * nesting limit {@link LIMITS.payloadDepth}. Returns the payload's JSON text
  * (what is stored and digested), or `null` for a `null` payload.
  */
 export function assertPayload(field: string, value: unknown): string | null {
@@ -134,17 +135,24 @@ interface JsonRules {
   maxDepth: number;
   /** Object properties whose value is `undefined` are skipped (they are not in the JSON text). */
   dropUndefined: boolean;
+  /**
+   * Strings and keys may hold U+0000 and lone surrogates: the value is stored as JSON text, where
+   * `JSON.stringify` escapes them (`\u0000`), not as database text or JSONB, which cannot hold them.
+   */
+  anyText: boolean;
 }
 
 const METADATA_RULES: JsonRules = {
   maxBytes: LIMITS.metadataBytes,
   maxDepth: LIMITS.metadataDepth,
   dropUndefined: false,
+  anyText: false,
 };
 const PAYLOAD_RULES: JsonRules = {
   maxBytes: LIMITS.payloadBytes,
   maxDepth: LIMITS.payloadDepth,
   dropUndefined: true,
+  anyText: true,
 };
 
 /** What a validated object adds wherever it appears: its JSON size in bytes and its nesting height. */
@@ -180,7 +188,7 @@ function count(walk: JsonWalk, bytes: number): void {
 function assertJson(walk: JsonWalk, path: string, value: unknown, depth: number): Measured {
   switch (typeof value) {
     case 'string': {
-      assertText(path, value);
+      if (!walk.anyText) assertText(path, value);
       const bytes = Buffer.byteLength(JSON.stringify(value), 'utf8');
       count(walk, bytes);
       return { bytes, height: 0 };
@@ -234,7 +242,7 @@ function assertJson(walk: JsonWalk, path: string, value: unknown, depth: number)
         count(walk, 2 + Math.max(0, entries.length - 1));
         bytes += Math.max(0, entries.length - 1);
         for (const [key, item] of entries) {
-          assertText(`${path} key ${JSON.stringify(key.slice(0, 40))}`, key);
+          if (!walk.anyText) assertText(`${path} key ${JSON.stringify(key.slice(0, 40))}`, key);
           const keyBytes = Buffer.byteLength(JSON.stringify(key), 'utf8') + 1;
           count(walk, keyBytes);
           const measured = assertJson(walk, `${path}.${key}`, item, depth + 1);

@@ -48,11 +48,13 @@ export interface PostgresMemoryOptions extends BaseMemoryOptions, PostgresConnec
 const CAPABILITIES: MemoryCapabilities = Object.freeze({
   metadataFilter: true,
   fullTextSearch: true,
-  // Contract 1.1: declared by the branch that implements them on the SQL layer.
-  structuredMessages: false,
-  historyEditing: false,
-  sessionUpdates: false,
-  retention: false,
+  // Contract 1.1: payload, format and digest are columns of schema version 7.
+  structuredMessages: true,
+  // Contract 1.1: written once for every SQL backend in core's `sql/history-editing.ts`, `session-updates.ts`
+  // and `purge.ts`.
+  historyEditing: true,
+  sessionUpdates: true,
+  retention: true,
 });
 
 /** Schema names the store accepts: safe to quote, and not reserved by PostgreSQL (`pg_`). */

@@ -18,6 +18,7 @@ import {
 } from '@flux-rag/memory-core';
 import {
   type BaseMemoryOptions,
+  type EncodedMessage,
   type MessageRecord,
   type PageRows,
   type Scope,
@@ -52,11 +53,13 @@ import { orderKeySql } from './sqlite-timestamp-order.js';
 const CAPABILITIES: MemoryCapabilities = Object.freeze({
   metadataFilter: true,
   fullTextSearch: true,
-  // Contract 1.1: declared by the branch that implements them on the SQL layer.
-  structuredMessages: false,
-  historyEditing: false,
-  sessionUpdates: false,
-  retention: false,
+  // Contract 1.1: payload, format and digest are columns of schema version 7.
+  structuredMessages: true,
+  // Contract 1.1: written once for every SQL backend in core's `sql/history-editing.ts`, `session-updates.ts`
+  // and `purge.ts`.
+  historyEditing: true,
+  sessionUpdates: true,
+  retention: true,
 });
 
 /**
@@ -173,6 +176,11 @@ export class SqliteConversationMemory extends SqlConversationMemory {
     return true;
   }
 
+  /** Every write transaction is `BEGIN IMMEDIATE`: it holds the file's write lock, no row lock is needed. */
+  protected override get rowLocks(): boolean {
+    return false;
+  }
+
   /** The file (or `:memory:`) this store uses, as given. */
   get location(): string {
     return this.#location;
@@ -246,9 +254,13 @@ export class SqliteConversationMemory extends SqlConversationMemory {
     return super._createSession(record, scope);
   }
 
-  protected override _addMessage(record: MessageRecord, scope: Scope): Promise<void> {
+  protected override _addMessage(
+    record: MessageRecord,
+    scope: Scope,
+    encoded: EncodedMessage,
+  ): Promise<void> {
     this.#writable();
-    return super._addMessage(record, scope);
+    return super._addMessage(record, scope, encoded);
   }
 
   protected override _updateSessionTitle(

@@ -4,6 +4,7 @@ import { cursorCases } from './areas/cursors.js';
 import { filterCases } from './areas/filters.js';
 import { healthCases } from './areas/health.js';
 import { historyCases } from './areas/history.js';
+import { historyEditingCases } from './areas/history-editing.js';
 import { lifecycleCases } from './areas/lifecycle.js';
 import { listingCases } from './areas/listing.js';
 import { messageCases } from './areas/messages.js';
@@ -12,8 +13,11 @@ import { modelCases } from './areas/model.js';
 import { ownerCases } from './areas/owners.js';
 import { pageCases } from './areas/pages.js';
 import { portabilityCases } from './areas/portability.js';
+import { retentionCases } from './areas/retention.js';
 import { searchCases } from './areas/search.js';
+import { sessionUpdateCases } from './areas/session-updates.js';
 import { sessionCases } from './areas/sessions.js';
+import { structuredMessageCases } from './areas/structured-messages.js';
 import { timestampCases } from './areas/timestamps.js';
 import { validationCases } from './areas/validation.js';
 import type { ConformanceArea, ConformanceCase } from './conformance-case.js';
@@ -37,6 +41,10 @@ export const conformanceAreas: readonly ConformanceArea[] = [
   { name: 'owners', cases: ownerCases },
   { name: 'filters', cases: filterCases },
   { name: 'search', cases: searchCases },
+  { name: 'structured messages', cases: structuredMessageCases },
+  { name: 'history editing', cases: historyEditingCases },
+  { name: 'session updates', cases: sessionUpdateCases },
+  { name: 'retention', cases: retentionCases },
   { name: 'model', cases: modelCases },
 ];
 

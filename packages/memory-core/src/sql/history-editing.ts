@@ -1,0 +1,405 @@
+import { type Kysely, type RawBuilder, type Selectable, sql, type Transaction } from 'kysely';
+import type {
+  MessageRow,
+  MessageWrite,
+  OperationKey,
+  RewriteRequest,
+  Scope,
+  UpsertRequest,
+} from '../base-memory.js';
+import { ConflictError, SessionNotFoundError } from '../errors.js';
+import { replayOperation } from '../operations.js';
+import { dateToIsoMicros, type IsoMicros } from '../timestamp.js';
+import { LIMITS, type MessageDigest, type RewriteResult, type UpsertResult } from '../types.js';
+import type { SqlCodecs } from './codecs.js';
+import type { Database, SessionsTable, StoredTimestamp } from './database.js';
+import { storedDigest, toMessage } from './rows.js';
+
+/**
+ * Contract 1.1's history editing on the shared tables, written once for every SQL backend: each function runs
+ * inside the store's write transaction (`trx`), reads only the rows its call names or removes (through the
+ * `(session_id, id)` key and the history index), and updates the session row once.
+ */
+
+/** What the editing statements need of the store. */
+export interface EditContext {
+  readonly codecs: SqlCodecs;
+  /** The messages' order key (see `SqlConversationMemory.orderKey`). */
+  readonly orderKey: RawBuilder<StoredTimestamp>;
+  /** True when triggers keep `message_count` and `last_message_at` (SQLite), false when the write path does. */
+  readonly countsByTriggers: boolean;
+  /**
+   * True when a session row must be locked with `FOR UPDATE` (PostgreSQL); false when the transaction already
+   * holds the database's write lock (SQLite's `BEGIN IMMEDIATE`).
+   */
+  readonly rowLocks: boolean;
+}
+
+type Trx = Transaction<Database>;
+
+/** Rows per `IN (...)` list and per multi-row INSERT: well under both databases' parameter limits. */
+const CHUNK = 500;
+
+/** The session row in scope, locked for the rest of the transaction, or `undefined`. */
+export async function lockSession(
+  trx: Trx,
+  ctx: EditContext,
+  sessionId: string,
+  scope: Scope,
+): Promise<Selectable<SessionsTable> | undefined> {
+  let query = trx.selectFrom('sessions').selectAll().where('id', '=', sessionId);
+  if (scope.ownerId !== null) query = query.where('owner_id', '=', scope.ownerId);
+  if (ctx.rowLocks) query = query.forUpdate();
+  return query.executeTakeFirst();
+}
+
+/** The recorded result of `operation` on the session, when the call is a replay (see core's `replayOperation`). */
+async function replay<T>(
+  trx: Trx,
+  sessionId: string,
+  operation: OperationKey | undefined,
+): Promise<T | undefined> {
+  if (operation === undefined) return undefined;
+  const row = await trx
+    .selectFrom('message_operations')
+    .select(['request_digest', 'result'])
+    .where('session_id', '=', sessionId)
+    .where('operation_id', '=', operation.operationId)
+    .executeTakeFirst();
+  const recorded =
+    row === undefined
+      ? undefined
+      : { requestDigest: row.request_digest, result: JSON.parse(row.result) as T };
+  return replayOperation(sessionId, operation, recorded);
+}
+
+/** Records an operation's result and prunes the session's log to the latest `LIMITS.operationsKept`. */
+async function record(trx: Trx, sessionId: string, operation: OperationKey | undefined, result: unknown) {
+  if (operation === undefined) return;
+  const last = await trx
+    .selectFrom('message_operations')
+    .select((eb) => eb.fn.max('seq').as('seq'))
+    .where('session_id', '=', sessionId)
+    .executeTakeFirst();
+  const seq = Number(last?.seq ?? 0) + 1;
+  await trx
+    .insertInto('message_operations')
+    .values({
+      session_id: sessionId,
+      operation_id: operation.operationId,
+      request_digest: operation.requestDigest,
+      result: JSON.stringify(result),
+      seq,
+    })
+    .execute();
+  if (seq > LIMITS.operationsKept) {
+    await trx
+      .deleteFrom('message_operations')
+      .where('session_id', '=', sessionId)
+      .where('seq', '<=', seq - LIMITS.operationsKept)
+      .execute();
+  }
+}
+
+/** The columns a digest is computed from when the row has none; the payload only then. */
+function digestColumns(trx: Trx) {
+  return trx
+    .selectFrom('messages')
+    .select(['id', 'seq', 'digest', 'role', 'content', 'metadata', 'format'])
+    .select(sql<string | null>`CASE WHEN digest IS NULL THEN payload END`.as('payload'));
+}
+
+/** The later of `now` and a stored timestamp: appended rows never sort before the history they follow. */
+function appendTime(ctx: EditContext, now: Date, latest: unknown): IsoMicros {
+  const at = dateToIsoMicros(now);
+  if (latest === null || latest === undefined) return at;
+  const stored = ctx.codecs.decodeTimestamp(latest);
+  return stored > at ? stored : at;
+}
+
+/** Inserts `messages` in order (their `seq` increases in call order), all with `createdAt` = `at`. */
+async function append(
+  trx: Trx,
+  ctx: EditContext,
+  sessionId: string,
+  messages: MessageWrite[],
+  at: IsoMicros,
+) {
+  const createdAt = ctx.codecs.encodeTimestamp(at);
+  for (let i = 0; i < messages.length; i += CHUNK) {
+    await trx
+      .insertInto('messages')
+      .values(
+        messages.slice(i, i + CHUNK).map((m) => ({
+          id: m.id,
+          session_id: sessionId,
+          role: m.role,
+          content: m.content,
+          created_at: createdAt,
+          metadata: ctx.codecs.encodeMetadata(m.metadata),
+          payload: m.payloadJson,
+          format: m.format,
+          digest: m.digest,
+        })),
+      )
+      .execute();
+  }
+}
+
+/**
+ * The session row's one update after an edit: `updated_at`, and, unless triggers keep them, the counters
+ * (`removed` rows fewer, `appended` more; `last_message_at` the appended rows' time, or recomputed through the
+ * history index when rows were removed).
+ */
+async function touchSession(
+  trx: Trx,
+  ctx: EditContext,
+  sessionId: string,
+  now: Date,
+  change: { appended: number; removed: number; at: IsoMicros | null },
+) {
+  const updatedAt = ctx.codecs.encodeTimestamp(dateToIsoMicros(now));
+  await trx
+    .updateTable('sessions')
+    .set((eb) => {
+      if (ctx.countsByTriggers) return { updated_at: updatedAt };
+      const delta = change.appended - change.removed;
+      return {
+        updated_at: updatedAt,
+        message_count: eb('message_count', '+', delta),
+        last_message_at:
+          change.removed === 0 && change.at !== null
+            ? ctx.codecs.encodeTimestamp(change.at)
+            : eb
+                .selectFrom('messages')
+                .select((m) => m.fn.max('messages.created_at').as('t'))
+                .where('messages.session_id', '=', sessionId),
+      };
+    })
+    .where('id', '=', sessionId)
+    .execute();
+}
+
+/** The latest message of the session in history order, or `undefined`. */
+function latest(trx: Trx, ctx: EditContext, sessionId: string) {
+  return trx
+    .selectFrom('messages')
+    .selectAll()
+    .where('session_id', '=', sessionId)
+    .orderBy(ctx.orderKey, 'desc')
+    .orderBy('seq', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+}
+
+/** `upsertMessages`: see `UpsertRequest`. */
+export async function upsertMessages(
+  trx: Trx,
+  ctx: EditContext,
+  request: UpsertRequest,
+  scope: Scope,
+): Promise<UpsertResult> {
+  const { sessionId, messages, now } = request;
+  const session = await lockSession(trx, ctx, sessionId, scope);
+  if (session === undefined) throw new SessionNotFoundError(sessionId);
+  const replayed = await replay<UpsertResult>(trx, sessionId, request.operation);
+  if (replayed !== undefined) return replayed;
+  if (request.ifLastId !== undefined) {
+    const last = await latest(trx, ctx, sessionId);
+    if ((last?.id ?? null) !== request.ifLastId) {
+      throw new ConflictError('history', sessionId, undefined, { reason: 'last-id' });
+    }
+  }
+  // Only the rows of the ids given: their digests decide what is written.
+  const stored = new Map<string, string>();
+  const ids = messages.map((m) => m.id);
+  for (let i = 0; i < ids.length; i += CHUNK) {
+    const rows = await digestColumns(trx)
+      .where('session_id', '=', sessionId)
+      .where('id', 'in', ids.slice(i, i + CHUNK))
+      .execute();
+    for (const row of rows) stored.set(row.id, storedDigest(row, ctx.codecs));
+  }
+  const appended: MessageWrite[] = [];
+  let replaced = 0;
+  let unchanged = 0;
+  for (const m of messages) {
+    const digest = stored.get(m.id);
+    if (digest === undefined) {
+      appended.push(m);
+    } else if (digest === m.digest) {
+      unchanged++;
+    } else {
+      // In place: seq, created_at and so the order key are kept.
+      await trx
+        .updateTable('messages')
+        .set({
+          role: m.role,
+          content: m.content,
+          metadata: ctx.codecs.encodeMetadata(m.metadata),
+          payload: m.payloadJson,
+          format: m.format,
+          digest: m.digest,
+        })
+        .where('session_id', '=', sessionId)
+        .where('id', '=', m.id)
+        .execute();
+      replaced++;
+    }
+  }
+  const at = appendTime(ctx, now, session.last_message_at);
+  if (appended.length > 0) await append(trx, ctx, sessionId, appended, at);
+  if (appended.length + replaced > 0) {
+    await touchSession(trx, ctx, sessionId, now, {
+      appended: appended.length,
+      removed: 0,
+      at: appended.length > 0 ? at : null,
+    });
+  }
+  const result: UpsertResult = { ids, appended: appended.length, replaced, unchanged };
+  await record(trx, sessionId, request.operation, result);
+  return result;
+}
+
+/** `rewriteHistory`: see `RewriteRequest`. Reads and deletes the suffix only, through the history index. */
+export async function rewriteHistory(
+  trx: Trx,
+  ctx: EditContext,
+  request: RewriteRequest,
+  scope: Scope,
+): Promise<RewriteResult> {
+  const { sessionId, after, messages, now } = request;
+  const session = await lockSession(trx, ctx, sessionId, scope);
+  if (session === undefined) throw new SessionNotFoundError(sessionId);
+  const replayed = await replay<RewriteResult>(trx, sessionId, request.operation);
+  if (replayed !== undefined) return replayed;
+  const key = ctx.orderKey;
+  let from: { at: StoredTimestamp; seq: number; createdAt: unknown } | null = null;
+  if (after !== null) {
+    const row = await trx
+      .selectFrom('messages')
+      .select(['seq', 'created_at'])
+      .select(key.as('order_at'))
+      .where('session_id', '=', sessionId)
+      .where('id', '=', after)
+      .executeTakeFirst();
+    if (row === undefined)
+      throw new ConflictError('history', sessionId, undefined, { reason: 'after-missing' });
+    // Decoded and encoded again, as history cursors are: the key as a parameter of the dialect's own form.
+    from = {
+      at: ctx.codecs.encodeTimestamp(ctx.codecs.decodeTimestamp(row.order_at)),
+      seq: Number(row.seq),
+      createdAt: row.created_at,
+    };
+  }
+  let removedQuery = digestColumns(trx).where('session_id', '=', sessionId);
+  if (from !== null) {
+    const { at, seq } = from;
+    removedQuery = removedQuery.where((eb) =>
+      eb.and([eb(key, '>=', at), eb.or([eb(key, '>', at), eb.and([eb(key, '=', at), eb('seq', '>', seq)])])]),
+    );
+  }
+  const removedRows = await removedQuery.orderBy(key, 'asc').orderBy('seq', 'asc').execute();
+  const removed = removedRows.map((row) => row.id);
+  const differs = (expected: readonly string[] | undefined, actual: () => string[]) =>
+    expected !== undefined &&
+    (expected.length !== removed.length || actual().some((value, i) => value !== expected[i]));
+  if (
+    differs(request.expectedIds, () => removed) ||
+    differs(request.expectedDigests, () => removedRows.map((row) => storedDigest(row, ctx.codecs)))
+  ) {
+    throw new ConflictError('history', sessionId, undefined, { reason: 'expected-ids' });
+  }
+  const seqs = removedRows.map((row) => Number(row.seq));
+  for (let i = 0; i < seqs.length; i += CHUNK) {
+    await trx
+      .deleteFrom('messages')
+      .where('session_id', '=', sessionId)
+      .where('seq', 'in', seqs.slice(i, i + CHUNK))
+      .execute();
+  }
+  // An id the kept history still holds cannot be appended again.
+  const newIds = messages.map((m) => m.id);
+  for (let i = 0; i < newIds.length; i += CHUNK) {
+    const taken = await trx
+      .selectFrom('messages')
+      .select('id')
+      .where('session_id', '=', sessionId)
+      .where('id', 'in', newIds.slice(i, i + CHUNK))
+      .executeTakeFirst();
+    if (taken !== undefined) throw new ConflictError('message', taken.id);
+  }
+  const at = appendTime(ctx, now, from?.createdAt ?? null);
+  if (messages.length > 0) await append(trx, ctx, sessionId, messages, at);
+  if (removed.length + messages.length > 0) {
+    await touchSession(trx, ctx, sessionId, now, {
+      appended: messages.length,
+      removed: removed.length,
+      at: messages.length > 0 ? at : null,
+    });
+  }
+  const result: RewriteResult = { removed, ids: newIds };
+  await record(trx, sessionId, request.operation, result);
+  return result;
+}
+
+/** `deleteMessages`: the given ids of the session (unknown ones ignored); 0 for a session not in scope. */
+export async function deleteMessages(
+  trx: Trx,
+  ctx: EditContext,
+  sessionId: string,
+  ids: readonly string[],
+  now: Date,
+  scope: Scope,
+): Promise<number> {
+  if ((await lockSession(trx, ctx, sessionId, scope)) === undefined) return 0;
+  let deleted = 0;
+  for (let i = 0; i < ids.length; i += CHUNK) {
+    const result = await trx
+      .deleteFrom('messages')
+      .where('session_id', '=', sessionId)
+      .where('id', 'in', ids.slice(i, i + CHUNK))
+      .executeTakeFirst();
+    deleted += Number(result.numDeletedRows);
+  }
+  if (deleted > 0) await touchSession(trx, ctx, sessionId, now, { appended: 0, removed: deleted, at: null });
+  return deleted;
+}
+
+/** `popMessage`: removes and returns the latest message in history order; `null` when none or not in scope. */
+export async function popMessage(
+  trx: Trx,
+  ctx: EditContext,
+  sessionId: string,
+  now: Date,
+  scope: Scope,
+): Promise<MessageRow | null> {
+  if ((await lockSession(trx, ctx, sessionId, scope)) === undefined) return null;
+  const row = await latest(trx, ctx, sessionId);
+  if (row === undefined) return null;
+  await trx.deleteFrom('messages').where('session_id', '=', sessionId).where('seq', '=', row.seq).execute();
+  await touchSession(trx, ctx, sessionId, now, { appended: 0, removed: 1, at: null });
+  return toMessage(row, ctx.codecs);
+}
+
+/** `getHistoryDigests`: ids and digests oldest first; payloads read only for rows without a stored digest. */
+export async function readDigests(
+  db: Trx | Kysely<Database>,
+  ctx: EditContext,
+  sessionId: string,
+  scope: Scope,
+): Promise<MessageDigest[]> {
+  let query = db
+    .selectFrom('messages')
+    .select(['id', 'digest', 'role', 'content', 'metadata', 'format'])
+    .select(sql<string | null>`CASE WHEN digest IS NULL THEN payload END`.as('payload'))
+    .where('session_id', '=', sessionId);
+  const owner = scope.ownerId;
+  if (owner !== null) {
+    query = query.where('session_id', 'in', (eb) =>
+      eb.selectFrom('sessions').select('id').where('id', '=', sessionId).where('owner_id', '=', owner),
+    );
+  }
+  const rows = await query.orderBy(ctx.orderKey, 'asc').orderBy('seq', 'asc').execute();
+  return rows.map((row) => ({ id: row.id, digest: storedDigest(row, ctx.codecs) }));
+}
