@@ -91,14 +91,17 @@ const ESCAPED = '__lc_escaped__';
  * Undoes the escaping `toDict()` applies to user objects that look like serialized LangChain objects (an `lc` key):
  * it writes `{ __lc_escaped__: value }`, which `mapStoredMessagesToChatMessages` does not unwrap, so without this
  * such an object (say in `additional_kwargs`) would come back wrapped, and wrapped once more at every round trip.
- * The same rule as `@langchain/core`'s internal `unescapeValue`, which the package does not export.
+ * The same rule as `@langchain/core`'s internal `unescapeValue` (not exported), applied in place: the contract
+ * returns every read's payload as a fresh value, so nothing else holds it, and a copy would cost as much again.
  */
 function unescapeLangChain(value: JsonValue): JsonValue {
-  if (Array.isArray(value)) return value.map(unescapeLangChain);
   if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = unescapeLangChain(value[i]!);
+    return value;
+  }
   const keys = Object.keys(value);
   if (keys.length === 1 && keys[0] === ESCAPED) return value[ESCAPED]!;
-  const result: { [key: string]: JsonValue } = {};
-  for (const key of keys) result[key] = unescapeLangChain(value[key]!);
-  return result;
+  for (const key of keys) value[key] = unescapeLangChain(value[key]!);
+  return value;
 }
