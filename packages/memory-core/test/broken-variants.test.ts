@@ -110,6 +110,80 @@ const CAUGHT_BY: [name: keyof typeof broken, cases: string[]][] = [
   ],
 ];
 
+/** Contract 1.1's variants: at least one per new operation. */
+const CAUGHT_BY_1_1: [name: keyof typeof broken, cases: string[]][] = [
+  [
+    'UpsertMovesReplaced',
+    [
+      'upsertMessages - replaces a stored id in place: position and createdAt kept, fields changed, updatedAt moved',
+      'upsertMessages - append, replace and unchanged in one call, each counted, order of the history kept',
+    ],
+  ],
+  [
+    'UpsertRewritesUnchanged',
+    ['upsertMessages - a message equal to the stored one is not written: unchanged, updatedAt kept'],
+  ],
+  [
+    'OperationsForgotten',
+    [
+      'upsertMessages - an operationId replay returns the first result and changes nothing, even after other writes',
+      'upsertMessages - an operationId reused for another request is a ConflictError (operation-reused)',
+      'rewriteHistory - an operationId replay returns the first result although the suffix changed since',
+    ],
+  ],
+  [
+    'RewriteIgnoresExpected',
+    [
+      'rewriteHistory - expectedIds and expectedDigests must be the removed messages in order, else nothing changes',
+    ],
+  ],
+  [
+    'AddMessageRetryConflicts',
+    ['addMessage - an id already stored in the session with equal fields resolves to it and writes nothing'],
+  ],
+  [
+    'DeleteIgnoresSession',
+    ['deleteMessages - deletes the ids given, ignores unknown ones, returns how many, counts stay exact'],
+  ],
+  [
+    'PopTakesOldest',
+    ['popMessage - removes and returns the latest message; null when there is none or no session'],
+  ],
+  [
+    'DigestsWithoutMetadata',
+    ['getHistoryDigests - ids and messageDigest oldest first; [] for an unknown session'],
+  ],
+  [
+    'PayloadKeysSorted',
+    ['addMessage - stores and returns a payload unchanged: a framework message with unknown fields'],
+  ],
+  [
+    'PatchReplaces',
+    [
+      'updateSession - metadataPatch is a JSON Merge Patch (RFC 7396): null removes, objects merge, the rest replaces',
+    ],
+  ],
+  [
+    'IfMetadataIgnored',
+    [
+      'updateSession - ifMetadata updates only when the metadata contains it, else ConflictError (if-metadata)',
+    ],
+  ],
+  [
+    'MetadataUpdateMovesActivity',
+    ['updateSession - a title moves updatedAt; metadata alone does not; the session after is returned'],
+  ],
+  [
+    'PurgeInclusiveCutoff',
+    ['purgeSessions - compares updatedAt: a session written to since is kept, one exactly at the cutoff too'],
+  ],
+  [
+    'PurgeIgnoresOwner',
+    ['purgeSessions - on a view purges only its owner’s sessions; the store purges every owner’s'],
+  ],
+];
+CAUGHT_BY.push(...CAUGHT_BY_1_1);
+
 /**
  * Variants only the view mode catches (their leak needs a view and another owner's rows), with the view-mode
  * cases that must fail on them; the store mode must pass them entirely, which shows what the view run adds.

@@ -1,6 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { validateNewMessage } from '../src/backend.js';
-import type { MessageRecord, PageRows, Scope, SessionRecord } from '../src/base-memory.js';
+import { digestOf, encodeMessage, validateNewMessage } from '../src/backend.js';
+import type {
+  EncodedMessage,
+  MessageRecord,
+  PageRows,
+  PurgeBatch,
+  RewriteRequest,
+  Scope,
+  SessionRecord,
+  SessionUpdate,
+  UpsertRequest,
+} from '../src/base-memory.js';
 import type { HistoryPosition } from '../src/cursor.js';
 import type { ImportResult, PortableMessage, PortableSession, SessionFilter } from '../src/index.js';
 import {
@@ -358,5 +368,171 @@ export class OwnerScopeLostAfterFirstPage extends InMemoryConversationMemory {
     where: SessionFilter | undefined,
   ) {
     return super._getSessions(limit, offset, offset > 0 ? UNSCOPED : scope, where);
+  }
+}
+
+// ---- Contract 1.1: one or more per new operation ----
+
+/** Replacing a stored id deletes it and appends the new version at the end, losing its position. */
+export class UpsertMovesReplaced extends InMemoryConversationMemory {
+  protected override async _upsertMessages(request: UpsertRequest, scope: Scope) {
+    const stored = new Set((await super._readDigests(request.sessionId, scope)).map((d) => d.id));
+    const moved = request.messages.filter((m) => stored.has(m.id)).map((m) => m.id);
+    if (moved.length > 0) await super._deleteMessages(request.sessionId, moved, request.now, scope);
+    return super._upsertMessages(request, scope);
+  }
+}
+
+/** Never recognises an unchanged message (a digest computed differently on write and on read). */
+export class UpsertRewritesUnchanged extends InMemoryConversationMemory {
+  protected override _upsertMessages(request: UpsertRequest, scope: Scope) {
+    const messages = request.messages.map((m) => ({ ...m, digest: `${m.digest.slice(1)}x` }));
+    return super._upsertMessages({ ...request, messages }, scope);
+  }
+}
+
+/** The operation log is never read nor written: a retried upsert appends again. */
+export class OperationsForgotten extends InMemoryConversationMemory {
+  protected override _upsertMessages(request: UpsertRequest, scope: Scope) {
+    return super._upsertMessages({ ...request, operation: undefined }, scope);
+  }
+  protected override _rewriteHistory(request: RewriteRequest, scope: Scope) {
+    return super._rewriteHistory({ ...request, operation: undefined }, scope);
+  }
+}
+
+/** The compare-and-swap is skipped: expectedIds and expectedDigests are ignored. */
+export class RewriteIgnoresExpected extends InMemoryConversationMemory {
+  protected override _rewriteHistory(request: RewriteRequest, scope: Scope) {
+    return super._rewriteHistory({ ...request, expectedIds: undefined, expectedDigests: undefined }, scope);
+  }
+}
+
+/** A retried addMessage is refused as a conflict: any stored id conflicts, the digest is not compared. */
+export class AddMessageRetryConflicts extends InMemoryConversationMemory {
+  protected override async _addMessage(record: MessageRecord, scope: Scope, encoded?: EncodedMessage) {
+    const stored = await this._readDigests(record.sessionId, scope);
+    if (stored.some((d) => d.id === record.id)) throw new ConflictError('message', record.id);
+    return super._addMessage(record, scope, encoded);
+  }
+}
+
+/** `DELETE … WHERE id IN (…)` without the session: the same id in another session goes too. */
+export class DeleteIgnoresSession extends InMemoryConversationMemory {
+  protected override async _deleteMessages(
+    sessionId: string,
+    ids: readonly string[],
+    now: Date,
+    scope: Scope,
+  ) {
+    let deleted = 0;
+    const sessions = await this._listSessions(
+      { order: 'id', limit: 1_000, after: null, ids: undefined },
+      scope,
+    );
+    for (const session of sessions) {
+      const count = await super._deleteMessages(session.id, ids, now, scope);
+      if (session.id === sessionId) deleted = count;
+    }
+    return deleted;
+  }
+}
+
+/** `ORDER BY seq` without `DESC`: pops the oldest message instead of the latest. */
+export class PopTakesOldest extends InMemoryConversationMemory {
+  protected override async _popMessage(sessionId: string, now: Date, scope: Scope) {
+    const [oldest] = await this._readHistory({ sessionId, order: 'oldest', from: null, limit: 1 }, scope);
+    if (!oldest) return null;
+    await super._deleteMessages(sessionId, [oldest.message.id], now, scope);
+    return oldest.message as Message;
+  }
+}
+
+/** Digests computed without the metadata (a column forgotten in the digest). */
+export class DigestsWithoutMetadata extends InMemoryConversationMemory {
+  protected override async _readDigests(sessionId: string, scope: Scope) {
+    const rows = await this._readHistory({ sessionId, order: 'oldest', from: null, limit: undefined }, scope);
+    return rows.map(({ message: m }) => ({
+      id: m.id,
+      digest: digestOf(
+        m.role,
+        m.content,
+        {},
+        m.format ?? null,
+        m.payload == null ? null : JSON.stringify(m.payload),
+      ),
+    }));
+  }
+}
+
+/** The payload's keys are stored sorted (a JSONB column): same value, another digest and key order. */
+export class PayloadKeysSorted extends InMemoryConversationMemory {
+  protected override _addMessage(record: MessageRecord, scope: Scope, encoded?: EncodedMessage) {
+    const base = encoded ?? encodeMessage(record);
+    const payloadJson =
+      base.payloadJson === null ? null : JSON.stringify(sortKeys(JSON.parse(base.payloadJson)));
+    return super._addMessage(record, scope, { ...base, payloadJson });
+  }
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, v]) => [k, sortKeys(v)]),
+  );
+}
+
+/** metadataPatch treated as a replacement: the keys it does not name are lost. */
+export class PatchReplaces extends InMemoryConversationMemory {
+  protected override _updateSession(sessionId: string, update: SessionUpdate, scope: Scope) {
+    const { metadataPatch } = update;
+    return super._updateSession(
+      sessionId,
+      metadataPatch === undefined ? update : { ...update, metadata: metadataPatch, metadataPatch: undefined },
+      scope,
+    );
+  }
+}
+
+/** ifMetadata is not checked (the condition left out of the UPDATE). */
+export class IfMetadataIgnored extends InMemoryConversationMemory {
+  protected override _updateSession(sessionId: string, update: SessionUpdate, scope: Scope) {
+    return super._updateSession(sessionId, { ...update, ifMetadata: undefined }, scope);
+  }
+}
+
+/** Every updateSession moves updatedAt, a metadata-only one too (an `updated_at = now()` in every UPDATE). */
+export class MetadataUpdateMovesActivity extends InMemoryConversationMemory {
+  readonly #clock: () => Date;
+  constructor(options: { clock?: () => Date } = {}) {
+    super(options);
+    this.#clock = options.clock ?? (() => new Date());
+  }
+  protected override _updateSession(sessionId: string, update: SessionUpdate, scope: Scope) {
+    return super._updateSession(
+      sessionId,
+      { ...update, updatedAt: update.updatedAt ?? this.#clock() },
+      scope,
+    );
+  }
+}
+
+/** `updated_at <= $cutoff`: a session idle exactly since the cutoff is purged too. */
+export class PurgeInclusiveCutoff extends InMemoryConversationMemory {
+  protected override _purgeBatch(batch: PurgeBatch, scope: Scope) {
+    return super._purgeBatch(
+      { ...batch, inactiveBefore: new Date(batch.inactiveBefore.getTime() + 1) },
+      scope,
+    );
+  }
+}
+
+/** The purge forgets the owner: a view purges every owner's idle sessions. */
+export class PurgeIgnoresOwner extends InMemoryConversationMemory {
+  protected override _purgeBatch(batch: PurgeBatch, _scope: Scope) {
+    return super._purgeBatch(batch, UNSCOPED);
   }
 }

@@ -4,6 +4,7 @@ import type { ConformanceCase } from '../conformance-case.js';
 import { FakeClock } from '../fake-clock.js';
 import { modelCommands } from '../model/model-commands.js';
 import { replay } from '../model/model-replay.js';
+import { StoreWideIdsReference } from '../model/store-wide-ids-reference.js';
 
 /** Random operation sequences give the same observable results as the in-memory reference. */
 export const modelCases: ConformanceCase[] = [
@@ -17,7 +18,11 @@ export const modelCases: ConformanceCase[] = [
           const clock = new FakeClock();
           const backend = await open({ clock: clock.now });
           // In view mode the reference is a view of the same owner, so that `ownerId` compares equal too.
-          const referenceStore = new InMemoryConversationMemory({ clock: clock.now });
+          // A backend without historyEditing keeps contract 1.0's store-wide message ids: so does its reference.
+          const Reference = backend.capabilities.historyEditing
+            ? InMemoryConversationMemory
+            : StoreWideIdsReference;
+          const referenceStore = new Reference({ clock: clock.now });
           const reference = ownerId === null ? referenceStore : referenceStore.forOwner(ownerId);
           try {
             await replay(commands, backend, reference, clock);

@@ -35,7 +35,26 @@ export type ModelCommand =
   | { op: 'getHistory'; session: SessionRef; limit: number | undefined }
   | { op: 'getSessions'; limit: number | undefined; offset: number | undefined }
   | { op: 'getSession'; session: SessionRef }
-  | { op: 'clearAll'; advance: number };
+  | { op: 'clearAll'; advance: number }
+  // Contract 1.1, run only when the backend has the capability (the reference has them all).
+  | { op: 'upsertMessages'; advance: number; session: SessionRef; ids: MessageIdChoice[]; content: string }
+  | {
+      op: 'rewriteHistory';
+      advance: number;
+      session: SessionRef;
+      after: { kind: 'reuse'; index: number } | null;
+      count: number;
+    }
+  | { op: 'deleteMessages'; advance: number; session: SessionRef; picks: number[] }
+  | { op: 'popMessage'; advance: number; session: SessionRef }
+  | { op: 'getHistoryDigests'; session: SessionRef }
+  | {
+      op: 'updateSession';
+      advance: number;
+      session: SessionRef;
+      patch: unknown;
+      title: string | null | undefined;
+    };
 
 /** The fixed session ids; `missing` is never created. */
 export const POOL_IDS = ['s0', 's1', 's2', 's3'] as const;
@@ -160,6 +179,61 @@ const command: fc.Arbitrary<ModelCommand> = fc.oneof(
   },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('getSession' as const), session: sessionRef }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('clearAll' as const), advance }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      op: fc.constant('upsertMessages' as const),
+      advance,
+      session: sessionRef,
+      // Fresh or reused ids only: a generated id would differ between the backend and the reference.
+      ids: fc.array(
+        fc.oneof(
+          fc.constant({ kind: 'fresh' } as const),
+          fc.nat(20).map((index) => ({ kind: 'reuse', index }) as const),
+        ),
+        { minLength: 0, maxLength: 3 },
+      ),
+      // Few distinct contents, so that upserts often find the stored message unchanged.
+      content: fc.constantFrom('same', 'other', 'third'),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant('rewriteHistory' as const),
+      advance,
+      session: sessionRef,
+      after: fc.option(
+        fc.nat(20).map((index) => ({ kind: 'reuse', index }) as const),
+        { nil: null },
+      ),
+      count: fc.integer({ min: 0, max: 2 }),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant('deleteMessages' as const),
+      advance,
+      session: sessionRef,
+      picks: fc.array(fc.nat(20), { maxLength: 3 }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ op: fc.constant('popMessage' as const), advance, session: sessionRef }),
+  },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('getHistoryDigests' as const), session: sessionRef }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant('updateSession' as const),
+      advance,
+      session: sessionRef,
+      patch: metadata,
+      title: fc.option(fc.option(text, { nil: null }), { nil: undefined }),
+    }),
+  },
 );
 
 /** Creations of some of the fixed sessions, so that most sequences write to sessions that exist. */

@@ -17,7 +17,16 @@ function pick(value: object, keys: readonly string[]): Record<string, unknown> {
 
 const SESSION_KEYS = ['id', 'title', 'createdAt', 'updatedAt', 'metadata', 'ownerId'] as const;
 const SUMMARY_KEYS = [...SESSION_KEYS, 'messageCount', 'lastMessageAt'] as const;
-const MESSAGE_KEYS = ['id', 'sessionId', 'role', 'content', 'createdAt', 'metadata'] as const;
+const MESSAGE_KEYS = [
+  'id',
+  'sessionId',
+  'role',
+  'content',
+  'createdAt',
+  'metadata',
+  'payload',
+  'format',
+] as const;
 
 /** Keeps the contract's fields only, so that an extra field a backend adds is not a difference. */
 export const view = {
@@ -175,5 +184,67 @@ async function run(
     }
     case 'clearAll':
       return both((s) => s.clearAll());
+    default:
+      return runEdit(command, backend, both, state);
+  }
+}
+
+/** The commands of contract 1.1: skipped (on both stores) when the backend lacks the capability. */
+async function runEdit(
+  command: Extract<
+    ModelCommand,
+    {
+      op:
+        | 'upsertMessages'
+        | 'rewriteHistory'
+        | 'deleteMessages'
+        | 'popMessage'
+        | 'getHistoryDigests'
+        | 'updateSession';
+    }
+  >,
+  backend: ConversationMemory,
+  both: <T>(
+    call: (store: ConversationMemory) => Promise<T>,
+    shape?: (value: T) => unknown,
+  ) => Promise<[Outcome, Outcome]>,
+  state: ReplayState,
+): Promise<[Outcome, Outcome]> {
+  const capability = command.op === 'updateSession' ? 'sessionUpdates' : 'historyEditing';
+  if (!backend.capabilities[capability]) return [{ ok: 'skipped' }, { ok: 'skipped' }];
+  const sessionId = resolveSession(command.session, state);
+  const known = (index: number) => state.messageIds[index % Math.max(1, state.messageIds.length)];
+  switch (command.op) {
+    case 'upsertMessages': {
+      const ids = command.ids.map((choice) => resolveMessageId(choice, state)!);
+      const messages = ids.map((id) => ({ id, role: 'user', content: command.content }));
+      const outcomes = await both((s) => s.upsertMessages(sessionId, messages));
+      if ('ok' in outcomes[1]) state.messageIds.push(...ids);
+      return outcomes;
+    }
+    case 'rewriteHistory': {
+      const after = command.after === null ? null : (known(command.after.index) ?? 'never-stored');
+      const ids = Array.from({ length: command.count }, () => `m${state.nextMessage++}`);
+      const messages = ids.map((id) => ({ id, role: 'assistant', content: `rewritten ${id}` }));
+      const outcomes = await both((s) => s.rewriteHistory(sessionId, { after, messages }));
+      if ('ok' in outcomes[1]) state.messageIds.push(...ids);
+      return outcomes;
+    }
+    case 'deleteMessages': {
+      const ids = command.picks.map((index) => known(index) ?? 'never-stored');
+      return both((s) => s.deleteMessages(sessionId, ids));
+    }
+    case 'popMessage':
+      return both(
+        (s) => s.popMessage(sessionId),
+        (m) => (m === null ? null : view.messages([m])[0]),
+      );
+    case 'getHistoryDigests':
+      return both((s) => s.getHistoryDigests(sessionId));
+    case 'updateSession': {
+      const input: Record<string, unknown> = { metadataPatch: command.patch };
+      if (command.title !== undefined) input.title = command.title;
+      return both((s) => s.updateSession(sessionId, input), view.session);
+    }
   }
 }
