@@ -15,3 +15,4 @@ export {
   postgresSchemaCatalog,
 } from './postgres-migrations.js';
 export { POOL_DEFAULTS, type PostgresConnectionOptions } from './postgres-pool.js';
+export { type PostgresDialectOptions, postgresDialect } from './postgres-sql-dialect.js';

@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely';
+import type { Insertable, Selectable } from 'kysely';
 import type { PortableMessage, PortableSession } from '../portable.js';
 import { isoMicrosToDate } from '../timestamp.js';
 import type { JsonValue, Message, Session, SessionSummary } from '../types.js';
@@ -28,13 +28,13 @@ export function toSessionSummary(row: Selectable<SessionsTable>, codecs: SqlCode
   };
 }
 
-/** Turns a `messages` row into a contract `Message`. Legacy content stored as a number or blob becomes text. */
+/** Turns a `messages` row into a contract `Message`. */
 export function toMessage(row: Selectable<MessagesTable>, codecs: SqlCodecs): Message {
   return {
     id: row.id,
     sessionId: row.session_id,
     role: row.role,
-    content: contentText(row.content),
+    content: codecs.decodeContent(row.content),
     createdAt: isoMicrosToDate(codecs.decodeTimestamp(row.created_at)),
     metadata: codecs.decodeMetadata(row.metadata),
     payload: decodePayload(row.payload),
@@ -66,7 +66,7 @@ export function storedDigest(
   if (row.digest !== null && row.digest !== undefined) return row.digest;
   return digestOf(
     row.role,
-    contentText(row.content),
+    codecs.decodeContent(row.content),
     codecs.decodeMetadata(row.metadata),
     row.format ?? null,
     row.payload ?? null,
@@ -93,7 +93,7 @@ export function toPortableMessage(row: Selectable<MessagesTable>, codecs: SqlCod
     id: row.id,
     sessionId: row.session_id,
     role: row.role,
-    content: contentText(row.content),
+    content: codecs.decodeContent(row.content),
     createdAt: codecs.decodeTimestamp(row.created_at),
     metadata: codecs.decodeMetadata(row.metadata),
     // Only when set: a message without them exports exactly as in format version 1.
@@ -102,9 +102,36 @@ export function toPortableMessage(row: Selectable<MessagesTable>, codecs: SqlCod
   };
 }
 
-/** Legacy SQLite files may hold content stored as a number or a blob: it reads back as text. */
-function contentText(content: unknown): string {
-  if (typeof content === 'string') return content;
-  if (Buffer.isBuffer(content)) return content.toString('utf8');
-  return String(content ?? '');
+/** A session to write: a portable record's fields (the type tag aside). */
+export type SessionToWrite = Omit<PortableSession, 'type'>;
+
+/** Turns a session into a `sessions` row to insert, timestamps and metadata encoded by the dialect. */
+export function sessionRow(session: SessionToWrite, codecs: SqlCodecs): Insertable<SessionsTable> {
+  return {
+    id: session.id,
+    title: session.title,
+    created_at: codecs.encodeTimestamp(session.createdAt),
+    updated_at: codecs.encodeTimestamp(session.updatedAt),
+    metadata: codecs.encodeMetadata(session.metadata),
+    // Only named when set, so the statement stays the same as the original schema's for unowned sessions.
+    ...(session.ownerId === null ? {} : { owner_id: session.ownerId }),
+  };
+}
+
+/** Turns a portable message into a `messages` row to insert, timestamp and metadata encoded by the dialect. */
+export function messageRow(message: PortableMessage, codecs: SqlCodecs): Insertable<MessagesTable> {
+  const payload =
+    message.payload === undefined || message.payload === null ? null : JSON.stringify(message.payload);
+  const format = message.format ?? null;
+  return {
+    id: message.id,
+    session_id: message.sessionId,
+    role: message.role,
+    content: message.content,
+    created_at: codecs.encodeTimestamp(message.createdAt),
+    metadata: codecs.encodeMetadata(message.metadata),
+    payload,
+    format,
+    digest: digestOf(message.role, message.content, message.metadata, format, payload),
+  };
 }
