@@ -24,11 +24,15 @@ writeFileSync(
       type: 'module',
       // Every library tarball (not the CLI and the migrator, which this project does not use): @flux-rag/memory
       // depends on each registered backend, and none of them is on the npm registry yet.
-      dependencies: Object.fromEntries(
-        packs
-          .filter((pack) => pack.name !== '@flux-rag/cli' && pack.name !== '@flux-rag/migrator')
-          .map((pack) => [pack.name, tarball(pack.name)]),
-      ),
+      dependencies: {
+        ...Object.fromEntries(
+          packs
+            .filter((pack) => pack.name !== '@flux-rag/cli' && pack.name !== '@flux-rag/migrator')
+            .map((pack) => [pack.name, tarball(pack.name)]),
+        ),
+        // The framework @flux-rag/langchain adapts (its peer), from the registry as an app would install it.
+        '@langchain/core': '1.4.0',
+      },
       devDependencies: {
         // The adapters' peers, from the registry as their users get them: ai for @flux-rag/ai-sdk
         // (fixture/ai-sdk.test.ts), @openai/agents-core for @flux-rag/openai-agents, zod for both.
