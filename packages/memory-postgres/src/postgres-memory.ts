@@ -1,13 +1,7 @@
 import type { MemoryCapabilities, Metadata, SearchHit } from '@flux-rag/memory-core';
 import { type MemoryError, type StoreHealth, ValidationError } from '@flux-rag/memory-core';
 import type { BaseMemoryOptions, Scope, SearchRequest, SearchTerm } from '@flux-rag/memory-core/backend';
-import {
-  type Database,
-  type RunCompiled,
-  readSchemaVersion,
-  SqlConversationMemory,
-  toMessage,
-} from '@flux-rag/memory-core/sql';
+import { type Database, type RunCompiled, readSchemaVersion, toMessage } from '@flux-rag/memory-core/sql';
 import {
   type Expression,
   type ExpressionBuilder,
@@ -23,12 +17,18 @@ import { SchemaScopedPostgresDialect } from './postgres-introspector.js';
 import { filterError, metadataContains } from './postgres-metadata-filter.js';
 import { migratePostgres, postgresSchemaCatalog } from './postgres-migrations.js';
 import { openPool, type PostgresConnectionOptions } from './postgres-pool.js';
+import type { PostgresServerHealth, ReadRouter } from './postgres-read-routing.js';
+import { openReadRouter, type PostgresReplicaOptions } from './postgres-replica-options.js';
+import { ReadRoutedMemory } from './postgres-routed-memory.js';
 import { planSearch, searchError, searchQuery, snippetFor } from './postgres-search.js';
 import { assertSchemaTextSearchConfig, assertTextSearchConfig } from './postgres-search-schema.js';
 import { runInTransaction } from './postgres-transaction.js';
 
 /** Options of {@link PostgresConversationMemory}. */
-export interface PostgresMemoryOptions extends BaseMemoryOptions, PostgresConnectionOptions {
+export interface PostgresMemoryOptions
+  extends BaseMemoryOptions,
+    PostgresConnectionOptions,
+    PostgresReplicaOptions {
   /**
    * Schema holding the store's tables (and its migration bookkeeping), created when missing; default
    * `public`. Stores with different schemas in one database are fully separate. Letters, digits and `_`,
@@ -45,6 +45,12 @@ export interface PostgresMemoryOptions extends BaseMemoryOptions, PostgresConnec
   textSearchConfig?: string;
 }
 
+/** `check()` of a PostgreSQL store: with replicas, each server's role, state, lag and reads served. */
+export interface PostgresStoreHealth extends StoreHealth {
+  /** The primary then each replica, URLs masked; only when the store has replicas (and the primary answered). */
+  servers?: PostgresServerHealth[];
+}
+
 const CAPABILITIES: MemoryCapabilities = Object.freeze({ metadataFilter: true, fullTextSearch: true });
 
 /** Schema names the store accepts: safe to quote, and not reserved by PostgreSQL (`pg_`). */
@@ -57,7 +63,7 @@ export const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
  * timeouts); the same instance works again once the server is back. Metadata filters are JSONB containment on a
  * GIN index, search a `tsvector` GIN index (schema version 4), both kept in the writing transaction.
  */
-export class PostgresConversationMemory extends SqlConversationMemory {
+export class PostgresConversationMemory extends ReadRoutedMemory {
   /** The schema the store's tables live in. */
   readonly schema: string;
   readonly #pool: pg.Pool;
@@ -67,6 +73,7 @@ export class PostgresConversationMemory extends SqlConversationMemory {
   readonly #root: Kysely<any>;
   readonly #location: string;
   readonly #textSearchConfig: string | undefined;
+  readonly #router: ReadRouter | undefined;
 
   /** Validates the options (`ValidationError` naming the field) and prepares the pool; connects on first use. */
   constructor(options: PostgresMemoryOptions) {
@@ -82,9 +89,12 @@ export class PostgresConversationMemory extends SqlConversationMemory {
     }
     assertTextSearchConfig(options.textSearchConfig);
     const opened = openPool(options);
+    const router = openReadRouter(options, opened);
+    // With replicas, every statement connects through the router, which picks the server.
+    const connections = router?.pool ?? opened.dialectPool;
     // biome-ignore lint/suspicious/noExplicitAny: schema setup and check() query tables outside Database
     const root: Kysely<any> = new Kysely({
-      dialect: new SchemaScopedPostgresDialect({ pool: opened.dialectPool }, schema),
+      dialect: new SchemaScopedPostgresDialect({ pool: connections }, schema),
     });
     super({
       codecs: postgresCodecs,
@@ -94,7 +104,8 @@ export class PostgresConversationMemory extends SqlConversationMemory {
     this.#textSearchConfig = options.textSearchConfig;
     this.schema = schema;
     this.#pool = opened.pool;
-    this.#connections = opened.dialectPool;
+    this.#connections = connections;
+    this.#router = router;
     this.#location = opened.location;
     this.#root = root;
   }
@@ -105,6 +116,10 @@ export class PostgresConversationMemory extends SqlConversationMemory {
    */
   get pool(): pg.Pool {
     return this.#pool;
+  }
+
+  protected override get readRouter(): ReadRouter | undefined {
+    return this.#router;
   }
 
   /** Both optional capabilities: `where.metadata` filters (JSONB `@>`) and `searchMessages` (`tsvector`). */
@@ -147,7 +162,7 @@ export class PostgresConversationMemory extends SqlConversationMemory {
     });
     let rows: Awaited<ReturnType<typeof query.execute>>['rows'];
     try {
-      ({ rows } = await query.execute(this.db));
+      ({ rows } = await this.routeRead(null, () => query.execute(this.db)));
     } catch (error) {
       throw searchError(error);
     }
@@ -161,7 +176,12 @@ export class PostgresConversationMemory extends SqlConversationMemory {
     return mapPostgresError(error, this.#location);
   }
 
-  protected override async _check(scope: Scope): Promise<StoreHealth> {
+  /** The health report; with replicas, `servers` gives each one's role, state, lag and reads served. */
+  override check(): Promise<PostgresStoreHealth> {
+    return super.check();
+  }
+
+  protected override async _check(scope: Scope): Promise<PostgresStoreHealth> {
     const version = await sql<{ server_version: string }>`SHOW server_version`.execute(this.#root);
     const schemaVersion = await readSchemaVersion(postgresSchemaCatalog(this.#root, this.schema));
     const counts = await this.countRows(scope);
@@ -171,6 +191,7 @@ export class PostgresConversationMemory extends SqlConversationMemory {
       serverVersion: version.rows[0]?.server_version ?? 'unknown',
       schemaVersion,
       ...counts,
+      ...(this.#router ? { servers: await this.#router.servers() } : {}),
     };
   }
 
