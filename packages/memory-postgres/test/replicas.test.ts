@@ -1,7 +1,12 @@
-import { ValidationError } from '@flux-rag/memory-core';
+import { createMemory, resolveMemoryConfig, ValidationError } from '@flux-rag/memory-core';
 import { freePort, type ReplicaPair, startReplicaPair, uniqueName } from '@flux-rag/test-postgres';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { PostgresConversationMemory, type PostgresMemoryOptions } from '../src/index.js';
+import {
+  PostgresConversationMemory,
+  type PostgresLocation,
+  type PostgresMemoryOptions,
+  postgresBackend,
+} from '../src/index.js';
 
 // One primary and one streaming replica for the whole file (started once: a pair takes a few seconds). These
 // tests pause replay and stop the replica, so they never use the run's shared server.
@@ -270,5 +275,31 @@ describe('postgres replicas', () => {
     expect(ValidationError.isInstance(second) && second.field).toBe('replicas[1]');
     const lag = refusal({ maxReplicaLagMs: -1 });
     expect(ValidationError.isInstance(lag) && lag.field).toBe('maxReplicaLagMs');
+  });
+
+  it('postgresBackend - POSTGRES_REPLICA_DSNS gives the replicas, checked and masked; createMemory reads through them', async () => {
+    const config = (replicas: string) => ({
+      backends: [postgresBackend],
+      env: {},
+      settings: {
+        POSTGRES_DSN: pair.primary.url,
+        POSTGRES_SCHEMA: uniqueName(),
+        POSTGRES_REPLICA_DSNS: replicas,
+      },
+    });
+    const secret = pair.replica.url.replace('postgres@', 'postgres:s3cret@');
+    const { location } = resolveMemoryConfig(config(` ${secret} , ${pair.replica.url}`));
+    expect((location as PostgresLocation).replicas).toEqual([secret, pair.replica.url]);
+    const described = postgresBackend.describe(location as PostgresLocation);
+    expect(described).toContain('with replicas postgresql://postgres:***@');
+    expect(described).not.toContain('s3cret');
+    expect(() => resolveMemoryConfig(config('mysql://u:hunter2@db/app'))).toThrow(
+      /POSTGRES_REPLICA_DSNS.*replica 1: expected a postgresql:\/\/ URL/,
+    );
+    const store = (await createMemory(config(pair.replica.url))) as PostgresConversationMemory;
+    stores.push(store);
+    const sessionId = await store.createSession({ title: 'chat' });
+    await pair.waitForReplay();
+    expect((await untilReplica(store, () => store.getSession(sessionId)))?.title).toBe('chat');
   });
 });
