@@ -10,7 +10,6 @@ export { SchemaIntrospector, SchemaScopedPostgresDialect } from './postgres-intr
 export {
   PostgresConversationMemory,
   type PostgresMemoryOptions,
-  type PostgresStoreHealth,
 } from './postgres-memory.js';
 export {
   type MigratePostgresOptions,
@@ -21,3 +20,5 @@ export {
 export { POOL_DEFAULTS, type PostgresConnectionOptions } from './postgres-pool.js';
 export type { PostgresServerHealth } from './postgres-read-routing.js';
 export { type PostgresReplicaOptions, REPLICA_DEFAULTS } from './postgres-replica-options.js';
+export type { PostgresStoreHealth } from './postgres-routed-memory.js';
+export { type PostgresDialectOptions, postgresDialect } from './postgres-sql-dialect.js';

@@ -31,7 +31,8 @@ export function timestampsAsText(base: Pick<typeof pg.types, 'getTypeParser'> = 
 /**
  * PostgreSQL codecs. Timestamps are sent as ISO text with microseconds and `Z`, and read back from text (the
  * store's own pools) or from a `Date` (a pool passed in with pg's default parsers, which keeps milliseconds
- * only). Metadata is sent as JSON text into `JSONB` and read back as the object pg parsed for this row.
+ * only). Metadata is sent as JSON text into `JSONB` and read back as the object pg parsed for this row. Content
+ * is `TEXT`; a `NULL` a legacy table may hold reads as `''`.
  */
 export const postgresCodecs: SqlCodecs = {
   encodeTimestamp: (value) => value,
@@ -54,4 +55,5 @@ export const postgresCodecs: SqlCodecs = {
     // A legacy JSONB array or scalar: kept whole, as decodeMetadataText keeps any JSON that is not an object.
     return { _raw: JSON.stringify(value) };
   },
+  decodeContent: (value) => (typeof value === 'string' ? value : String(value ?? '')),
 };

@@ -1,27 +1,15 @@
-import type { MemoryCapabilities, Metadata, SearchHit } from '@flux-rag/memory-core';
-import { type MemoryError, type StoreHealth, ValidationError } from '@flux-rag/memory-core';
-import type { BaseMemoryOptions, Scope, SearchRequest, SearchTerm } from '@flux-rag/memory-core/backend';
-import { type Database, type RunCompiled, readSchemaVersion, toMessage } from '@flux-rag/memory-core/sql';
-import {
-  type Expression,
-  type ExpressionBuilder,
-  Kysely,
-  type PostgresPool,
-  type SqlBool,
-  sql,
-} from 'kysely';
+import { ValidationError } from '@flux-rag/memory-core';
+import type { BaseMemoryOptions } from '@flux-rag/memory-core/backend';
+import type { RunCompiled } from '@flux-rag/memory-core/sql';
+import { Kysely, type PostgresPool } from 'kysely';
 import type pg from 'pg';
-import { postgresCodecs } from './postgres-codecs.js';
-import { mapPostgresError } from './postgres-errors.js';
 import { SchemaScopedPostgresDialect } from './postgres-introspector.js';
-import { filterError, metadataContains } from './postgres-metadata-filter.js';
-import { migratePostgres, postgresSchemaCatalog } from './postgres-migrations.js';
 import { openPool, type PostgresConnectionOptions } from './postgres-pool.js';
-import type { PostgresServerHealth, ReadRouter } from './postgres-read-routing.js';
+import type { ReadRouter } from './postgres-read-routing.js';
 import { openReadRouter, type PostgresReplicaOptions } from './postgres-replica-options.js';
-import { ReadRoutedMemory } from './postgres-routed-memory.js';
-import { planSearch, searchError, searchQuery, snippetFor } from './postgres-search.js';
-import { assertSchemaTextSearchConfig, assertTextSearchConfig } from './postgres-search-schema.js';
+import { type PostgresStoreHealth, ReadRoutedMemory } from './postgres-routed-memory.js';
+import { assertTextSearchConfig } from './postgres-search-schema.js';
+import { postgresDialect } from './postgres-sql-dialect.js';
 import { runInTransaction } from './postgres-transaction.js';
 
 /** Options of {@link PostgresConversationMemory}. */
@@ -45,14 +33,6 @@ export interface PostgresMemoryOptions
   textSearchConfig?: string;
 }
 
-/** `check()` of a PostgreSQL store: with replicas, each server's role, state, lag and reads served. */
-export interface PostgresStoreHealth extends StoreHealth {
-  /** The primary then each replica, URLs masked; only when the store has replicas (and the primary answered). */
-  servers?: PostgresServerHealth[];
-}
-
-const CAPABILITIES: MemoryCapabilities = Object.freeze({ metadataFilter: true, fullTextSearch: true });
-
 /** Schema names the store accepts: safe to quote, and not reserved by PostgreSQL (`pg_`). */
 export const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
@@ -71,8 +51,6 @@ export class PostgresConversationMemory extends ReadRoutedMemory {
   readonly #connections: PostgresPool;
   // biome-ignore lint/suspicious/noExplicitAny: schema setup and check() query tables outside Database
   readonly #root: Kysely<any>;
-  readonly #location: string;
-  readonly #textSearchConfig: string | undefined;
   readonly #router: ReadRouter | undefined;
 
   /** Validates the options (`ValidationError` naming the field) and prepares the pool; connects on first use. */
@@ -96,17 +74,16 @@ export class PostgresConversationMemory extends ReadRoutedMemory {
     const root: Kysely<any> = new Kysely({
       dialect: new SchemaScopedPostgresDialect({ pool: connections }, schema),
     });
+    const { textSearchConfig } = options;
     super({
-      codecs: postgresCodecs,
+      dialect: postgresDialect({ root, schema, location: opened.location, textSearchConfig }),
       db: root.withSchema(schema),
       ...(options.clock ? { clock: options.clock } : {}),
     });
-    this.#textSearchConfig = options.textSearchConfig;
     this.schema = schema;
     this.#pool = opened.pool;
     this.#connections = connections;
     this.#router = router;
-    this.#location = opened.location;
     this.#root = root;
   }
 
@@ -122,81 +99,13 @@ export class PostgresConversationMemory extends ReadRoutedMemory {
     return this.#router;
   }
 
-  /** Both optional capabilities: `where.metadata` filters (JSONB `@>`) and `searchMessages` (`tsvector`). */
-  override get capabilities(): MemoryCapabilities {
-    return CAPABILITIES;
-  }
-
-  protected override async _init(): Promise<void> {
-    const textSearchConfig = this.#textSearchConfig;
-    await migratePostgres(this.#root, { schema: this.schema, location: this.#location, textSearchConfig });
-    if (textSearchConfig !== undefined) {
-      await assertSchemaTextSearchConfig(this.#root, this.schema, textSearchConfig);
-    }
-  }
-
-  protected override writeCompiled<T>(work: (run: RunCompiled) => Promise<T>): Promise<T> {
-    return runInTransaction(this.#connections, work);
-  }
-
-  protected override metadataFilter(
-    eb: ExpressionBuilder<Database, 'sessions'>,
-    filter: Metadata,
-  ): Expression<SqlBool> {
-    return metadataContains(eb, filter);
-  }
-
-  protected override metadataFilterError(error: unknown): unknown {
-    return filterError(error);
-  }
-
-  protected override async _searchMessages(
-    terms: readonly SearchTerm[],
-    request: SearchRequest,
-    scope: Scope,
-  ): Promise<SearchHit[]> {
-    const query = searchQuery(planSearch(terms), {
-      ...request,
-      schema: this.schema,
-      ownedSessionIds: scope.ownerId === null ? undefined : this.sessionsIn(this.db, scope).select('id'),
-    });
-    let rows: Awaited<ReturnType<typeof query.execute>>['rows'];
-    try {
-      ({ rows } = await this.routeRead(null, () => query.execute(this.db)));
-    } catch (error) {
-      throw searchError(error);
-    }
-    return rows.map((row) => {
-      const message = toMessage(row, this.codecs);
-      return { message, rank: Number(row.score), snippet: snippetFor(row.headline, message.content, terms) };
-    });
-  }
-
-  protected override _mapError(error: unknown): MemoryError {
-    return mapPostgresError(error, this.#location);
-  }
-
   /** The health report; with replicas, `servers` gives each one's role, state, lag and reads served. */
   override check(): Promise<PostgresStoreHealth> {
     return super.check();
   }
 
-  protected override async _check(scope: Scope): Promise<PostgresStoreHealth> {
-    const version = await sql<{ server_version: string }>`SHOW server_version`.execute(this.#root);
-    const schemaVersion = await readSchemaVersion(postgresSchemaCatalog(this.#root, this.schema));
-    const counts = await this.countRows(scope);
-    return {
-      ...this._describeLocation(),
-      reachable: true,
-      serverVersion: version.rows[0]?.server_version ?? 'unknown',
-      schemaVersion,
-      ...counts,
-      ...(this.#router ? { servers: await this.#router.servers() } : {}),
-    };
-  }
-
-  protected override _describeLocation(): { backend: string; location: string } {
-    return { backend: 'postgres', location: `${this.#location} (schema ${this.schema})` };
+  protected override writeCompiled<T>(work: (run: RunCompiled) => Promise<T>): Promise<T> {
+    return runInTransaction(this.#connections, work);
   }
 
   protected override async _close(): Promise<void> {

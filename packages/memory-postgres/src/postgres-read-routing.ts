@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { MemoryError } from '@flux-rag/memory-core';
+import { UnsupportedCapabilityError, ValidationError } from '@flux-rag/memory-core';
 import { maskSecrets } from '@flux-rag/memory-core/backend';
 import type { PostgresPool, PostgresPoolClient } from 'kysely';
 import type pg from 'pg';
@@ -63,8 +63,8 @@ const max = (a: Lsn | null, b: Lsn | null): Lsn | null => (a === null ? b : b ==
  * touched, and for the store. A read of one session needs a replica that has replayed that session's last
  * write; listings and searches need one that has replayed every write of this store. Replicas' replay
  * positions come from {@link ReplicaServer} checks, made in the background; a read never waits for one: it goes
- * to the primary meanwhile. A read that fails on a replica is retried on the primary (a contract error, such
- * as a refused filter, is not: the primary would refuse it too).
+ * to the primary meanwhile. A read that fails on a replica is retried on the primary (a `ValidationError` or
+ * `UnsupportedCapabilityError`, such as a refused filter, is not: the primary would refuse it too).
  *
  * The routing follows the call through `AsyncLocalStorage`: {@link pool}, the pool Kysely and the write path
  * use, hands out a replica's connection inside a replica read and the primary's otherwise.
@@ -116,7 +116,9 @@ export class ReadRouter {
         replica.reads++;
         return result;
       } catch (error) {
-        if (MemoryError.isContractError(error)) throw error;
+        // Refused input would be refused by the primary too; anything else (an unavailable server, an error
+        // mapped to a MemoryError on the way, a query cancelled by recovery) is the replica's: retried there.
+        if (ValidationError.isInstance(error) || UnsupportedCapabilityError.isInstance(error)) throw error;
         replica.failed(error);
       }
     }

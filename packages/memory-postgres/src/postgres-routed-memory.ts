@@ -3,9 +3,11 @@ import type {
   Message,
   PortableMessage,
   PortableSession,
+  SearchHit,
   Session,
   SessionFilter,
   SessionSummary,
+  StoreHealth,
 } from '@flux-rag/memory-core';
 import type {
   HistoryPosition,
@@ -14,18 +16,26 @@ import type {
   MessageRecord,
   PageRows,
   Scope,
+  SearchRequest,
+  SearchTerm,
   SessionListing,
   SessionPosition,
   SessionRecord,
 } from '@flux-rag/memory-core/backend';
 import { SqlConversationMemory } from '@flux-rag/memory-core/sql';
-import type { ReadRouter } from './postgres-read-routing.js';
+import type { PostgresServerHealth, ReadRouter } from './postgres-read-routing.js';
+
+/** `check()` of a PostgreSQL store: with replicas, each server's role, state, lag and reads served. */
+export interface PostgresStoreHealth extends StoreHealth {
+  /** The primary then each replica, URLs masked; only when the store has replicas (and the primary answered). */
+  servers?: PostgresServerHealth[];
+}
 
 /** Sessions an import names one by one; a larger import counts as a write to every session. */
 const IMPORT_SESSIONS_TRACKED = 1_000;
 
 /**
- * The SQL store's hooks, each run through the store's {@link ReadRouter} when it has replicas: reads of one
+ * The SQL store's read and write hooks, each run through the store's {@link ReadRouter} when it has replicas: reads of one
  * session name it, listings and exports of sessions name none (they must see every write of this store),
  * writes record where they committed for the sessions they touched. Without replicas each hook is the SQL
  * store's own. Only the routing lives here; the queries are the shared ones.
@@ -69,6 +79,30 @@ export abstract class ReadRoutedMemory extends SqlConversationMemory {
     scope: Scope,
   ): Promise<PageRows<PortableMessage, HistoryPosition>> {
     return this.routeRead(sessionId, () => super._exportMessages(sessionId, after, limit, scope));
+  }
+
+  protected override _getSessions(
+    limit: number,
+    offset: number,
+    scope: Scope,
+    where: SessionFilter | undefined,
+  ): Promise<SessionSummary[]> {
+    return this.routeRead(null, () => super._getSessions(limit, offset, scope, where));
+  }
+
+  protected override _searchMessages(
+    terms: readonly SearchTerm[],
+    request: SearchRequest,
+    scope: Scope,
+  ): Promise<SearchHit[]> {
+    return this.routeRead(null, () => super._searchMessages(terms, request, scope));
+  }
+
+  /** The SQL store's report (on the primary), and with replicas each server's. */
+  protected override async _check(scope: Scope): Promise<PostgresStoreHealth> {
+    const health = await super._check(scope);
+    const router = this.readRouter;
+    return router ? { ...health, servers: await router.servers() } : health;
   }
 
   protected override _listSessions(listing: SessionListing, scope: Scope): Promise<SessionSummary[]> {

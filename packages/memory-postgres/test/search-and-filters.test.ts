@@ -1,12 +1,13 @@
 import { type ConversationMemory, ValidationError } from '@flux-rag/memory-core';
 import type { Database } from '@flux-rag/memory-core/sql';
-import { migrateToLatest } from '@flux-rag/memory-core/sql';
+import { migrateToLatest, SqlConversationMemory } from '@flux-rag/memory-core/sql';
 import { uniqueName, withClient } from '@flux-rag/test-postgres';
 import { type Expression, type ExpressionBuilder, Kysely, type SqlBool, sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PostgresConversationMemory, postgresMigrations, SchemaScopedPostgresDialect } from '../src/index.js';
 import { filterError } from '../src/postgres-metadata-filter.js';
 import { searchError } from '../src/postgres-search.js';
+import { postgresDialect } from '../src/postgres-sql-dialect.js';
 import { usePostgres } from './support.js';
 
 const pgt = usePostgres();
@@ -386,14 +387,21 @@ describe('errors', () => {
   });
 
   it('listings - a filter the server refuses rejects getSessions and getSessionsPage with a ValidationError', async () => {
-    // A filter condition whose JSON the server refuses, as validation should never let through: the store's
-    // own mapping (filterError through core's metadataFilterError hook) must still name where.metadata.
-    class RefusedFilter extends PostgresConversationMemory {
-      protected override metadataFilter(eb: ExpressionBuilder<Database, 'sessions'>): Expression<SqlBool> {
-        return sql<SqlBool>`${eb.ref('metadata')} @> ${'{"a": "\\u0000"}'}::jsonb`;
-      }
-    }
-    const store = new RefusedFilter({ connectionString: pgt.url, schema: await pgt.schema(false) });
+    // A filter condition whose JSON the server refuses, as validation should never let through: the dialect's
+    // own mapping (filterError, in its `filter` phase) must still name where.metadata. The store is core's,
+    // built from the PostgreSQL dialect with that one condition replaced.
+    const schema = await pgt.schema(false);
+    // biome-ignore lint/suspicious/noExplicitAny: schema setup queries tables outside Database
+    const root: Kysely<any> = new Kysely({
+      dialect: new SchemaScopedPostgresDialect({ pool: pgt.pool({ max: 2 }) }, schema),
+    });
+    const dialect = postgresDialect({ root, schema, location: 'test', textSearchConfig: undefined });
+    const refused = (eb: ExpressionBuilder<Database, 'sessions'>): Expression<SqlBool> =>
+      sql<SqlBool>`${eb.ref('metadata')} @> ${'{"a": "\\u0000"}'}::jsonb`;
+    const store = new SqlConversationMemory({
+      dialect: { ...dialect, metadataFilter: { where: refused } },
+      db: root.withSchema(schema),
+    });
     try {
       await store.createSession({ metadata: { a: 'x' } });
       for (const listing of [

@@ -12,6 +12,7 @@ export {
   type SqliteMemoryOptions,
 } from './sqlite-memory.js';
 export { SQLITE_SCHEMA_VERSION, sqliteMigrations, sqliteSchemaCatalog } from './sqlite-migrations.js';
+export { type SqliteConnection, sqliteDialect } from './sqlite-sql-dialect.js';
 export {
   planSqliteUpgrade,
   type SqliteUpgradeOptions,

@@ -10,7 +10,8 @@ export { UNREADABLE_TIMESTAMP };
  * the form the original Python code wrote, so that old and new rows sort together as text; they are read with
  * `parseTimestamp` (naive = UTC, other ISO 8601 forms accepted, anything else is {@link UNREADABLE_TIMESTAMP}).
  * Metadata is JSON text, read with `decodeMetadataText` (`NULL` or empty is `{}`, text that is not a JSON
- * object is `{ _raw: text }`).
+ * object is `{ _raw: text }`). Content is text; legacy files may hold content stored as a number or a blob (the
+ * original schema did not constrain its type), which reads back as text, and `NULL`, which reads as `''`.
  */
 export const sqliteCodecs: SqlCodecs = {
   encodeTimestamp: (value: IsoMicros): string => isoMicrosToNaive(value),
@@ -28,6 +29,11 @@ export const sqliteCodecs: SqlCodecs = {
   },
   encodeMetadata: (value) => JSON.stringify(value),
   decodeMetadata: (value) => decodeMetadataText(value),
+  decodeContent(value: unknown): string {
+    if (typeof value === 'string') return value;
+    if (Buffer.isBuffer(value)) return value.toString('utf8');
+    return String(value ?? '');
+  },
 };
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;

@@ -1,55 +1,14 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import {
-  BackendUnavailableError,
-  type ImportResult,
-  type MemoryCapabilities,
-  MemoryError,
-  type Metadata,
-  type PortableMessage,
-  type PortableSession,
-  ReadOnlyError,
-  type SearchHit,
-  type SessionFilter,
-  type SessionSummary,
-  type StoreHealth,
-  UnsupportedCapabilityError,
-  ValidationError,
-} from '@flux-rag/memory-core';
-import {
-  type BaseMemoryOptions,
-  type MessageRecord,
-  type PageRows,
-  type Scope,
-  type SearchRequest,
-  type SearchTerm,
-  type SessionListing,
-  type SessionPosition,
-  type SessionRecord,
-  snippetOf,
-} from '@flux-rag/memory-core/backend';
-import {
-  type Database,
-  readSchemaVersion,
-  SqlConversationMemory,
-  type StoredTimestamp,
-  toMessage,
-} from '@flux-rag/memory-core/sql';
+import { BackendUnavailableError, MemoryError, ValidationError } from '@flux-rag/memory-core';
+import type { BaseMemoryOptions } from '@flux-rag/memory-core/backend';
+import { type Database, SqlConversationMemory } from '@flux-rag/memory-core/sql';
 import BetterSqlite3 from 'better-sqlite3';
-import { type Expression, type ExpressionBuilder, Kysely, type RawBuilder, type SqlBool, sql } from 'kysely';
-import { sqliteCodecs } from './sqlite-codecs.js';
+import { Kysely } from 'kysely';
 import { DEFAULT_SQLITE_PATH } from './sqlite-defaults.js';
 import { SqliteMemoryDialect } from './sqlite-dialect.js';
 import { retryWhileBusy } from './sqlite-driver.js';
-import { mapSqliteError } from './sqlite-errors.js';
-import { inspectFile, refuseNewerFile } from './sqlite-file-inspection.js';
-import { candidateCounts, filterError, metadataContains, scanIsCheaper } from './sqlite-metadata-filter.js';
-import { migrateSqlite, sqliteMigrations, sqliteSchemaCatalog } from './sqlite-migrations.js';
-import { createReadOnlyViews } from './sqlite-read-only-views.js';
-import { planSearch, searchError, searchQuery } from './sqlite-search.js';
-import { orderKeySql } from './sqlite-timestamp-order.js';
-
-const CAPABILITIES: MemoryCapabilities = Object.freeze({ metadataFilter: true, fullTextSearch: true });
+import { sqliteDialect } from './sqlite-sql-dialect.js';
 
 /**
  * Oldest SQLite this store runs on: JSON path labels with `\uXXXX` escapes, which the metadata filter writes
@@ -118,12 +77,7 @@ export class SqliteConversationMemory extends SqlConversationMemory {
   readonly #busyTimeoutMs: number;
   readonly #location: string;
   readonly #readOnly: boolean;
-  readonly #upgrade: 'auto' | 'refuse';
-  /** Read-only stores: the file's schema version, once opened (search needs 4). */
-  #fileVersion: number | undefined;
   #raw: BetterSqlite3.Database | undefined;
-  /** Filters to serve without the term index (see `#planFilter`). */
-  readonly #scanned = new WeakSet<Metadata>();
 
   constructor(options: SqliteMemoryOptions = {}) {
     const {
@@ -133,36 +87,26 @@ export class SqliteConversationMemory extends SqlConversationMemory {
       readOnly = false,
       upgrade = 'auto',
     } = checkOptions(options);
-    // The dialect opens the file lazily, on the first query: the arrow function reads `this` only then, long
-    // after super() returned, so the query builder can go to the constructor as SqlConversationMemory wants.
+    // The file is opened lazily, on the first query: the arrow functions read `this` only then, long after
+    // super() returned, so the query builder and the dialect can go to the constructor as SqlConversationMemory
+    // wants.
     const db = new Kysely<Database>({
       dialect: new SqliteMemoryDialect({ database: () => this.#open(), busyTimeoutMs }),
     });
-    super({ clock: options.clock, codecs: sqliteCodecs, db });
+    const location = database ? database.name : (filename ?? DEFAULT_SQLITE_PATH);
+    const raw = () => this.#open();
+    const dialect = sqliteDialect({ db, raw, location, busyTimeoutMs, readOnly, upgrade });
+    super({ clock: options.clock, dialect, db, readOnly });
     this.#readOnly = readOnly;
-    this.#upgrade = upgrade;
     this.#given = database;
     this.#filename = database ? undefined : (filename ?? DEFAULT_SQLITE_PATH);
     this.#busyTimeoutMs = busyTimeoutMs;
-    this.#location = database ? database.name : this.#filename!;
-  }
-
-  /** Both optional capabilities: `where.metadata` filters and `searchMessages`. */
-  override get capabilities(): MemoryCapabilities {
-    return CAPABILITIES;
+    this.#location = location;
   }
 
   /** True when the store was opened with `readOnly`. */
   get readOnly(): boolean {
     return this.#readOnly;
-  }
-
-  /**
-   * On a writable store the file's schema keeps `message_count` and `last_message_at` by triggers (version 5),
-   * whoever writes `messages`; `addMessage` leaves them to those.
-   */
-  protected override get activityKeptByTriggers(): boolean {
-    return true;
   }
 
   /** The file (or `:memory:`) this store uses, as given. */
@@ -185,13 +129,11 @@ export class SqliteConversationMemory extends SqlConversationMemory {
         `SQLite ${version} is too old for this store (${MIN_SQLITE_VERSION} or later is needed)`,
       );
     }
-    if (this.#readOnly) {
-      await this.#initReadOnly(raw);
-      return;
-    }
-    // Inspected and upgraded in one transaction; the journal mode changes only once the file is known to be a
-    // conversation memory at the latest version, so a refused or failed open leaves the file as it was.
-    await migrateSqlite(this.db, raw, this.#location, undefined, { upgrade: this.#upgrade });
+    // The dialect's migrations, or, read-only, its inspection of the file.
+    await super._init();
+    if (this.#readOnly) return;
+    // The journal mode changes only once the file is known to be a conversation memory at the latest version,
+    // so a refused or failed open leaves the file as it was.
     // WAL: readers never wait for the writer, and a commit appends to the log instead of rewriting pages.
     await retryWhileBusy(() => raw.pragma('journal_mode = WAL'), this.#busyTimeoutMs);
     // NORMAL is durable across application crashes in WAL mode; only an OS crash or power loss can lose the
@@ -199,187 +141,8 @@ export class SqliteConversationMemory extends SqlConversationMemory {
     raw.pragma('synchronous = NORMAL');
   }
 
-  /**
-   * Read-only: checks that the file is a conversation memory of a version this code knows, and gives an older
-   * one the latest columns through `TEMP` views (see `createReadOnlyViews`); then `query_only`, so that no
-   * statement can write even by mistake. Nothing here writes the file.
-   */
-  async #initReadOnly(raw: BetterSqlite3.Database): Promise<void> {
-    const found = await retryWhileBusy(() => inspectFile(raw, this.#location), this.#busyTimeoutMs);
-    refuseNewerFile(found, sqliteMigrations, this.#location);
-    if (raw.pragma('query_only', { simple: true }) === 0) createReadOnlyViews(raw, found);
-    raw.pragma('query_only = ON');
-    this.#fileVersion = found.schemaVersion;
-  }
-
-  /** Refuses a write on a read-only store. */
-  #writable(): void {
-    if (this.#readOnly) {
-      throw new ReadOnlyError(`${this.#location} was opened read-only; nothing was written`);
-    }
-  }
-
-  /** What a read-only store on a file below version 4 cannot do until the file is upgraded. */
-  #needsUpgrade(capability: string): UnsupportedCapabilityError {
-    return new UnsupportedCapabilityError(
-      capability,
-      `${capability} needs schema version 4 or later; ${this.#location} is at version ${this.#fileVersion} ` +
-        `and was opened read-only: upgrade it with flux-memory upgrade --url ${this.#location}`,
-    );
-  }
-
-  /** True when the file lacks the search and filter indexes (a read-only store on a file below version 4). */
-  get #lacksIndexes(): boolean {
-    return this.#fileVersion !== undefined && this.#fileVersion < 4;
-  }
-
-  protected override _createSession(record: SessionRecord, scope: Scope): Promise<void> {
-    this.#writable();
-    return super._createSession(record, scope);
-  }
-
-  protected override _addMessage(record: MessageRecord, scope: Scope): Promise<void> {
-    this.#writable();
-    return super._addMessage(record, scope);
-  }
-
-  protected override _updateSessionTitle(
-    sessionId: string,
-    title: string | null,
-    updatedAt: Date,
-    scope: Scope,
-  ): Promise<boolean> {
-    this.#writable();
-    return super._updateSessionTitle(sessionId, title, updatedAt, scope);
-  }
-
-  protected override _deleteSession(sessionId: string, scope: Scope): Promise<boolean> {
-    this.#writable();
-    return super._deleteSession(sessionId, scope);
-  }
-
-  protected override _clearAll(scope: Scope): Promise<void> {
-    this.#writable();
-    return super._clearAll(scope);
-  }
-
-  protected override _importBatch(
-    sessions: PortableSession[],
-    messages: PortableMessage[],
-    scope: Scope,
-  ): Promise<ImportResult> {
-    this.#writable();
-    return super._importBatch(sessions, messages, scope);
-  }
-
-  /**
-   * `coalesce(created_order, created_at)`: the canonical sort key of a legacy timestamp, or the canonical text
-   * itself (see `sqlite-timestamp-order.ts`), as the listing indexes of schema version 6 hold it.
-   */
-  protected override orderKey(_table: 'messages' | 'sessions'): RawBuilder<StoredTimestamp> {
-    return sql<StoredTimestamp>`${sql.raw(orderKeySql())}`;
-  }
-
-  protected override metadataFilter(
-    _eb: ExpressionBuilder<Database, 'sessions'>,
-    filter: Metadata,
-  ): Expression<SqlBool> {
-    return metadataContains(filter, { candidates: !this.#lacksIndexes && !this.#scanned.has(filter) });
-  }
-
-  protected override async _listSessions(listing: SessionListing, scope: Scope): Promise<SessionSummary[]> {
-    if (listing.order === 'id') return super._listSessions(listing, scope);
-    const window = listing.order === 'activity' ? listing.offset + listing.limit : listing.limit;
-    return super._listSessions({ ...listing, where: await this.#planFilter(listing.where, window) }, scope);
-  }
-
-  protected override async _getSessionsPage(
-    limit: number,
-    cursor: SessionPosition | null,
-    scope: Scope,
-    where: SessionFilter | undefined,
-  ): Promise<PageRows<SessionSummary, SessionPosition>> {
-    const filter = await this.#planFilter(where, limit + 1);
-    return super._getSessionsPage(limit, cursor, scope, filter);
-  }
-
-  protected override metadataFilterError(error: unknown): unknown {
-    return filterError(error);
-  }
-
-  /**
-   * Chooses how `where.metadata` is served for a listing that needs `window` matching rows: through the term
-   * index (a selective filter), or, when most sessions match, by checking sessions in listing order until the
-   * page is full (see `scanIsCheaper`). The choice travels with a copy of the filter, marked in `#scanned`,
-   * which `metadataFilter` reads; both ways return the same rows.
-   */
-  async #planFilter(where: SessionFilter | undefined, window: number): Promise<SessionFilter | undefined> {
-    // Without the term index (a read-only store on an old file), the exact check alone serves the filter.
-    if (where?.metadata === undefined || this.#lacksIndexes) return where;
-    let rows: Array<{ candidates?: number; sessions?: number }>;
-    try {
-      const counts = candidateCounts(where.metadata, window);
-      if (counts === null) return where;
-      ({ rows } = await counts.execute(this.db));
-    } catch (error) {
-      // The counting statement holds the filter's terms too, so it can fail the way the listing does.
-      throw this.metadataFilterError(error);
-    }
-    const { candidates = 0, sessions = 0 } = rows[0] ?? {};
-    if (!scanIsCheaper(Number(candidates), Number(sessions), window)) return where;
-    const marked = { ...where.metadata };
-    this.#scanned.add(marked);
-    return { ...where, metadata: marked };
-  }
-
-  protected override async _searchMessages(
-    terms: readonly SearchTerm[],
-    request: SearchRequest,
-    scope: Scope,
-  ): Promise<SearchHit[]> {
-    if (this.#lacksIndexes) throw this.#needsUpgrade('fullTextSearch');
-    const query = searchQuery(planSearch(terms), {
-      ...request,
-      sessionIds: this.sessionsIn(this.db, scope).select('id'),
-    });
-    let rows: Awaited<ReturnType<typeof query.execute>>['rows'];
-    try {
-      ({ rows } = await query.execute(this.db));
-    } catch (error) {
-      throw searchError(error);
-    }
-    return rows.map((row) => {
-      const message = toMessage(row, this.codecs);
-      // Core's snippet rather than FTS5's snippet(): it marks unspaced-script substrings too, which FTS5's
-      // word index did not match, and cuts the text the same way on every backend.
-      return { message, rank: Number(row.score), snippet: snippetOf(message.content, terms) };
-    });
-  }
-
-  protected override async _check(scope: Scope): Promise<StoreHealth> {
-    const raw = this.#open();
-    const { version } = raw.prepare('SELECT sqlite_version() AS version').get() as { version: string };
-    const counts = await this.countRows(scope);
-    return {
-      backend: 'sqlite',
-      location: this.#location,
-      reachable: true,
-      serverVersion: `SQLite ${version}`,
-      schemaVersion: this.#fileVersion ?? readSchemaVersion(sqliteSchemaCatalog(raw)),
-      ...counts,
-    };
-  }
-
-  protected override _describeLocation(): { backend: string; location: string } {
-    return { backend: 'sqlite', location: this.#location };
-  }
-
-  protected override _mapError(error: unknown): MemoryError {
-    return mapSqliteError(error, { location: this.#location, busyTimeoutMs: this.#busyTimeoutMs });
-  }
-
   protected override async _close(): Promise<void> {
-    await this.db.destroy();
+    await super._close();
     if (this.#raw && this.#raw !== this.#given) this.#raw.close();
   }
 

@@ -2,7 +2,7 @@ import type { IsoMicros } from '../timestamp.js';
 import type { Metadata } from '../types.js';
 import type { StoredJson, StoredTimestamp } from './database.js';
 
-/** How a dialect stores timestamps and metadata; the only per-dialect part of the shared query code. */
+/** How a dialect stores timestamps, metadata and content: the per-dialect part of reading and writing a row. */
 export interface SqlCodecs {
   /** Encodes a canonical UTC timestamp (microseconds kept) for a parameter. */
   encodeTimestamp(value: IsoMicros): StoredTimestamp;
@@ -15,6 +15,11 @@ export interface SqlCodecs {
   encodeMetadata(value: Metadata): StoredJson;
   /** Decodes stored metadata; never throws (see {@link decodeMetadataText} for legacy values). */
   decodeMetadata(value: unknown): Metadata;
+  /**
+   * Decodes a message's stored content to text; never throws (a dialect whose column may hold other types, as
+   * legacy SQLite files do, says how they read).
+   */
+  decodeContent(value: unknown): string;
 }
 
 /**

@@ -1,10 +1,14 @@
 import { type Compilable, type CompiledQuery, createQueryId, type QueryResult } from 'kysely';
+import type { Scope } from '../base-memory.js';
 
 /** Runs one compiled statement, on whatever connection or transaction the caller holds. */
 export type RunCompiled = <R>(query: CompiledQuery<R>) => Promise<QueryResult<R>>;
 
 /** A statement compiled once: each call gives the compiled query with these parameter values. */
-export type CompiledStatement<P> = (values: P) => CompiledQuery;
+export type CompiledStatement<P, R = unknown> = (values: P) => CompiledQuery<R>;
+
+/** A statement compiled once per scope shape (unowned, one owner's): each call gives the compiled query. */
+export type ScopedStatement<P, R = unknown> = (scope: Scope, values: P) => CompiledQuery<R>;
 
 /** Stands for a named parameter while a statement's shape is compiled. */
 class Placeholder {
@@ -22,9 +26,9 @@ class Placeholder {
  * would be bound as NULL, not leave the column out as a Kysely insert does. Conditional parts make different
  * shapes: compile one statement per shape.
  */
-export function compileOnce<P extends Record<string, unknown>>(
-  build: (params: P) => Compilable<unknown>,
-): CompiledStatement<P> {
+export function compileOnce<P extends Record<string, unknown>, R = unknown>(
+  build: (params: P) => Compilable<R>,
+): CompiledStatement<P, R> {
   const used = new Set<string>();
   const params = new Proxy({} as P, {
     get(_target, key) {
@@ -45,4 +49,19 @@ export function compileOnce<P extends Record<string, unknown>>(
     queryId: createQueryId(),
     parameters: keys.map((key, i) => (key === undefined ? parameters[i] : values[key])),
   });
+}
+
+const UNSCOPED: Scope = Object.freeze({ ownerId: null });
+
+/**
+ * {@link compileOnce} for a statement whose shape depends on the scope: `build` is compiled twice, for the
+ * unowned store and for an owner (its id then a parameter, `ownerId`), and each call picks the shape of its scope.
+ */
+export function compileForScope<P extends Record<string, unknown>, R>(
+  build: (params: P, scope: Scope) => Compilable<R>,
+): ScopedStatement<P, R> {
+  const unowned = compileOnce<P, R>((p) => build(p, UNSCOPED));
+  const owned = compileOnce<P & { ownerId: string }, R>((p) => build(p, { ownerId: p.ownerId }));
+  return (scope, values) =>
+    scope.ownerId === null ? unowned(values) : owned({ ...values, ownerId: scope.ownerId });
 }

@@ -1,5 +1,11 @@
 export { decodeMetadataText, type SqlCodecs } from './codecs.js';
-export { type CompiledStatement, compileOnce, type RunCompiled } from './compiled-statement.js';
+export {
+  type CompiledStatement,
+  compileForScope,
+  compileOnce,
+  type RunCompiled,
+  type ScopedStatement,
+} from './compiled-statement.js';
 export type { Database, MessagesTable, SessionsTable, StoredJson, StoredTimestamp } from './database.js';
 export {
   latestSchemaVersion,
@@ -13,6 +19,21 @@ export {
   schemaVersionOf,
 } from './migrate.js';
 export { toMessage, toPortableMessage, toPortableSession, toSession, toSessionSummary } from './rows.js';
+export {
+  mapErrorByPhase,
+  onConflictDoNothing,
+  type PhasedErrorMapping,
+  rowComparisonBefore,
+  type SqlDialect,
+  type SqlErrorPhase,
+  type SqlHealth,
+  type SqlInsert,
+  type SqlMetadataFilter,
+  type SqlSearch,
+  type SqlSearchRequest,
+  type SqlSearchRow,
+  type SqlTable,
+} from './sql-dialect.js';
 export { recountSessions, SqlConversationMemory, type SqlMemoryOptions } from './sql-memory.js';
 export {
   type ColumnKind,
@@ -21,6 +42,7 @@ export {
   columnsOf,
   type DataColumnOf,
   dataColumns,
+  dataSelectList,
   MESSAGES_TABLE,
   originalColumns,
   SESSIONS_TABLE,

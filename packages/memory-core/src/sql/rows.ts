@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely';
+import type { Insertable, Selectable } from 'kysely';
 import type { PortableMessage, PortableSession } from '../portable.js';
 import { isoMicrosToDate } from '../timestamp.js';
 import type { Message, Session, SessionSummary } from '../types.js';
@@ -27,13 +27,13 @@ export function toSessionSummary(row: Selectable<SessionsTable>, codecs: SqlCode
   };
 }
 
-/** Turns a `messages` row into a contract `Message`. Legacy content stored as a number or blob becomes text. */
+/** Turns a `messages` row into a contract `Message`. */
 export function toMessage(row: Selectable<MessagesTable>, codecs: SqlCodecs): Message {
   return {
     id: row.id,
     sessionId: row.session_id,
     role: row.role,
-    content: contentText(row.content),
+    content: codecs.decodeContent(row.content),
     createdAt: isoMicrosToDate(codecs.decodeTimestamp(row.created_at)),
     metadata: codecs.decodeMetadata(row.metadata),
   };
@@ -59,15 +59,36 @@ export function toPortableMessage(row: Selectable<MessagesTable>, codecs: SqlCod
     id: row.id,
     sessionId: row.session_id,
     role: row.role,
-    content: contentText(row.content),
+    content: codecs.decodeContent(row.content),
     createdAt: codecs.decodeTimestamp(row.created_at),
     metadata: codecs.decodeMetadata(row.metadata),
   };
 }
 
-/** Legacy SQLite files may hold content stored as a number or a blob: it reads back as text. */
-function contentText(content: unknown): string {
-  if (typeof content === 'string') return content;
-  if (Buffer.isBuffer(content)) return content.toString('utf8');
-  return String(content ?? '');
+/** A session to write: a portable record's fields (the type tag aside). */
+export type SessionToWrite = Omit<PortableSession, 'type'>;
+
+/** Turns a session into a `sessions` row to insert, timestamps and metadata encoded by the dialect. */
+export function sessionRow(session: SessionToWrite, codecs: SqlCodecs): Insertable<SessionsTable> {
+  return {
+    id: session.id,
+    title: session.title,
+    created_at: codecs.encodeTimestamp(session.createdAt),
+    updated_at: codecs.encodeTimestamp(session.updatedAt),
+    metadata: codecs.encodeMetadata(session.metadata),
+    // Only named when set, so the statement stays the same as the original schema's for unowned sessions.
+    ...(session.ownerId === null ? {} : { owner_id: session.ownerId }),
+  };
+}
+
+/** Turns a portable message into a `messages` row to insert, timestamp and metadata encoded by the dialect. */
+export function messageRow(message: PortableMessage, codecs: SqlCodecs): Insertable<MessagesTable> {
+  return {
+    id: message.id,
+    session_id: message.sessionId,
+    role: message.role,
+    content: message.content,
+    created_at: codecs.encodeTimestamp(message.createdAt),
+    metadata: codecs.encodeMetadata(message.metadata),
+  };
 }

@@ -1,10 +1,10 @@
 import {
-  type Expression,
   type ExpressionBuilder,
+  type InsertResult,
   type Kysely,
   type RawBuilder,
+  type Selectable,
   type SelectQueryBuilder,
-  type SqlBool,
   sql,
   type Transaction,
 } from 'kysely';
@@ -16,18 +16,54 @@ import {
   type MessageRecord,
   type PageRows,
   type Scope,
+  type SearchRequest,
   type SessionListing,
   type SessionRecord,
 } from '../base-memory.js';
 import type { HistoryPosition, SessionPosition } from '../cursor.js';
-import { ConflictError, SessionNotFoundError, UnsupportedCapabilityError } from '../errors.js';
-import type { ImportResult, PortableMessage, PortableSession } from '../portable.js';
+import {
+  ConflictError,
+  type MemoryError,
+  ReadOnlyError,
+  SessionNotFoundError,
+  UnsupportedCapabilityError,
+} from '../errors.js';
+import type { ImportResult, PortableMessage, PortableSession, StoreHealth } from '../portable.js';
+import type { SearchTerm } from '../search/search-query.js';
 import { dateToIsoMicros } from '../timestamp.js';
-import type { Message, Metadata, Session, SessionFilter, SessionSummary } from '../types.js';
+import type {
+  MemoryCapabilities,
+  Message,
+  Metadata,
+  SearchHit,
+  Session,
+  SessionFilter,
+  SessionSummary,
+} from '../types.js';
 import type { SqlCodecs } from './codecs.js';
-import { type CompiledStatement, compileOnce, type RunCompiled } from './compiled-statement.js';
-import type { Database, StoredJson, StoredTimestamp } from './database.js';
-import { toMessage, toPortableMessage, toPortableSession, toSession, toSessionSummary } from './rows.js';
+import {
+  type CompiledStatement,
+  compileForScope,
+  compileOnce,
+  type RunCompiled,
+  type ScopedStatement,
+} from './compiled-statement.js';
+import type { Database, MessagesTable, SessionsTable, StoredJson, StoredTimestamp } from './database.js';
+import {
+  messageRow,
+  sessionRow,
+  toMessage,
+  toPortableMessage,
+  toPortableSession,
+  toSession,
+  toSessionSummary,
+} from './rows.js';
+import {
+  rowComparisonBefore,
+  type SqlDialect,
+  type SqlMetadataFilter,
+  type SqlSearchRow,
+} from './sql-dialect.js';
 
 /** Why a session id that no session has is still refused. */
 const ORPHANS_REFERENCE_IT =
@@ -37,18 +73,43 @@ const ORPHANS_REFERENCE_IT =
 /** Rows per multi-row INSERT: 1000 x 7 parameters stays under SQLite's 32,766 and PostgreSQL's 65,535. */
 const ROWS_PER_INSERT = 1000;
 
-/** What a SQL backend hands to the shared query code. */
+/** What a SQL backend hands to the shared query code: its dialect, and the query builder of its connection. */
 export interface SqlMemoryOptions extends BaseMemoryOptions {
-  /** The dialect's timestamp and metadata codecs. */
-  codecs: SqlCodecs;
+  /** The SQL dialect: codecs, migrations, filter, search, error mapping, health (see {@link SqlDialect}). */
+  dialect: SqlDialect;
   /**
    * The query builder every shared query runs on. Given to the constructor, so it is there before any hook
-   * runs; its dialect may open the connection lazily (on first query) from state the subclass sets later.
+   * runs; its Kysely dialect may open the connection lazily (on first query) from state the subclass sets later.
    */
   db: Kysely<Database>;
+  /** Refuse every write with a `ReadOnlyError` naming the location (default false). */
+  readOnly?: boolean;
 }
 
 type Db = Kysely<Database> | Transaction<Database>;
+
+/** A `sessions` row with the key sessions are listed by in creation order. */
+type SessionsRowWithKey = Selectable<SessionsTable> & { order_at: StoredTimestamp };
+
+/** The hot reads without `where`, compiled once per store, one statement per shape and scope. */
+interface ReadStatements {
+  /** A session's messages, oldest first. */
+  history: ScopedStatement<{ sessionId: string }, Selectable<MessagesTable>>;
+  /** A session's last `limit` messages, newest first. */
+  latest: ScopedStatement<{ sessionId: string; limit: number }, Selectable<MessagesTable>>;
+  /** Sessions by most recent activity. */
+  activity: ScopedStatement<{ limit: number; offset: number }, Selectable<SessionsTable>>;
+  /** Sessions newest first by creation, from the newest, with their key (`order_at`). */
+  created: ScopedStatement<{ limit: number }, SessionsRowWithKey>;
+  /** The same, after a position. */
+  createdAfter: ScopedStatement<{ limit: number; at: StoredTimestamp; id: string }, SessionsRowWithKey>;
+}
+
+/** A listing's `where.metadata` with the dialect's plan for it. */
+interface PlannedFilter {
+  metadata: Metadata;
+  plan: unknown;
+}
 
 /** The statements of `_addMessage`, one per shape. */
 interface AddMessageStatements {
@@ -65,35 +126,42 @@ interface AddMessageStatements {
 }
 
 /**
- * The contract written once for every SQL backend, against the shared {@link Database} type: every required
- * hook of {@link BaseConversationMemory}, and the derived ones as single queries. A backend supplies the
- * Kysely instance and its codecs (to the constructor), its schema setup (`_init`), how a write transaction
- * starts (`writeTransaction`, e.g. `BEGIN IMMEDIATE` on SQLite), how its driver's errors map to contract errors
- * (`_mapError`), its health report (`_check`, usually with {@link countRows}), its name and location
- * (`_describeLocation`) and what closing releases (`_close`); optionally its metadata filter
- * (`metadataFilter`, and `metadataFilterError` for the errors a filter can cause) and a leaner transaction for
- * the statements compiled once (`writeCompiled`).
+ * The contract written once for every SQL backend, against the shared {@link Database} type and a
+ * {@link SqlDialect} value: every hook of {@link BaseConversationMemory}, the derived ones as single queries,
+ * the search skeleton (execute, map errors, build hits), `check()` and error mapping. A backend package builds
+ * its dialect and its Kysely instance, and adds only its connection handling: what closing releases (`_close`,
+ * default destroying the Kysely instance), and optionally how a write transaction starts (`writeTransaction`,
+ * e.g. `BEGIN IMMEDIATE` on SQLite) and a leaner transaction for the statements compiled once
+ * (`writeCompiled`).
  */
-export abstract class SqlConversationMemory extends BaseConversationMemory {
+export class SqlConversationMemory extends BaseConversationMemory {
   /** The query builder every shared query runs on. */
   protected readonly db: Kysely<Database>;
+  /** The SQL dialect. */
+  protected readonly dialect: SqlDialect;
   /** The dialect's codecs. */
   protected readonly codecs: SqlCodecs;
+  readonly #capabilities: MemoryCapabilities;
+  readonly #readOnly: boolean;
   #addMessageStatements: AddMessageStatements | undefined;
+  #readStatements: ReadStatements | undefined;
 
   constructor(options: SqlMemoryOptions) {
     super(options);
-    this.codecs = options.codecs;
+    this.dialect = options.dialect;
+    this.codecs = options.dialect.codecs;
     this.db = options.db;
+    this.#readOnly = options.readOnly ?? false;
+    this.#capabilities = Object.freeze({
+      ...super.capabilities,
+      metadataFilter: options.dialect.metadataFilter !== undefined,
+      fullTextSearch: options.dialect.search !== undefined,
+    });
   }
 
-  /**
-   * True when the database itself keeps `sessions.message_count` and `last_message_at` (SQLite: triggers on
-   * `messages`, so that other programs writing the file keep them exact too): `addMessage` then only sets the
-   * session's `updated_at`, and nothing is counted twice. Default false: `addMessage` sets all three.
-   */
-  protected get activityKeptByTriggers(): boolean {
-    return false;
+  /** What the dialect has: `metadataFilter` with its filter, `fullTextSearch` with its search. */
+  override get capabilities(): MemoryCapabilities {
+    return this.#capabilities;
   }
 
   /** Runs `work` in a transaction that writes; the default is Kysely's transaction. */
@@ -111,32 +179,56 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
     return this.writeTransaction((trx) => work((query) => trx.executeQuery(query)));
   }
 
+  /** Refuses a write on a store opened read-only. */
+  #writable(): void {
+    if (this.#readOnly) {
+      throw new ReadOnlyError(`${this.dialect.location} was opened read-only; nothing was written`);
+    }
+  }
+
+  /** The dialect's migrations. */
+  protected override _init(): Promise<void> {
+    return this.dialect.migrate();
+  }
+
+  /** Destroys the Kysely instance; a backend whose connection outlives it releases that too. */
+  protected async _close(): Promise<void> {
+    await this.db.destroy();
+  }
+
+  protected override _mapError(error: unknown): MemoryError {
+    return this.dialect.mapError(error, 'operation');
+  }
+
+  protected override _describeLocation(): { backend: string; location: string } {
+    return { backend: this.dialect.name, location: this.dialect.location };
+  }
+
+  protected override async _check(scope: Scope): Promise<StoreHealth> {
+    const { serverVersion, schemaVersion } = await this.dialect.health();
+    const counts = await this.#countRows(scope);
+    return { ...this._describeLocation(), reachable: true, serverVersion, schemaVersion, ...counts };
+  }
+
   protected async _createSession(record: SessionRecord, _scope: Scope): Promise<void> {
-    const at = this.codecs.encodeTimestamp(dateToIsoMicros(record.createdAt));
+    this.#writable();
+    const at = dateToIsoMicros(record.createdAt);
+    const row = sessionRow({ ...record, createdAt: at, updatedAt: at }, this.codecs);
     await this.writeTransaction(async (trx) => {
       // In the writing transaction, so that no other writer slips orphans in between: an id that orphan messages
       // (legacy rows whose session is gone) still reference is not free, or the new session would adopt them.
       if ((await this.#orphanedIds(trx, [record.id])) !== undefined) {
         throw new ConflictError('session', record.id, ORPHANS_REFERENCE_IT);
       }
-      const result = await trx
-        .insertInto('sessions')
-        .values({
-          id: record.id,
-          title: record.title,
-          created_at: at,
-          updated_at: at,
-          metadata: this.codecs.encodeMetadata(record.metadata),
-          // Only named when set, so the statement stays the same as the original schema's for unowned sessions.
-          ...(record.ownerId === null ? {} : { owner_id: record.ownerId }),
-        })
-        .onConflict((conflict) => conflict.column('id').doNothing())
+      const result = await this.dialect
+        .ignoreDuplicates(trx.insertInto('sessions').values(row))
         .executeTakeFirst();
       if (Number(result.numInsertedOrUpdatedRows ?? 0) === 0) throw new ConflictError('session', record.id);
     });
   }
 
   protected async _addMessage(record: MessageRecord, scope: Scope): Promise<void> {
+    this.#writable();
     const at = this.codecs.encodeTimestamp(dateToIsoMicros(record.createdAt));
     this.#addMessageStatements ??= this.#compileAddMessage();
     const statements = this.#addMessageStatements;
@@ -162,9 +254,9 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
     });
   }
 
-  /** `_addMessage`'s statements; compiled on first use, since `activityKeptByTriggers` is the subclass's. */
+  /** `_addMessage`'s statements, compiled on first use. */
   #compileAddMessage(): AddMessageStatements {
-    const byTriggers = this.activityKeptByTriggers;
+    const byTriggers = this.dialect.activityKeptByTriggers ?? false;
     const touch = (p: { sessionId: string; at: StoredTimestamp }) =>
       this.db
         .updateTable('sessions')
@@ -178,35 +270,65 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
       touch: compileOnce(touch),
       touchOwned: compileOnce((p) => touch(p).where('owner_id', '=', p.ownerId)),
       insert: compileOnce((p) =>
-        this.db
-          .insertInto('messages')
-          .values({
+        this.dialect.ignoreDuplicates(
+          this.db.insertInto('messages').values({
             id: p.id,
             session_id: p.sessionId,
             role: p.role,
             content: p.content,
             created_at: p.at,
             metadata: p.metadata,
-          })
-          .onConflict((conflict) => conflict.column('id').doNothing()),
+          }),
+        ),
       ),
     };
   }
 
-  /** A fast path: all rows oldest first, or the last `limit` newest first then reversed, without positions. */
+  /**
+   * A fast path, compiled once: all rows oldest first, or the last `limit` newest first then reversed, without
+   * positions.
+   */
   protected override async _getHistory(
     sessionId: string,
     limit: number | undefined,
     scope: Scope,
   ): Promise<Message[]> {
-    const query = this.#messagesOf(sessionId, scope);
-    const key = this.orderKey('messages');
+    const reads = this.#reads();
     if (limit === undefined) {
-      const rows = await query.orderBy(key, 'asc').orderBy('seq', 'asc').execute();
+      const { rows } = await this.db.executeQuery(reads.history(scope, { sessionId }));
       return rows.map((row) => toMessage(row, this.codecs));
     }
-    const rows = await query.orderBy(key, 'desc').orderBy('seq', 'desc').limit(limit).execute();
-    return rows.reverse().map((row) => toMessage(row, this.codecs));
+    const { rows } = await this.db.executeQuery(reads.latest(scope, { sessionId, limit }));
+    const messages = new Array<Message>(rows.length);
+    for (let i = 0; i < rows.length; i++) messages[rows.length - 1 - i] = toMessage(rows[i]!, this.codecs);
+    return messages;
+  }
+
+  /** The hot reads' statements, compiled on first use (the dialect's key goes into their text). */
+  #reads(): ReadStatements {
+    this.#readStatements ??= this.#compileReads();
+    return this.#readStatements;
+  }
+
+  #compileReads(): ReadStatements {
+    const key = this.#orderKey('messages');
+    return {
+      history: compileForScope((p: { sessionId: string }, scope) =>
+        this.#messagesOf(p.sessionId, scope).orderBy(key, 'asc').orderBy('seq', 'asc'),
+      ),
+      latest: compileForScope((p: { sessionId: string; limit: number }, scope) =>
+        this.#messagesOf(p.sessionId, scope).orderBy(key, 'desc').orderBy('seq', 'desc').limit(p.limit),
+      ),
+      activity: compileForScope((p: { limit: number; offset: number }, scope) =>
+        this.#activityQuery(p.limit, p.offset, scope, undefined),
+      ),
+      created: compileForScope((p: { limit: number }, scope) =>
+        this.#createdQuery(p.limit, null, scope, undefined),
+      ),
+      createdAfter: compileForScope((p: { limit: number; at: StoredTimestamp; id: string }, scope) =>
+        this.#createdQuery(p.limit, p, scope, undefined),
+      ),
+    };
   }
 
   protected async _readHistory(read: HistoryRead, scope: Scope): Promise<HistoryRow[]> {
@@ -216,7 +338,7 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
 
   /** The rows of a history read, with the key they are ordered by (`order_at`). */
   #historyRows(read: HistoryRead, scope: Scope) {
-    const key = this.orderKey('messages');
+    const key = this.#orderKey('messages');
     const direction = read.order === 'oldest' ? 'asc' : 'desc';
     const beyond = read.order === 'oldest' ? '>' : '<';
     let query = this.#messagesOf(read.sessionId, scope).select(key.as('order_at'));
@@ -247,18 +369,26 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
         toSessionSummary(row, this.codecs),
       );
     }
+    if (listing.order === 'activity') {
+      return this._getSessions(listing.limit, listing.offset, scope, listing.where);
+    }
+    const rows = await this.#byId(listing.after, listing.limit, listing.ids, scope);
+    return rows.map((row) => toSessionSummary(row, this.codecs));
+  }
+
+  /** A fast path, compiled once without `where`: most recent activity first. */
+  protected override async _getSessions(
+    limit: number,
+    offset: number,
+    scope: Scope,
+    where: SessionFilter | undefined,
+  ): Promise<SessionSummary[]> {
     const rows =
-      listing.order === 'activity'
-        ? await this.#filtered(listing.where, () =>
-            this.#sessionsIn(this.db, scope, listing.where)
-              .selectAll()
-              .orderBy('updated_at', 'desc')
-              .orderBy('id', 'desc')
-              .limit(listing.limit)
-              .offset(listing.offset)
-              .execute(),
-          )
-        : await this.#byId(listing.after, listing.limit, listing.ids, scope);
+      where?.metadata === undefined
+        ? (await this.db.executeQuery(this.#reads().activity(scope, { limit, offset }))).rows
+        : await this.#filtered(where, offset + limit, (filter) =>
+            this.#activityQuery(limit, offset, scope, filter).execute(),
+          );
     return rows.map((row) => toSessionSummary(row, this.codecs));
   }
 
@@ -282,29 +412,45 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
   }
 
   /** Sessions newest first by creation, after `cursor`, with the key they are ordered by (`order_at`). */
-  #createdPage(
+  async #createdPage(
     limit: number,
     cursor: SessionPosition | null,
     scope: Scope,
     where: SessionFilter | undefined,
+  ): Promise<SessionsRowWithKey[]> {
+    const after = cursor && { at: this.codecs.encodeTimestamp(cursor.createdAt), id: cursor.id };
+    if (where?.metadata === undefined) {
+      const reads = this.#reads();
+      const query =
+        after === null ? reads.created(scope, { limit }) : reads.createdAfter(scope, { limit, ...after });
+      return (await this.db.executeQuery(query)).rows;
+    }
+    return this.#filtered(where, limit, (filter) =>
+      this.#createdQuery(limit, after, scope, filter).execute(),
+    );
+  }
+
+  /** Sessions of `scope` (matching `filter`) by most recent activity, `limit` after `offset`. */
+  #activityQuery(limit: number, offset: number, scope: Scope, filter: PlannedFilter | undefined) {
+    return this.#sessionsIn(this.db, scope, filter)
+      .selectAll()
+      .orderBy('updated_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .offset(offset);
+  }
+
+  /** Sessions of `scope` (matching `filter`) newest first by creation after `after`, with their key. */
+  #createdQuery(
+    limit: number,
+    after: { at: StoredTimestamp; id: string } | null,
+    scope: Scope,
+    filter: PlannedFilter | undefined,
   ) {
-    const key = this.orderKey('sessions');
-    return this.#filtered(where, () => {
-      let query = this.#sessionsIn(this.db, scope, where).selectAll().select(key.as('order_at'));
-      if (cursor !== null) {
-        const at = this.codecs.encodeTimestamp(cursor.createdAt);
-        // A row comparison, not `created_at < $1 OR (created_at = $1 AND id < $2)`: both PostgreSQL and SQLite
-        // turn it into the start of an index range on `(created_at DESC, id DESC)` (or `(owner_id, created_at
-        // DESC, id DESC)`), while PostgreSQL applies the OR form as a filter to every row before the cursor, so a
-        // page deep in the listing cost as much as an offset.
-        // The redundant `key <= at` serves SQLite, whose key is an expression: it seeks its expression index
-        // on a plain comparison but not on a row comparison holding the expression.
-        query = query.where((eb) =>
-          eb.and([eb(key, '<=', at), eb(eb.tuple(key, eb.ref('id')), '<', eb.tuple(at, cursor.id))]),
-        );
-      }
-      return query.orderBy(key, 'desc').orderBy('id', 'desc').limit(limit).execute();
-    });
+    const key = this.#orderKey('sessions');
+    let query = this.#sessionsIn(this.db, scope, filter).selectAll().select(key.as('order_at'));
+    if (after !== null) query = query.where((eb) => this.#keysetBefore(eb, key, after.at, after.id));
+    return query.orderBy(key, 'desc').orderBy('id', 'desc').limit(limit);
   }
 
   /** Sessions of `scope` by id, after `afterId`, at most `limit`; only `sessionIds` when given. */
@@ -335,6 +481,7 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
     updatedAt: Date,
     scope: Scope,
   ): Promise<boolean> {
+    this.#writable();
     let update = this.db
       .updateTable('sessions')
       .set({ title, updated_at: this.codecs.encodeTimestamp(dateToIsoMicros(updatedAt)) })
@@ -345,6 +492,7 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
   }
 
   protected async _deleteSession(sessionId: string, scope: Scope): Promise<boolean> {
+    this.#writable();
     return this.writeTransaction(async (trx) => {
       let remove = trx.deleteFrom('sessions').where('id', '=', sessionId);
       if (scope.ownerId !== null) remove = remove.where('owner_id', '=', scope.ownerId);
@@ -360,6 +508,7 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
 
   /** One statement per table instead of the derived batches. */
   protected override async _clearAll(scope: Scope): Promise<void> {
+    this.#writable();
     await this.writeTransaction(async (trx) => {
       if (scope.ownerId === null) {
         await trx.deleteFrom('messages').execute();
@@ -403,7 +552,7 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
     messages: PortableMessage[],
     scope: Scope,
   ): Promise<ImportResult> {
-    const { encodeTimestamp, encodeMetadata } = this.codecs;
+    this.#writable();
     return this.writeTransaction(async (trx) => {
       // A session id that orphan messages reference is refused as in createSession: importing it would hand
       // them to the imported session.
@@ -416,24 +565,10 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
           throw new ConflictError('session', orphaned, ORPHANS_REFERENCE_IT);
         }
       }
-      let sessionsWritten = 0;
-      for (const part of chunks(sessions, ROWS_PER_INSERT)) {
-        const result = await trx
-          .insertInto('sessions')
-          .values(
-            part.map((s) => ({
-              id: s.id,
-              title: s.title,
-              created_at: encodeTimestamp(s.createdAt),
-              updated_at: encodeTimestamp(s.updatedAt),
-              metadata: encodeMetadata(s.metadata),
-              ...(s.ownerId === null ? {} : { owner_id: s.ownerId }),
-            })),
-          )
-          .onConflict((conflict) => conflict.column('id').doNothing())
-          .executeTakeFirst();
-        sessionsWritten += Number(result.numInsertedOrUpdatedRows ?? 0);
-      }
+      const sessionsWritten = await insertAll(
+        sessions.map((session) => sessionRow(session, this.codecs)),
+        (rows) => this.dialect.ignoreDuplicates(trx.insertInto('sessions').values(rows)),
+      );
       // Checked after the sessions are written, so a message may name a session of the same batch; a session of
       // another owner is invisible here, so its messages are refused rather than slipped in.
       const targets = [...new Set(messages.map((m) => m.sessionId))];
@@ -444,24 +579,10 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
       }
       const missing = targets.find((id) => !found.has(id));
       if (missing !== undefined) throw new SessionNotFoundError(missing);
-      let messagesWritten = 0;
-      for (const part of chunks(messages, ROWS_PER_INSERT)) {
-        const result = await trx
-          .insertInto('messages')
-          .values(
-            part.map((m) => ({
-              id: m.id,
-              session_id: m.sessionId,
-              role: m.role,
-              content: m.content,
-              created_at: encodeTimestamp(m.createdAt),
-              metadata: encodeMetadata(m.metadata),
-            })),
-          )
-          .onConflict((conflict) => conflict.column('id').doNothing())
-          .executeTakeFirst();
-        messagesWritten += Number(result.numInsertedOrUpdatedRows ?? 0);
-      }
+      const messagesWritten = await insertAll(
+        messages.map((message) => messageRow(message, this.codecs)),
+        (rows) => this.dialect.ignoreDuplicates(trx.insertInto('messages').values(rows)),
+      );
       if (messagesWritten > 0) {
         for (const ids of chunks(targets, ROWS_PER_INSERT)) await recountSessions(trx, ids);
       }
@@ -478,13 +599,7 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
       .selectFrom('messages')
       .select('session_id')
       .where('session_id', 'in', ids)
-      .where((eb) =>
-        eb.not(
-          eb.exists(
-            eb.selectFrom('sessions').select('id').whereRef('sessions.id', '=', 'messages.session_id'),
-          ),
-        ),
-      )
+      .where(isOrphan)
       .limit(1)
       .executeTakeFirst();
     return row?.session_id;
@@ -494,9 +609,7 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
    * Counts the sessions and messages of `scope`; unscoped, also the orphan messages among them (their session
    * is gone: only legacy SQLite files can hold them, and no owner view sees them); for `check()`.
    */
-  protected async countRows(
-    scope: Scope,
-  ): Promise<{ sessions: number; messages: number; orphanMessages?: number }> {
+  async #countRows(scope: Scope): Promise<{ sessions: number; messages: number; orphanMessages?: number }> {
     const count = (eb: ExpressionBuilder<Database, keyof Database>) =>
       eb.fn.countAll<number | string>().as('n');
     if (scope.ownerId !== null) {
@@ -513,76 +626,84 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
     const [sessions, messages, orphans] = await Promise.all([
       this.db.selectFrom('sessions').select(count).executeTakeFirstOrThrow(),
       this.db.selectFrom('messages').select(count).executeTakeFirstOrThrow(),
-      this.db
-        .selectFrom('messages')
-        .where((eb) =>
-          eb.not(
-            eb.exists(
-              eb.selectFrom('sessions').select('id').whereRef('sessions.id', '=', 'messages.session_id'),
-            ),
-          ),
-        )
-        .select(count)
-        .executeTakeFirstOrThrow(),
+      this.db.selectFrom('messages').where(isOrphan).select(count).executeTakeFirstOrThrow(),
     ]);
     return { sessions: Number(sessions.n), messages: Number(messages.n), orphanMessages: Number(orphans.n) };
   }
 
-  /**
-   * The stored value `table`'s rows are listed by, in time order (history, history pages and exports for
-   * `messages`, with `seq` after it; sessions pages for `sessions`, with `id` after it). Its text order must
-   * be the order of the instants `codecs.decodeTimestamp` reads it as. The default is the `created_at` column,
-   * right for a timestamp type; a dialect whose column may hold text in several forms (legacy SQLite) returns
-   * an expression with a canonical sort key instead, backed by an index.
-   */
-  protected orderKey(_table: 'messages' | 'sessions'): RawBuilder<StoredTimestamp> {
-    return sql<StoredTimestamp>`${sql.ref('created_at')}`;
-  }
-
-  /**
-   * The dialect's condition for `where.metadata`: the session's metadata contains `filter` (`jsonb @>`
-   * semantics, see core's `jsonContains`). Called only when the backend declares `metadataFilter`; the default
-   * refuses.
-   */
-  protected metadataFilter(
-    _eb: ExpressionBuilder<Database, 'sessions'>,
-    _filter: Metadata,
-  ): Expression<SqlBool> {
-    throw new UnsupportedCapabilityError('metadataFilter');
-  }
-
-  /**
-   * What an error of a listing filtered by `where` becomes: a backend turns the errors a filter can cause (one
-   * its database cannot evaluate) into a `ValidationError` on `where.metadata`, and returns any other error
-   * as is, for `_mapError`. The default returns every error as is.
-   */
-  protected metadataFilterError(error: unknown): unknown {
-    return error;
-  }
-
-  /** Builds and runs a listing's query, its errors going through {@link metadataFilterError} when filtered. */
-  async #filtered<T>(where: SessionFilter | undefined, run: () => Promise<T>): Promise<T> {
+  /** The search skeleton: the dialect's statement, run, its errors mapped (phase `search`), hits built. */
+  protected override async _searchMessages(
+    terms: readonly SearchTerm[],
+    request: SearchRequest,
+    scope: Scope,
+  ): Promise<SearchHit[]> {
+    const search = this.dialect.search;
+    if (search === undefined) throw new UnsupportedCapabilityError('fullTextSearch');
+    const query = search.query(terms, {
+      ...request,
+      sessionIds: this.#sessionsIn(this.db, scope).select('id'),
+      ownerScoped: scope.ownerId !== null,
+    });
+    let rows: SqlSearchRow[];
     try {
-      return await run();
+      ({ rows } = await query.execute(this.db));
     } catch (error) {
-      throw where === undefined ? error : this.metadataFilterError(error);
+      throw this.dialect.mapError(error, 'search');
+    }
+    return rows.map((row) => {
+      const message = toMessage(row, this.codecs);
+      return { message, rank: Number(row.score), snippet: search.snippet(row, message.content, terms) };
+    });
+  }
+
+  /** The dialect's key of `table`'s time order (see {@link SqlDialect.orderKey}). */
+  #orderKey(table: 'messages' | 'sessions'): RawBuilder<StoredTimestamp> {
+    return this.dialect.orderKey?.(table) ?? sql<StoredTimestamp>`${sql.ref('created_at')}`;
+  }
+
+  /** The dialect's keyset condition (see {@link SqlDialect.keysetBefore}). */
+  #keysetBefore(
+    eb: ExpressionBuilder<Database, 'sessions'>,
+    key: RawBuilder<StoredTimestamp>,
+    at: StoredTimestamp,
+    id: string,
+  ) {
+    return (this.dialect.keysetBefore ?? rowComparisonBefore)(eb, key, at, id);
+  }
+
+  /**
+   * Runs a listing's query, with the dialect's plan for `where.metadata` (for a listing that needs `window`
+   * matching rows) when filtered; errors of a filtered listing go through the dialect's `filter` phase.
+   */
+  async #filtered<T>(
+    where: SessionFilter | undefined,
+    window: number,
+    run: (filter: PlannedFilter | undefined) => Promise<T>,
+  ): Promise<T> {
+    const metadata = where?.metadata;
+    if (metadata === undefined) return run(undefined);
+    try {
+      const plan = await this.#metadataFilter().plan?.(this.db, metadata, window);
+      return await run({ metadata, plan });
+    } catch (error) {
+      throw this.dialect.mapError(error, 'filter');
     }
   }
 
-  /** Sessions visible in `scope`, and matching `where` when given. */
-  protected sessionsIn(
-    db: Db,
-    scope: Scope,
-    where?: SessionFilter,
-  ): SelectQueryBuilder<Database, 'sessions', {}> {
-    return this.#sessionsIn(db, scope, where);
+  #metadataFilter(): SqlMetadataFilter {
+    const filter = this.dialect.metadataFilter;
+    if (filter === undefined) throw new UnsupportedCapabilityError('metadataFilter');
+    return filter;
   }
 
-  #sessionsIn(db: Db, scope: Scope, where?: SessionFilter): SelectQueryBuilder<Database, 'sessions', {}> {
+  /** Sessions visible in `scope`, and matching `filter` when given. */
+  #sessionsIn(db: Db, scope: Scope, filter?: PlannedFilter): SelectQueryBuilder<Database, 'sessions', {}> {
     let query = db.selectFrom('sessions');
     if (scope.ownerId !== null) query = query.where('owner_id', '=', scope.ownerId);
-    const metadata = where?.metadata;
-    if (metadata !== undefined) query = query.where((eb) => this.metadataFilter(eb, metadata));
+    if (filter !== undefined) {
+      const { where } = this.#metadataFilter();
+      query = query.where((eb) => where(eb, filter.metadata, filter.plan));
+    }
     return query;
   }
 
@@ -619,6 +740,29 @@ export async function recountSessions(db: Db, sessionIds: readonly string[]): Pr
     }))
     .where('id', 'in', sessionIds)
     .execute();
+}
+
+/** The message's session is gone: an orphan, which only legacy SQLite files can hold. */
+function isOrphan(eb: ExpressionBuilder<Database, 'messages'>) {
+  return eb.not(
+    eb.exists(eb.selectFrom('sessions').select('id').whereRef('sessions.id', '=', 'messages.session_id')),
+  );
+}
+
+/**
+ * Inserts `rows` in statements of {@link ROWS_PER_INSERT}, each built by `insert` (which skips duplicates), and
+ * returns how many were written.
+ */
+async function insertAll<R>(
+  rows: readonly R[],
+  insert: (rows: R[]) => { executeTakeFirst(): Promise<InsertResult> },
+): Promise<number> {
+  let written = 0;
+  for (const part of chunks(rows, ROWS_PER_INSERT)) {
+    const result = await insert(part).executeTakeFirst();
+    written += Number(result.numInsertedOrUpdatedRows ?? 0);
+  }
+  return written;
 }
 
 function* chunks<T>(items: readonly T[], size: number): Generator<T[]> {

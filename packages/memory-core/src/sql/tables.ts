@@ -76,3 +76,19 @@ export type DataColumnOf<T extends TableDescription> = {
 /** The columns copied from a source row and compared by verification (`origin: 'data'`), in table order. */
 export const dataColumns = <T extends TableDescription>(table: T): DataColumnOf<T>[] =>
   columnsOf(table, (spec) => spec.origin === 'data') as DataColumnOf<T>[];
+
+/**
+ * The SELECT list of a source's rows of `table`: each of its {@link dataColumns}, in table order, written by
+ * `expression` (a dialect's reading of the column's kind; it may yield more than one comma-separated expression
+ * for a column, which then shifts the positions after it), or `NULL` when `present` says the source's schema
+ * version predates the column.
+ */
+export function dataSelectList<T extends TableDescription>(
+  table: T,
+  expression: (column: DataColumnOf<T>, spec: ColumnSpec) => string,
+  present: (column: DataColumnOf<T>) => boolean = () => true,
+): string {
+  return dataColumns(table)
+    .map((column) => (present(column) ? expression(column, table[column]!) : 'NULL'))
+    .join(', ');
+}
