@@ -13,7 +13,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
 const TIME_MS = Number(process.env.BENCH_TIME_MS ?? 400);
 const SCHEMA = 'bench_replicas';
 
-const pair = await startReplicaPair();
+// synchronous_commit on, as in production: a commit is flushed, and sent to the replica, before it returns.
+const pair = await startReplicaPair({ settings: { synchronous_commit: 'on' } });
 console.log(
   `PostgreSQL ${pair.serverVersion}, replica by ${pair.method}; ${ROUNDS} alternating rounds of ${TIME_MS} ms per task\n`,
 );
@@ -23,6 +24,8 @@ const store = new PostgresConversationMemory({
   schema: SCHEMA,
   replicaRetryMillis: 200,
 });
+// The same store without replicas, on the primary: the routing's own cost is the difference of the two ratios.
+const direct = new PostgresConversationMemory({ connectionString: pair.primary.url, schema: SCHEMA });
 const rawPrimary = new pg.Pool({ connectionString: pair.primary.url, max: 10 });
 const rawReplica = new pg.Pool({ connectionString: pair.replica.url, max: 10 });
 for (const pool of [rawPrimary, rawReplica]) pool.on('error', () => {});
@@ -41,6 +44,7 @@ try {
   await failover();
 } finally {
   await store.close();
+  await direct.close();
   await rawPrimary.end();
   await rawReplica.end();
   await pair.destroy();
@@ -51,8 +55,8 @@ async function benchHistory() {
   const before = await shares();
   const storeHistory = async () => store.getHistory('long', { limit: 50 });
   // Raw pg reads where the store's reads went: the replica (the share printed below says so).
-  const raw = () =>
-    rawReplica
+  const rawOn = (pool: pg.Pool) => () =>
+    pool
       .query({
         name: 'history',
         text: `SELECT * FROM ${SCHEMA}.messages WHERE session_id = $1 ORDER BY created_at DESC, seq DESC LIMIT $2`,
@@ -61,13 +65,18 @@ async function benchHistory() {
       .then((result) => result.rows.reverse());
   // Let the store learn the replica's position before measuring.
   for (let i = 0; i < 50; i++) await storeHistory();
-  const samples: Record<'store' | 'raw', number[]> = { store: [], raw: [] };
+  const tasks = {
+    store: storeHistory,
+    raw: rawOn(rawReplica),
+    direct: () => direct.getHistory('long', { limit: 50 }),
+    rawPrimary: rawOn(rawPrimary),
+  };
+  const samples: Record<keyof typeof tasks, number[]> = { store: [], raw: [], direct: [], rawPrimary: [] };
   for (let round = 0; round < ROUNDS; round++) {
     const bench = new Bench({ time: TIME_MS, warmupTime: round === 0 ? 300 : 50 });
-    bench.add('store', storeHistory);
-    bench.add('raw', raw);
+    for (const [name, task] of Object.entries(tasks)) bench.add(name, task);
     await bench.run();
-    for (const name of ['store', 'raw'] as const) {
+    for (const name of Object.keys(tasks) as (keyof typeof tasks)[]) {
       const result = bench.getTask(name)?.result;
       if (!result || !('latency' in result)) throw new Error(`benchmark task ${name} did not complete`);
       samples[name].push(result.latency.p50);
@@ -75,15 +84,23 @@ async function benchHistory() {
   }
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
   const after = await shares();
-  const storeP50 = median(samples.store);
-  const rawP50 = median(samples.raw);
+  const row = (operation: string, store: number[], raw: number[]) => ({
+    operation,
+    'store ms p50': median(store).toFixed(3),
+    'raw pg ms p50': median(raw).toFixed(3),
+    'store cost (x raw)': (median(store) / median(raw)).toFixed(2),
+  });
   console.table([
-    {
-      operation: 'getHistory(limit 50) of 1,000 messages, read from the replica',
-      'store ms p50': storeP50.toFixed(3),
-      'raw pg ms p50': rawP50.toFixed(3),
-      'store cost (x raw)': (storeP50 / rawP50).toFixed(2),
-    },
+    row(
+      'getHistory(limit 50) of 1,000, store with a replica / raw on the replica',
+      samples.store,
+      samples.raw,
+    ),
+    row(
+      'getHistory(limit 50) of 1,000, store without replicas / raw on the primary',
+      samples.direct,
+      samples.rawPrimary,
+    ),
   ]);
   const primary = after.primary - before.primary;
   const replica = after.replica - before.replica;

@@ -150,9 +150,13 @@ export class ReadRouter {
     return result;
   }
 
-  /** Every server: role, state, lag and reads served; checks each replica first. */
+  /**
+   * Every server: role, state, lag and reads served. A replica whose status is older than reads would accept
+   * (or that is down, whatever its retry delay) is checked first; a fresh status is reported as it is, so that
+   * calling `check()` does not itself speed up the routing it reports on.
+   */
   async servers(): Promise<PostgresServerHealth[]> {
-    await Promise.all(this.#replicas.map((replica) => replica.refresh(Date.now(), true)));
+    await Promise.all(this.#replicas.map((replica) => replica.refreshIfStale()));
     const primary: PostgresServerHealth = {
       role: 'primary',
       location: this.#primaryLocation,

@@ -103,6 +103,12 @@ export class ReplicaServer {
     return this.#refreshing;
   }
 
+  /** For `check()`: checks the replica unless its status is fresh and it is up. */
+  refreshIfStale(now = Date.now()): Promise<void> {
+    const fresh = this.state === 'up' && now - this.checkedAt < this.timing.statusMaxAgeMs;
+    return fresh ? Promise.resolve() : this.refresh(now, true);
+  }
+
   /** Marks the replica down after a failed read, so that reads skip it until the retry delay has passed. */
   failed(error: unknown): void {
     if (!isUnavailable(error)) {

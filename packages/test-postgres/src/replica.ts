@@ -38,6 +38,12 @@ export interface ReplicaPairOptions {
    * has `pg_basebackup`; `null` forces the embedded binaries and a file-copy base backup.
    */
   systemBinDir?: string | null;
+  /**
+   * Extra `postgres -c` settings of both servers. The test servers run with `synchronous_commit = off`, so a
+   * commit reaches the replica only when the WAL writer flushes (every 200 ms by default); a benchmark of how
+   * soon reads return to the replica sets it `on`.
+   */
+  settings?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -54,7 +60,7 @@ export async function startReplicaPair(options: ReplicaPairOptions = {}): Promis
   const binOption = systemBinDir ? { binDir: systemBinDir } : {};
   const primary = await startEmbeddedPostgres({
     ...binOption,
-    settings: { wal_level: 'replica', max_wal_senders: '10', wal_keep_size: '256MB' },
+    settings: { wal_level: 'replica', max_wal_senders: '10', wal_keep_size: '256MB', ...options.settings },
   });
   let replica: EmbeddedPostgresServer | undefined;
   try {
@@ -64,7 +70,12 @@ export async function startReplicaPair(options: ReplicaPairOptions = {}): Promis
       ...binOption,
       port: replicaPort,
       // A standby's settings; hot_standby_feedback keeps the primary from vacuuming rows a replica read uses.
-      settings: { hot_standby: 'on', hot_standby_feedback: 'on', primary_conninfo: conninfo },
+      settings: {
+        hot_standby: 'on',
+        hot_standby_feedback: 'on',
+        primary_conninfo: conninfo,
+        ...options.settings,
+      },
       createData: systemBinDir
         ? (dataDir, run) =>
             run(path.join(systemBinDir, 'pg_basebackup'), [
