@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createMemory, resolveMemoryConfig, ValidationError } from '@flux-rag/memory-core';
 import { freePort, type ReplicaPair, startReplicaPair, uniqueName } from '@flux-rag/test-postgres';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -69,6 +70,13 @@ async function untilReplica<T>(
     if (Date.now() > deadline) throw new Error(`reads did not move to the replica in ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** The replica's postmaster and its children (backends, startup, walreceiver), to suspend them. */
+function replicaProcesses(): number[] {
+  const postmaster = pair.replica.pid!;
+  const children = readFileSync(`/proc/${postmaster}/task/${postmaster}/children`, 'utf8').trim();
+  return [postmaster, ...children.split(/\s+/).filter(Boolean).map(Number)];
 }
 
 const contents = (messages: readonly { content: string }[]) => messages.map((m) => m.content);
@@ -195,6 +203,32 @@ describe('postgres replicas', () => {
     const replica = (await store.check()).servers?.[1];
     expect(replica).toMatchObject({ role: 'replica', state: 'up' });
   }, 60_000);
+
+  it('a read that fails on the replica - hung mid-read, it is retried on the primary: no error, the replica skipped after', async () => {
+    const store = open({ queryTimeoutMillis: 500, connectionTimeoutMillis: 500, replicaRetryMillis: 60_000 });
+    const sessionId = await store.createSession({ title: 'chat' });
+    await store.addMessage(sessionId, { role: 'user', content: 'one' });
+    await pair.waitForReplay();
+    await untilReplica(store, () => store.getHistory(sessionId));
+    const [primaryBefore, replicaBefore] = await served(store);
+    const suspended = replicaProcesses();
+    for (const pid of suspended) process.kill(pid, 'SIGSTOP');
+    try {
+      // The first read goes to the replica (its status says up), times out there (500 ms), and runs on the
+      // primary: it takes at least the timeout, which a read sent straight to the primary would not.
+      const started = performance.now();
+      expect(contents(await store.getHistory(sessionId))).toEqual(['one']);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(450);
+      // The replica is now skipped: the next reads go straight to the primary.
+      expect(contents(await store.getHistory(sessionId))).toEqual(['one']);
+      expect((await store.getSession(sessionId))?.title).toBe('chat');
+    } finally {
+      for (const pid of suspended) process.kill(pid, 'SIGCONT');
+    }
+    const [primaryAfter, replicaAfter] = await served(store);
+    expect(replicaAfter).toBe(replicaBefore);
+    expect(primaryAfter).toBe(primaryBefore + 3);
+  });
 
   it('maxReplicaLagMs - a replica further behind than the bound is skipped, even for a store that wrote nothing', async () => {
     const writer = open();
