@@ -151,6 +151,16 @@ export class ReadRouter {
   }
 
   /**
+   * Runs `work` on the primary as a read that is not counted and changes nothing: `check()`'s own queries. Any
+   * other statement the router cannot classify (outside {@link read}, {@link write} and this) may have written
+   * (schema setup, a hook added to the store later): after it, the next read first learns the primary's
+   * position as a floor, so no replica serves anything older.
+   */
+  inspect<T>(work: () => Promise<T>): Promise<T> {
+    return this.#context.run({ kind: 'primary' }, work);
+  }
+
+  /**
    * Every server: role, state, lag and reads served. A replica whose status is older than reads would accept
    * (or that is down, whatever its retry delay) is checked first; a fresh status is reported as it is, so that
    * calling `check()` does not itself speed up the routing it reports on.
@@ -292,7 +302,11 @@ export class ReadRouter {
     };
     return {
       query: query as PostgresPoolClient['query'],
-      release: (destroy?: boolean) => (client.release as (destroy?: boolean) => void)(destroy),
+      release: (destroy?: boolean) => {
+        // Released outside any classified call: it may have written, where this store cannot tell.
+        if (context.getStore() === undefined) this.#floorUnknown = true;
+        (client.release as (destroy?: boolean) => void)(destroy);
+      },
       get processID() {
         return (client as unknown as { processID?: number }).processID;
       },

@@ -38,7 +38,10 @@ const IMPORT_SESSIONS_TRACKED = 1_000;
  * The SQL store's read and write hooks, each run through the store's {@link ReadRouter} when it has replicas: reads of one
  * session name it, listings and exports of sessions name none (they must see every write of this store),
  * writes record where they committed for the sessions they touched. Without replicas each hook is the SQL
- * store's own. Only the routing lives here; the queries are the shared ones.
+ * store's own. Only the routing lives here; the queries are the shared ones. A hook not listed here (one added
+ * to the contract later) runs on the primary, and the router then counts it as a possible write: the next read
+ * waits for a replica to reach the primary's position. Listing it here (a read of one session or of the store,
+ * or a write) makes it precise.
  */
 export abstract class ReadRoutedMemory extends SqlConversationMemory {
   /** The store's router; `undefined` when it has no replicas. */
@@ -100,9 +103,10 @@ export abstract class ReadRoutedMemory extends SqlConversationMemory {
 
   /** The SQL store's report (on the primary), and with replicas each server's. */
   protected override async _check(scope: Scope): Promise<PostgresStoreHealth> {
-    const health = await super._check(scope);
     const router = this.readRouter;
-    return router ? { ...health, servers: await router.servers() } : health;
+    if (!router) return super._check(scope);
+    const health = await router.inspect(() => super._check(scope));
+    return { ...health, servers: await router.servers() };
   }
 
   protected override _listSessions(listing: SessionListing, scope: Scope): Promise<SessionSummary[]> {

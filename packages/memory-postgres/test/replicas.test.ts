@@ -230,6 +230,30 @@ describe('postgres replicas', () => {
     expect(primaryAfter).toBe(primaryBefore + 3);
   });
 
+  it('read-your-writes - a write the routing does not know (a hook added later) still sends the next reads to the primary', async () => {
+    /** A store with a write the router was not told about, as a hook added to the contract later would be. */
+    class WithUnlistedWrite extends PostgresConversationMemory {
+      async renameUnlisted(sessionId: string, title: string): Promise<void> {
+        await this.db.updateTable('sessions').set({ title }).where('id', '=', sessionId).execute();
+      }
+    }
+    const store = new WithUnlistedWrite({
+      connectionString: pair.primary.url,
+      replicas: [pair.replica.url],
+      schema: uniqueName(),
+    });
+    stores.push(store);
+    const sessionId = await store.createSession({ title: 'chat' });
+    await pair.waitForReplay();
+    await untilReplica(store, () => store.getSession(sessionId));
+    await pair.pauseReplay();
+    await store.renameUnlisted(sessionId, 'renamed');
+    expect(await serverOf(store, () => store.getSession(sessionId))).toMatchObject({
+      server: 'primary',
+      value: { title: 'renamed' },
+    });
+  });
+
   it('maxReplicaLagMs - a replica further behind than the bound is skipped, even for a store that wrote nothing', async () => {
     const writer = open();
     const sessionId = await writer.createSession({ title: 'chat' });
