@@ -5,6 +5,16 @@ export {
   startEmbeddedPostgres,
 } from './embedded-server.js';
 export {
+  findPgBouncer,
+  type PgBouncerAvailability,
+  type PgBouncerOptions,
+  pgBouncerForTests,
+  pgBouncerRequired,
+  REQUIRE_PGBOUNCER_VARIABLE,
+  startPgBouncer,
+  type TestPgBouncer,
+} from './pgbouncer.js';
+export {
   createTestDatabase,
   createTestSchema,
   type TestDatabase,
