@@ -15,3 +15,4 @@ export {
   postgresSchemaCatalog,
 } from './postgres-migrations.js';
 export { POOL_DEFAULTS, type PostgresConnectionOptions } from './postgres-pool.js';
+export { type ConnectionProbe, probeConnection } from './postgres-pooler.js';

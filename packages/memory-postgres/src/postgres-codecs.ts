@@ -13,10 +13,11 @@ const SERVER_UTC = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?\+00
 
 /**
  * The same in any other TimeZone (ISO DateStyle, PostgreSQL's default): the offset in hours, then minutes
- * and seconds when not whole (`+05:30`, and the local mean times of old dates such as `+00:53:28`).
+ * and seconds when not whole (`+05:30`, and the local mean times of old dates such as `+00:53:28`). The
+ * year may have five digits: 9999-12-31T23:59:59Z is in year 10000 east of UTC.
  */
 const SERVER_ZONED =
-  /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?([+-])(\d{2})(?::(\d{2}))?(?::(\d{2}))?$/;
+  /^(\d{4,5})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?([+-])(\d{2})(?::(\d{2}))?(?::(\d{2}))?$/;
 
 /** What an unreadable or missing legacy timestamp decodes to: the epoch, so it sorts first and reads as absurd. */
 const UNKNOWN_TIME: IsoMicros = '1970-01-01T00:00:00.000000Z';
