@@ -24,9 +24,9 @@ export interface PostgresConnectionOptions {
   queryTimeoutMillis?: number;
   /**
    * Run statements as named prepared statements, parsed and planned once per server connection. Default
-   * `'auto'`: on when the first connection reaches the server itself, off when anything sits in between (a
-   * pooler such as PgBouncer, a proxy, a mapped port), where a named statement could land on a server
-   * connection that another client's transaction uses next (see `probeConnection`). `true` forces them (a
+   * `'auto'`: on when the pool's first connection is a server session of its own, off behind a pooler such as
+   * PgBouncer, where a named statement could land on a server connection that another client's transaction
+   * uses next (see `probeConnection`). `true` forces them (a
    * pooler that keeps them per client, as PgBouncer 1.21+ with `max_prepared_statements`); `false` never
    * names a statement.
    */

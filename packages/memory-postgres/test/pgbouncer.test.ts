@@ -69,7 +69,6 @@ describe.skipIf('missing' in pgbouncer)('through PgBouncer (pool_mode = transact
     expect((await withClient(database.url, probeConnection)).direct).toBe(true);
     const behind = await withClient(bouncer.url, probeConnection);
     expect(behind.direct).toBe(false);
-    expect(behind.detail).toContain(`:${bouncer.port}`);
   });
 
   it('defaults - concurrent chats through the pooler all succeed (named statements are off behind it)', async () => {
