@@ -6,13 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase, startTestPostgres, withClient } from '@flux-rag/test-postgres';
 import pg from 'pg';
-import { Bench } from 'tinybench';
 import { PostgresConversationMemory } from '../src/index.js';
+import { medians, ROUNDS, TIME_MS } from './bench-rounds.js';
 
-/** Each pair of tasks (store, raw) runs this many rounds, alternating, and the medians are reported. */
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
-/** Time per task per round. */
-const TIME_MS = Number(process.env.BENCH_TIME_MS ?? 400);
 const CONCURRENCY = 16;
 
 interface Row {
@@ -113,25 +109,6 @@ async function benchWrites(store: PostgresConversationMemory, schema: string) {
 }
 
 /**
- * Runs every task for TIME_MS per round, ROUNDS rounds, the tasks alternating within each round, and returns the
- * median over rounds of each task's latency statistic: load from elsewhere on the machine then weighs on the
- * store and on raw pg alike instead of on whichever ran during a burst.
- */
-async function medians(tasks: Record<string, () => Promise<unknown>>, statistic: 'mean' | 'p50') {
-  const samples = new Map<string, number[]>(Object.keys(tasks).map((name) => [name, []]));
-  for (let round = 0; round < ROUNDS; round++) {
-    const bench = new Bench({ time: TIME_MS, warmupTime: round === 0 ? 300 : 50 });
-    for (const [name, task] of Object.entries(tasks)) bench.add(name, task);
-    await bench.run();
-    for (const name of Object.keys(tasks)) samples.get(name)!.push(latency(bench, name)[statistic]);
-  }
-  return (name: string) => {
-    const sorted = [...samples.get(name)!].sort((a, b) => a - b);
-    return sorted[Math.floor(sorted.length / 2)]!;
-  };
-}
-
-/**
  * `messages` messages in sessions of 10 (so 1,000 or 100,000 sessions), timestamps one second apart, counts
  * and last-message times filled in as the store keeps them; written by INSERT ... SELECT generate_series.
  */
@@ -197,12 +174,6 @@ async function benchReads(store: PostgresConversationMemory, schema: string, mes
   };
   row(`getSessions(limit 50), ${label} messages`, 'getSessions');
   row(`getHistory(limit 50) of 1,000 messages, ${label} messages in all`, 'getHistory');
-}
-
-function latency(bench: Bench, name: string) {
-  const result = bench.getTask(name)?.result;
-  if (!result || !('latency' in result)) throw new Error(`benchmark task ${name} did not complete`);
-  return result.latency;
 }
 
 function printTable() {
