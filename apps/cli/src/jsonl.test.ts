@@ -75,7 +75,7 @@ describe('export format', () => {
     const text = `{"type":"header","format":"flux-rag-memory","version":${PORTABLE_FORMAT_VERSION + 1}}\n`;
     const error = await failure(openExport(linesOf(text)));
     expect(error.code).toBe('IMPORT_FORMAT_UNSUPPORTED');
-    expect(error.message).toMatch(/version 2 is not supported; this flux-memory reads version 1/);
+    expect(error.message).toMatch(/version 3 is not supported; this flux-memory reads versions 1 and 2/);
   });
 
   it('refuses another format, and a file without a header', async () => {
@@ -111,5 +111,31 @@ describe('export format', () => {
     const { ownerId: _, ...legacy } = session;
     const [record] = await readAll(`${headerLine('sqlite')}${JSON.stringify(legacy)}\n`);
     expect(record).toMatchObject({ type: 'session', id: 's1', ownerId: null });
+  });
+
+  it('version 2: a message with payload and format round-trips, the payload keys in their order', async () => {
+    const structured: PortableRecord = {
+      ...message,
+      payload: { z: [1, { b: 2, a: 1 }], a: 'x', parts: [{ type: 'text', text: 'hi' }] },
+      format: 'ai-sdk/ui-message',
+    };
+    const line = recordLine(structured);
+    expect(line).toContain('"payload":{"z":[1,{"b":2,"a":1}],"a":"x"');
+    const [record] = await readAll(headerLine('sqlite') + line);
+    expect(record).toEqual(structured);
+    expect(JSON.stringify((record as { payload: unknown }).payload)).toBe(JSON.stringify(structured.payload));
+    // A message without them is written exactly as version 1 wrote it.
+    expect(recordLine(message)).not.toMatch(/payload|format/);
+  });
+
+  it('reads a version 1 file (no payload or format) as messages without them', async () => {
+    const v1 = '{"type":"header","format":"flux-rag-memory","version":1}\n';
+    expect(await readAll(v1 + recordLine(session) + recordLine(message))).toEqual([session, message]);
+  });
+
+  it('refuses a version 2 message with an invalid payload, naming the line', async () => {
+    const bad = `${JSON.stringify({ ...message, format: '' })}\n`;
+    const error = await failure(readAll(headerLine('sqlite') + bad));
+    expect(error.message).toMatch(/line 2.*format/);
   });
 });

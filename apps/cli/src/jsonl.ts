@@ -2,6 +2,7 @@ import {
   CONTRACT_VERSION,
   PORTABLE_FORMAT_VERSION,
   type PortableRecord,
+  READABLE_PORTABLE_FORMAT_VERSIONS,
   ValidationError,
 } from '@flux-rag/memory-core';
 import { validatePortableRecord } from '@flux-rag/memory-core/backend';
@@ -65,6 +66,9 @@ export function recordLine(record: PortableRecord): string {
           content: record.content,
           createdAt: record.createdAt,
           metadata: sortKeys(record.metadata),
+          // Version 2 fields, only when set; the payload's keys keep their order (its digest depends on it).
+          ...(record.payload != null && { payload: record.payload }),
+          ...(record.format != null && { format: record.format }),
         };
   return `${JSON.stringify(ordered)}\n`;
 }
@@ -176,12 +180,10 @@ function parseLine(line: string): unknown {
 }
 
 function isHeaderLike(value: unknown): value is Record<string, unknown> {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    !Array.isArray(value) &&
-    ((value as Record<string, unknown>).type === 'header' || 'format' in value)
-  );
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const { type } = value as Record<string, unknown>;
+  // A version 2 message has a `format` too (its payload's): only a line that is no record is a header by it.
+  return type === 'header' || ('format' in value && type !== 'message' && type !== 'session');
 }
 
 function checkHeader(header: Record<string, unknown>, lineNumber: number): void {
@@ -191,11 +193,11 @@ function checkHeader(header: Record<string, unknown>, lineNumber: number): void 
       `line ${lineNumber}: unknown format ${JSON.stringify(header.format)}; expected "${EXPORT_FORMAT}"`,
     );
   }
-  if (header.version !== PORTABLE_FORMAT_VERSION) {
+  if (typeof header.version !== 'number' || !READABLE_PORTABLE_FORMAT_VERSIONS.includes(header.version)) {
     throw new CliError(
       'IMPORT_FORMAT_UNSUPPORTED',
       `line ${lineNumber}: ${EXPORT_FORMAT} version ${JSON.stringify(header.version)} is not supported; ` +
-        `this flux-memory reads version ${PORTABLE_FORMAT_VERSION}`,
+        `this flux-memory reads versions ${READABLE_PORTABLE_FORMAT_VERSIONS.join(' and ')}`,
     );
   }
 }

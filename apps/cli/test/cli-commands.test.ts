@@ -21,6 +21,8 @@ interface MessageJson {
   content: string;
   createdAt: string;
   metadata: Record<string, unknown>;
+  format: string | null;
+  payload: unknown;
 }
 
 /** Runs the demo and returns the id of the session it created. */
@@ -152,6 +154,11 @@ describe.concurrent.each(TARGETS)('flux-memory on $name', (target) => {
     const history = await okJson<MessageJson[]>(['history', id, '--json', ...args], { cwd });
     expect(history.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user', 'assistant']);
     expect(history.every((m) => m.sessionId === id)).toBe(true);
+    // The whole message: the demo's messages have no payload, which --json shows as null rather than leaving out.
+    expect(Object.keys(history[2]!).sort()).toEqual(
+      ['content', 'createdAt', 'format', 'id', 'metadata', 'payload', 'role', 'sessionId'].sort(),
+    );
+    expect(history[2]).toMatchObject({ format: null, payload: null });
     expect(history[2]!.metadata).toEqual({
       latencyMs: 742,
       model: 'demo-llm-1',

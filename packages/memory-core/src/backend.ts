@@ -27,24 +27,36 @@ export {
 export {
   BaseConversationMemory,
   type BaseMemoryOptions,
+  type EncodedMessage,
   type HistoryRead,
   type HistoryRow,
   type MessageRecord,
+  type MessageRow,
+  type MessageWrite,
+  type OperationKey,
   type PageRows,
+  type PurgeBatch,
+  type PurgeBatchResult,
+  type RewriteRequest,
   type Scope,
   type SearchRequest,
   type SessionListing,
   type SessionRecord,
+  type SessionUpdate,
+  type UpsertRequest,
 } from './base-memory.js';
 export { type Clock, monotonic } from './clock.js';
 export type { CursorBinding, HistoryPosition, SessionPosition } from './cursor.js';
 export { compareSessionsByActivity, compareSessionsByCreation } from './in-memory/ordering.js';
 export { KeyedQueue } from './keyed-queue.js';
 export { maskSecrets } from './mask.js';
+export { messageDigest } from './message-digest.js';
+export { type RecordedOperation, replayOperation } from './operations.js';
 export { OwnerView, type ScopedOperations } from './owner-view.js';
 export { matchContent, snippetOf } from './search/match-message.js';
 export { jsonContains } from './search/metadata-contains.js';
 export { parseSearchQuery, type SearchTerm, UNSPACED_SCRIPT, wordsOf } from './search/search-query.js';
+export { applySessionUpdate, mergePatch } from './session-update.js';
 export {
   dateToIsoMicros,
   type IsoMicros,
@@ -53,10 +65,14 @@ export {
   parseTimestamp,
 } from './timestamp.js';
 export {
+  assertFormat,
   assertId,
   assertMetadata,
+  assertPayload,
   assertText,
   assertTitle,
+  digestOf,
+  encodeMessage,
   isStorableText,
   type ListingView,
   validateExportOptions,

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { type Clock, monotonic } from './clock.js';
 import { CONTRACT_VERSION, type ConversationMemory } from './conversation-memory.js';
 import {
@@ -32,34 +32,50 @@ import { dateToIsoMicros } from './timestamp.js';
 import type {
   HistoryOptions,
   HistoryPageOptions,
+  JsonValue,
   ListSessionsOptions,
   MemoryCapabilities,
   Message,
+  MessageDigest,
   Metadata,
   NewMessage,
   NewSession,
   Page,
+  PurgeOptions,
+  PurgeResult,
+  RewriteInput,
+  RewriteResult,
   SearchHit,
   SearchOptions,
   Session,
   SessionFilter,
   SessionSummary,
   SessionsPageOptions,
+  UpdateSessionInput,
+  UpsertOptions,
+  UpsertResult,
 } from './types.js';
 import {
   assertId,
   assertTitle,
   type ListingView,
+  type ValidMessage,
   validateExportOptions,
   validateHistoryOptions,
   validateHistoryPageOptions,
+  validateIdList,
   validateImportOptions,
   validateListSessionsOptions,
+  validateMessageList,
   validateNewMessage,
   validateNewSession,
   validatePortableRecord,
+  validatePurgeOptions,
+  validateRewriteInput,
   validateSearchOptions,
   validateSessionsPageOptions,
+  validateUpdateSessionInput,
+  validateUpsertOptions,
 } from './validation.js';
 
 /** What `_searchMessages` receives besides the terms. */
@@ -90,6 +106,155 @@ export interface MessageRecord {
   content: string;
   metadata: Metadata;
   createdAt: Date;
+  /**
+   * The payload (contract 1.1), `null` when none. The base always sets it (and `format`) on the records it
+   * passes to `_addMessage`; it is optional in this type only so that records a backend builds itself (from
+   * version 1 portable messages) still type-check. A backend without `structuredMessages` never receives a
+   * non-null one. Write `payloadJson` of `_addMessage`'s third argument rather than serialising it again.
+   */
+  payload?: JsonValue | null;
+  /** The payload's format tag, `null` when none; see `payload`. */
+  format?: string | null;
+}
+
+/**
+ * What the base computed for a message it passes to a hook: the payload's JSON text (what SQL backends store)
+ * and the message's {@link messageDigest}. Kept apart from the record, which a backend may store as the message.
+ */
+export interface EncodedMessage {
+  /** `JSON.stringify(payload)`, `null` when the payload is `null`. */
+  payloadJson: string | null;
+  /** The message's digest (SHA-256 hex of its role, content, metadata, format and payload). */
+  digest: string;
+}
+
+/**
+ * A message as the history-editing hooks receive it: a validated record with its id chosen (a fresh UUID v4
+ * for a message given without one), `payload` and `format` set, and its encoding. `createdAt` is the call's
+ * "now"; see each hook for which timestamp an appended or replaced row gets. Do not store this object as the
+ * message itself: it carries `payloadJson` and `digest`, which are not fields of a `Message`.
+ */
+export interface MessageWrite extends MessageRecord, EncodedMessage {
+  payload: JsonValue | null;
+  format: string | null;
+}
+
+/**
+ * A message as a history read returns it. A backend without `structuredMessages` may leave `payload` and
+ * `format` out; the base returns them as `null`.
+ */
+export type MessageRow = Omit<Message, 'payload' | 'format'> & {
+  readonly payload?: JsonValue | null;
+  readonly format?: string | null;
+};
+
+/**
+ * An `operationId` (contract 1.1) as the editing hooks receive it, with the digest of the request it came with.
+ * A backend keeps, per session and in the same transaction as the edit, `operationId`, `requestDigest` and the
+ * result; before anything else (preconditions included), a stored `operationId` with the same `requestDigest`
+ * returns the stored result and changes nothing, one with another digest throws
+ * `ConflictError('history', sessionId, undefined, { reason: 'operation-reused' })`. It keeps the latest
+ * `LIMITS.operationsKept` per session and deletes them with the session.
+ */
+export interface OperationKey {
+  operationId: string;
+  /** SHA-256 hex of the request (the kind of call and every argument but the generated ids). */
+  requestDigest: string;
+}
+
+/** What `_upsertMessages` receives. */
+export interface UpsertRequest {
+  sessionId: string;
+  /**
+   * The messages in call order, ids distinct. One whose id is not stored in the session is appended with
+   * `createdAt` = max(`now`, the session's latest `createdAt`); one whose id is stored is replaced in place,
+   * keeping its position (order key, seq) and stored `createdAt`, unless its `digest` equals the stored one
+   * (not written, counted `unchanged`).
+   */
+  messages: MessageWrite[];
+  /**
+   * `undefined`: no check. Otherwise the id the session's latest message (in history order) must have, or `null`
+   * for an empty history; else `ConflictError('history', sessionId, undefined, { reason: 'last-id' })`.
+   */
+  ifLastId: string | null | undefined;
+  /** The operation to record or replay; `undefined` when the call has none. */
+  operation: OperationKey | undefined;
+  /** The call's time: the session's new `updatedAt` when anything was written (the session row updated once). */
+  now: Date;
+}
+
+/** What `_rewriteHistory` receives. */
+export interface RewriteRequest {
+  sessionId: string;
+  /**
+   * Keep the messages up to this id (history order) and remove the rest; `null` removes them all. An id not in
+   * the session is `ConflictError('history', sessionId, undefined, { reason: 'after-missing' })`.
+   */
+  after: string | null;
+  /**
+   * When given, the removed messages' ids must be exactly these, in history order, else
+   * `ConflictError('history', sessionId, undefined, { reason: 'expected-ids' })`.
+   */
+  expectedIds: readonly string[] | undefined;
+  /** When given, the removed messages' digests must be exactly these, in order (same conflict as `expectedIds`). */
+  expectedDigests: readonly string[] | undefined;
+  /**
+   * Appended after the kept messages, in order, with `createdAt` = max(`now`, the kept messages' latest
+   * `createdAt`); their ids are distinct and may be ids of removed messages.
+   */
+  messages: MessageWrite[];
+  /** The operation to record or replay; `undefined` when the call has none. */
+  operation: OperationKey | undefined;
+  /** The call's time: the session's new `updatedAt` when anything was removed or appended. */
+  now: Date;
+}
+
+/** What `_updateSession` receives: validated, `metadata` and `metadataPatch` never both set. */
+export interface SessionUpdate {
+  /** The new title (`null` clears it); `undefined` leaves it. */
+  title: string | null | undefined;
+  /** Replaces the metadata; `undefined` leaves it (or `metadataPatch` changes it). */
+  metadata: Metadata | undefined;
+  /** RFC 7396 merge patch applied to the stored metadata, inside the transaction. */
+  metadataPatch: Metadata | undefined;
+  /**
+   * The stored metadata must contain this (`jsonContains`), checked with the row locked, else
+   * `ConflictError('session', sessionId, undefined, { reason: 'if-metadata' })` and nothing changes.
+   */
+  ifMetadata: Metadata | undefined;
+  /**
+   * The session's new `updatedAt`: set when `title` is given, `undefined` otherwise (a metadata-only update
+   * leaves `updatedAt` as it is).
+   */
+  updatedAt: Date | undefined;
+}
+
+/** One batch of `purgeSessions`, as `_purgeBatch` receives it. */
+export interface PurgeBatch {
+  /** Delete sessions whose `updatedAt` is earlier, re-checked inside the batch's transaction. */
+  inactiveBefore: Date;
+  /** At most this many sessions in this batch (one short transaction). */
+  limit: number;
+  /** Where the previous batch stopped (the backend's own `next`), `null` for the first batch. */
+  after: string | null;
+}
+
+/** What one `_purgeBatch` did. */
+export interface PurgeBatchResult {
+  /** Sessions deleted. */
+  sessions: number;
+  /** Their messages, deleted with them. */
+  messages: number;
+  /**
+   * Sessions passed over because their `updatedAt` cannot be read (never deleted). Each such session must be
+   * counted in exactly one batch of the purge.
+   */
+  unreadable: number;
+  /**
+   * Opaque to the base: passed back as the next batch's `after`; `null` when no candidate remains. A backend
+   * whose candidates disappear as they are deleted may return any non-null marker until a batch finds none.
+   */
+  next: string | null;
 }
 
 /**
@@ -108,7 +273,7 @@ export interface PageRows<T, P> {
 
 /** A message as an ordered history read returns it: the message and its place in the session's order. */
 export interface HistoryRow {
-  message: Message;
+  message: MessageRow;
   /**
    * Where the message sits in its session's order: its `createdAt` (microseconds) and a sequence number
    * that grows with insertion, breaking ties between equal timestamps. Keyset reads continue from it.
@@ -155,7 +320,14 @@ export interface BaseMemoryOptions {
 
 const UNSCOPED: Scope = Object.freeze({ ownerId: null });
 
-const NO_CAPABILITIES: MemoryCapabilities = Object.freeze({ metadataFilter: false, fullTextSearch: false });
+const NO_CAPABILITIES: MemoryCapabilities = Object.freeze({
+  metadataFilter: false,
+  fullTextSearch: false,
+  structuredMessages: false,
+  historyEditing: false,
+  sessionUpdates: false,
+  retention: false,
+});
 
 /** Records read per page by `exportRecords`, and sessions per batch of the derived `check()` and `clearAll()`. */
 const EXPORT_PAGE = 500;
@@ -191,9 +363,18 @@ export abstract class BaseConversationMemory implements ConversationMemory {
   protected abstract _createSession(session: SessionRecord, scope: Scope): Promise<void>;
   /**
    * Stores a message and updates its session's `updatedAt`, atomically; throws `SessionNotFoundError` when
-   * the session does not exist in `scope`, `ConflictError` when the message id is taken.
+   * the session does not exist in `scope`, `ConflictError` when the message id is taken. With
+   * `historyEditing`, ids are unique per session: an id stored in that session whose digest equals
+   * `encoded.digest` writes nothing and returns normally (a retry); a different message under it is a
+   * `ConflictError` (reason `'exists'`); the same id in another session is no conflict. `encoded` (contract 1.1)
+   * holds the payload's JSON text and the digest; the base always passes it, a backend written before may ignore
+   * it, and a subclass calling `super._addMessage(record, scope)` may leave it out (then `encodeMessage(record)`).
    */
-  protected abstract _addMessage(message: MessageRecord, scope: Scope): Promise<void>;
+  protected abstract _addMessage(
+    message: MessageRecord,
+    scope: Scope,
+    encoded?: EncodedMessage,
+  ): Promise<void>;
   /** The one ordered history read (see {@link HistoryRead}); `[]` for a session not in `scope`. */
   protected abstract _readHistory(read: HistoryRead, scope: Scope): Promise<HistoryRow[]>;
   /** The one session listing (see {@link SessionListing}): the sessions of `scope`, in the order asked. */
@@ -237,10 +418,10 @@ export abstract class BaseConversationMemory implements ConversationMemory {
   ): Promise<Message[]> {
     if (limit === undefined) {
       const rows = await this._readHistory({ sessionId, order: 'oldest', from: null, limit }, scope);
-      return rows.map((row) => row.message);
+      return rows.map((row) => completeMessage(row.message));
     }
     const rows = await this._readHistory({ sessionId, order: 'newest', from: null, limit }, scope);
-    return rows.reverse().map((row) => row.message);
+    return rows.reverse().map((row) => completeMessage(row.message));
   }
 
   /**
@@ -260,7 +441,7 @@ export abstract class BaseConversationMemory implements ConversationMemory {
     const page = rows.slice(0, limit);
     const oldest = page[page.length - 1];
     return {
-      items: page.reverse().map((row) => row.message),
+      items: page.reverse().map((row) => completeMessage(row.message)),
       next: rows.length > limit && oldest ? oldest.position : null,
     };
   }
@@ -341,6 +522,9 @@ export abstract class BaseConversationMemory implements ConversationMemory {
         content: m.content,
         createdAt: dateToIsoMicros(m.createdAt),
         metadata: m.metadata,
+        // Left out when null, so that a message without them is exported as format version 1 wrote it.
+        ...(m.payload != null && { payload: m.payload }),
+        ...(m.format != null && { format: m.format }),
       })),
       next: rows.length === limit && last ? last.position : null,
     };
@@ -405,6 +589,88 @@ export abstract class BaseConversationMemory implements ConversationMemory {
     return Promise.reject(new UnsupportedCapabilityError('fullTextSearch'));
   }
 
+  // ---- Contract 1.1 hooks: optional, each throwing UnsupportedCapabilityError until the backend overrides it
+  // and declares the capability. Each runs in the session's write queue, receives validated input and the scope
+  // (a session outside it behaves as missing), and must be atomic: one transaction, nothing changed on a throw.
+
+  /**
+   * `upsertMessages` (see {@link UpsertRequest}): in one transaction, replays `operation` if recorded, checks
+   * `ifLastId`, appends, replaces or skips each message, updates the session row once (`updatedAt` = `now`
+   * when anything was written, counts and `lastMessageAt` exact) and records `operation` with the result.
+   * Throws `SessionNotFoundError` when the session is not in `scope`. Needs `historyEditing`.
+   */
+  protected _upsertMessages(_request: UpsertRequest, _scope: Scope): Promise<UpsertResult> {
+    return Promise.reject(new UnsupportedCapabilityError('historyEditing'));
+  }
+
+  /**
+   * `rewriteHistory` (see {@link RewriteRequest}): in one transaction, replays `operation` if recorded, checks
+   * `after`, `expectedIds` and `expectedDigests`, removes the suffix, appends `messages`, sets `updatedAt` =
+   * `now` if anything changed, keeps counts exact and records `operation`. Returns the removed ids in history
+   * order and the appended ids in order. Throws `SessionNotFoundError` when the session is not in `scope`.
+   * Costs in proportion to the suffix. Needs `historyEditing`.
+   */
+  protected _rewriteHistory(_request: RewriteRequest, _scope: Scope): Promise<RewriteResult> {
+    return Promise.reject(new UnsupportedCapabilityError('historyEditing'));
+  }
+
+  /**
+   * Deletes the session's messages with these ids (distinct; unknown ones ignored) and returns how many it
+   * deleted; `0` when the session is not in `scope`. When it deleted any: `updatedAt` = `now`, counts and
+   * `lastMessageAt` exact. Needs `historyEditing`.
+   */
+  protected _deleteMessages(
+    _sessionId: string,
+    _ids: readonly string[],
+    _now: Date,
+    _scope: Scope,
+  ): Promise<number> {
+    return Promise.reject(new UnsupportedCapabilityError('historyEditing'));
+  }
+
+  /**
+   * Removes and returns the session's latest message in history order (highest order key, then seq), or `null`
+   * when it has none or is not in `scope`. When it removed one: `updatedAt` = `now`, counts and `lastMessageAt`
+   * exact. Needs `historyEditing`.
+   */
+  protected _popMessage(_sessionId: string, _now: Date, _scope: Scope): Promise<MessageRow | null> {
+    return Promise.reject(new UnsupportedCapabilityError('historyEditing'));
+  }
+
+  /**
+   * The id and digest of each of the session's messages, oldest first (history order), without reading
+   * payloads; `[]` when the session is not in `scope`. Rows written without a digest (legacy writers) get theirs
+   * computed from their fields (`digestOf`). Needs `historyEditing`.
+   */
+  protected _readDigests(_sessionId: string, _scope: Scope): Promise<MessageDigest[]> {
+    return Promise.reject(new UnsupportedCapabilityError('historyEditing'));
+  }
+
+  /**
+   * `updateSession` (see {@link SessionUpdate}): in one transaction with the session's row locked, checks
+   * `ifMetadata`, computes the new metadata (`applySessionUpdate` does both, and the merge patch), writes title,
+   * metadata and, when set, `updatedAt`, and returns the session as it is after; `null` when the session is not
+   * in `scope`. Needs `sessionUpdates`.
+   */
+  protected _updateSession(
+    _sessionId: string,
+    _update: SessionUpdate,
+    _scope: Scope,
+  ): Promise<Session | null> {
+    return Promise.reject(new UnsupportedCapabilityError('sessionUpdates'));
+  }
+
+  /**
+   * One bounded batch of `purgeSessions` (see {@link PurgeBatch}): in one short transaction, deletes up to
+   * `limit` sessions of `scope` whose `updatedAt` is earlier than `inactiveBefore` (re-checked inside the
+   * transaction, so a session written to meanwhile stays) with their messages and recorded operations. Sessions
+   * whose `updatedAt` cannot be read are never deleted, and counted once in `unreadable`. The base calls it
+   * until `next` is `null`, checking the abort signal between batches. Needs `retention`.
+   */
+  protected _purgeBatch(_batch: PurgeBatch, _scope: Scope): Promise<PurgeBatchResult> {
+    return Promise.reject(new UnsupportedCapabilityError('retention'));
+  }
+
   /**
    * Turns an error that is not a `MemoryError` into one. Backends override it to recognise their driver's
    * errors (connection refused, busy, ...); the default wraps it as a generic `MemoryError`, keeping `cause`.
@@ -467,6 +733,31 @@ export abstract class BaseConversationMemory implements ConversationMemory {
   ): Promise<ImportResult> {
     return this.#importRecords(UNSCOPED, records, options);
   }
+  upsertMessages(
+    sessionId: string,
+    messages: readonly NewMessage[],
+    options?: UpsertOptions,
+  ): Promise<UpsertResult> {
+    return this.#upsertMessages(UNSCOPED, sessionId, messages, options);
+  }
+  rewriteHistory(sessionId: string, input: RewriteInput): Promise<RewriteResult> {
+    return this.#rewriteHistory(UNSCOPED, sessionId, input);
+  }
+  deleteMessages(sessionId: string, ids: readonly string[]): Promise<number> {
+    return this.#deleteMessages(UNSCOPED, sessionId, ids);
+  }
+  popMessage(sessionId: string): Promise<Message | null> {
+    return this.#popMessage(UNSCOPED, sessionId);
+  }
+  getHistoryDigests(sessionId: string): Promise<MessageDigest[]> {
+    return this.#getHistoryDigests(UNSCOPED, sessionId);
+  }
+  updateSession(sessionId: string, input: UpdateSessionInput): Promise<Session> {
+    return this.#updateSession(UNSCOPED, sessionId, input);
+  }
+  purgeSessions(options: PurgeOptions): Promise<PurgeResult> {
+    return this.#purgeSessions(UNSCOPED, options);
+  }
 
   /**
    * A view of this store for one owner, sharing its connections. Sessions it creates belong to `ownerId`;
@@ -514,6 +805,14 @@ export abstract class BaseConversationMemory implements ConversationMemory {
       exportRecords: (scope, options) => this.#exportRecords(scope, options),
       importRecords: (scope, records, options) => this.#importRecords(scope, records, options),
       check: (scope) => this.#check(scope),
+      upsertMessages: (scope, sessionId, messages, options) =>
+        this.#upsertMessages(scope, sessionId, messages, options),
+      rewriteHistory: (scope, sessionId, input) => this.#rewriteHistory(scope, sessionId, input),
+      deleteMessages: (scope, sessionId, ids) => this.#deleteMessages(scope, sessionId, ids),
+      popMessage: (scope, sessionId) => this.#popMessage(scope, sessionId),
+      getHistoryDigests: (scope, sessionId) => this.#getHistoryDigests(scope, sessionId),
+      updateSession: (scope, sessionId, input) => this.#updateSession(scope, sessionId, input),
+      purgeSessions: (scope, options) => this.#purgeSessions(scope, options),
     };
   }
 
@@ -553,12 +852,132 @@ export abstract class BaseConversationMemory implements ConversationMemory {
     this.#assertOpen();
     assertId('sessionId', sessionId);
     const valid = validateNewMessage(input);
+    this.#assertStructured([valid]);
     const id = valid.id ?? randomUUID();
     return this.#write(sessionId, async () => {
-      const { role, content, metadata } = valid;
-      await this._addMessage({ id, sessionId, role, content, metadata, createdAt: this.#now() }, scope);
+      const { role, content, metadata, payload, format, payloadJson, digest } = valid;
+      const record = { id, sessionId, role, content, metadata, payload, format, createdAt: this.#now() };
+      await this._addMessage(record, scope, { payloadJson, digest });
       return id;
     });
+  }
+
+  async #upsertMessages(
+    scope: Scope,
+    sessionId: string,
+    messages: readonly NewMessage[],
+    options: UpsertOptions | undefined,
+  ): Promise<UpsertResult> {
+    this.#assertOpen();
+    assertId('sessionId', sessionId);
+    const valid = validateMessageList('messages', messages);
+    const { operationId, ifLastId } = validateUpsertOptions(options);
+    this.#assertCapability('historyEditing');
+    this.#assertStructured(valid);
+    const operation = operationKey(
+      operationId,
+      ['upsertMessages', ifLastId ?? null, ifLastId === undefined],
+      valid,
+    );
+    return this.#write(sessionId, () => {
+      const now = this.#now();
+      const writes = valid.map((message) => messageWrite(message, sessionId, now));
+      return this._upsertMessages({ sessionId, messages: writes, ifLastId, operation, now }, scope);
+    });
+  }
+
+  async #rewriteHistory(scope: Scope, sessionId: string, input: RewriteInput): Promise<RewriteResult> {
+    this.#assertOpen();
+    assertId('sessionId', sessionId);
+    const { after, expectedIds, expectedDigests, messages, operationId } = validateRewriteInput(input);
+    this.#assertCapability('historyEditing');
+    this.#assertStructured(messages);
+    const request = ['rewriteHistory', after, expectedIds ?? null, expectedDigests ?? null];
+    const operation = operationKey(operationId, request, messages);
+    return this.#write(sessionId, () => {
+      const now = this.#now();
+      const writes = messages.map((message) => messageWrite(message, sessionId, now));
+      return this._rewriteHistory(
+        { sessionId, after, expectedIds, expectedDigests, messages: writes, operation, now },
+        scope,
+      );
+    });
+  }
+
+  async #deleteMessages(scope: Scope, sessionId: string, ids: readonly string[]): Promise<number> {
+    this.#assertOpen();
+    assertId('sessionId', sessionId);
+    const distinct = validateIdList('ids', ids);
+    this.#assertCapability('historyEditing');
+    if (distinct.length === 0) return 0;
+    return this.#write(sessionId, () => this._deleteMessages(sessionId, distinct, this.#now(), scope));
+  }
+
+  async #popMessage(scope: Scope, sessionId: string): Promise<Message | null> {
+    this.#assertOpen();
+    assertId('sessionId', sessionId);
+    this.#assertCapability('historyEditing');
+    return this.#write(sessionId, async () => {
+      const row = await this._popMessage(sessionId, this.#now(), scope);
+      return row && completeMessage(row);
+    });
+  }
+
+  async #getHistoryDigests(scope: Scope, sessionId: string): Promise<MessageDigest[]> {
+    this.#assertOpen();
+    assertId('sessionId', sessionId);
+    this.#assertCapability('historyEditing');
+    await this.#writes.settled(sessionId);
+    return this.#call(() => this._readDigests(sessionId, scope));
+  }
+
+  async #updateSession(scope: Scope, sessionId: string, input: UpdateSessionInput): Promise<Session> {
+    this.#assertOpen();
+    assertId('sessionId', sessionId);
+    const valid = validateUpdateSessionInput(input);
+    this.#assertCapability('sessionUpdates');
+    return this.#write(sessionId, async () => {
+      const updatedAt = valid.title === undefined ? undefined : this.#now();
+      const session = await this._updateSession(sessionId, { ...valid, updatedAt }, scope);
+      if (session === null) throw new SessionNotFoundError(sessionId);
+      return session;
+    });
+  }
+
+  async #purgeSessions(scope: Scope, options: PurgeOptions): Promise<PurgeResult> {
+    this.#assertOpen();
+    const { inactiveBefore, batchSize, signal } = validatePurgeOptions(options);
+    this.#assertCapability('retention');
+    await this.#writes.allSettled();
+    const total: PurgeResult = { sessions: 0, messages: 0, unreadable: 0 };
+    let after: string | null = null;
+    do {
+      // Between batches only: a batch's transaction is never cut short, so what it deleted stays deleted.
+      signal?.throwIfAborted();
+      this.#assertOpen();
+      const from = after;
+      const batch: PurgeBatchResult = await this.#call(() =>
+        this._purgeBatch({ inactiveBefore, limit: batchSize, after: from }, scope),
+      );
+      total.sessions += batch.sessions;
+      total.messages += batch.messages;
+      total.unreadable += batch.unreadable;
+      after = batch.next;
+    } while (after !== null);
+    return total;
+  }
+
+  /** Refuses a call needing a capability this backend does not declare (after its arguments were validated). */
+  #assertCapability(capability: keyof MemoryCapabilities): void {
+    if (!this.capabilities[capability]) throw new UnsupportedCapabilityError(capability);
+  }
+
+  /** Refuses payloads and formats on a backend without `structuredMessages`, instead of dropping them. */
+  #assertStructured(messages: readonly ValidMessage[]): void {
+    if (this.capabilities.structuredMessages) return;
+    if (messages.some((m) => m.payload !== null || m.format !== null)) {
+      throw new UnsupportedCapabilityError('structuredMessages');
+    }
   }
 
   async #getHistory(
@@ -733,6 +1152,9 @@ export abstract class BaseConversationMemory implements ConversationMemory {
         }
         sessions.push(scope.ownerId === null ? record : { ...record, ownerId: scope.ownerId });
       } else {
+        if (!this.capabilities.structuredMessages && (record.payload != null || record.format != null)) {
+          throw new UnsupportedCapabilityError('structuredMessages');
+        }
         messages.push(record);
       }
       index++;
@@ -769,4 +1191,32 @@ export abstract class BaseConversationMemory implements ConversationMemory {
     }
     return this.#ready;
   }
+}
+
+/** A message a hook read, with `payload` and `format` as `null` when the backend left them out. */
+function completeMessage(message: MessageRow): Message {
+  if (message.payload !== undefined && message.format !== undefined) return message as Message;
+  return { ...message, payload: message.payload ?? null, format: message.format ?? null };
+}
+
+/** A validated message as the editing hooks receive it, its id chosen. */
+function messageWrite(message: ValidMessage, sessionId: string, now: Date): MessageWrite {
+  const { role, content, metadata, payload, format, payloadJson, digest } = message;
+  const id = message.id ?? randomUUID();
+  return { id, sessionId, role, content, metadata, payload, format, payloadJson, digest, createdAt: now };
+}
+
+/**
+ * The operation of a call with an `operationId`: the id and the digest of the request (the call's kind, its other
+ * arguments, and each message's given id or `null` with its digest), so that a replay matches whatever ids the
+ * first call generated.
+ */
+function operationKey(
+  operationId: string | undefined,
+  request: readonly unknown[],
+  messages: readonly ValidMessage[],
+): OperationKey | undefined {
+  if (operationId === undefined) return undefined;
+  const text = JSON.stringify([...request, messages.map((m) => [m.id ?? null, m.digest])]);
+  return { operationId, requestDigest: createHash('sha256').update(text).digest('hex') };
 }

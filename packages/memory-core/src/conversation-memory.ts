@@ -5,18 +5,26 @@ import type {
   ListSessionsOptions,
   MemoryCapabilities,
   Message,
+  MessageDigest,
   NewMessage,
   NewSession,
   Page,
+  PurgeOptions,
+  PurgeResult,
+  RewriteInput,
+  RewriteResult,
   SearchHit,
   SearchOptions,
   Session,
   SessionSummary,
   SessionsPageOptions,
+  UpdateSessionInput,
+  UpsertOptions,
+  UpsertResult,
 } from './types.js';
 
 /** Version of the contract this package describes; a backend states the version it implements. */
-export const CONTRACT_VERSION = '1.0';
+export const CONTRACT_VERSION = '1.1';
 
 /**
  * Conversation memory: sessions and their messages behind one contract, whatever the database.
@@ -31,11 +39,15 @@ export const CONTRACT_VERSION = '1.0';
 export interface ConversationMemory {
   /**
    * The contract version this store implements: `CONTRACT_VERSION` of the core it was built against
-   * (`'1.0'` today), so an application can refuse a store older than the features it uses.
+   * (`'1.1'` today), so an application can refuse a store older than the features it uses.
    */
   readonly contractVersion: string;
 
-  /** The optional capabilities this store has (metadata filters, full-text search). */
+  /**
+   * The optional capabilities this store has (metadata filters, full-text search, structured messages, history
+   * editing, session updates, retention). A method needing one the store lacks throws
+   * `UnsupportedCapabilityError` naming it, after validating its arguments.
+   */
   readonly capabilities: MemoryCapabilities;
 
   /**
@@ -47,9 +59,58 @@ export interface ConversationMemory {
   /**
    * Appends a message to a session and returns its id; the session's `updatedAt`, `messageCount` and
    * `lastMessageAt` change in the same transaction. Throws `SessionNotFoundError` when the session does not
-   * exist and `ConflictError` when `id` is already used; in both cases nothing is written.
+   * exist and `ConflictError` (reason `'exists'`) when `id` is already used by a different message; in both
+   * cases nothing is written. With the `historyEditing` capability, ids are unique per session, and an `id`
+   * already stored in this session with an equal message (same `messageDigest`) returns that id and writes
+   * nothing, so retrying after a timeout whose commit is unknown is safe. A non-null `payload` or `format` needs
+   * the `structuredMessages` capability.
    */
   addMessage(sessionId: string, input: NewMessage): Promise<string>;
+
+  /**
+   * Writes messages by id, atomically, in the order given: a message without an id, or with an id not stored in
+   * the session, is appended (`createdAt` now, never earlier than the message before it); one whose id is stored
+   * in the session is replaced in place (its position and `createdAt` kept), unless its `messageDigest` equals
+   * the stored one, in which case it is not written (`unchanged`). The session's row is updated once
+   * (`updatedAt` to now when something was written; counts and `lastMessageAt` exact). Ids repeated within the
+   * call are a `ValidationError`; a missing session is a `SessionNotFoundError`; `ifLastId` and `operationId`
+   * are described in {@link UpsertOptions}. Needs `historyEditing` (and `structuredMessages` for payloads).
+   */
+  upsertMessages(
+    sessionId: string,
+    messages: readonly NewMessage[],
+    options?: UpsertOptions,
+  ): Promise<UpsertResult>;
+
+  /**
+   * In one transaction, removes every message after `input.after` (all of them when `null`) and appends
+   * `input.messages`, which may reuse the removed ids. When `after` is not in the history, or `expectedIds` /
+   * `expectedDigests` differ from the removed messages in order, throws `ConflictError` having changed nothing.
+   * With `operationId`, a replay returns the first result before any of these checks (see
+   * {@link UpsertOptions.operationId}). A missing session is a `SessionNotFoundError`. `updatedAt` moves to now
+   * when something changed. Costs in proportion to the suffix, not the history. Needs `historyEditing`.
+   */
+  rewriteHistory(sessionId: string, input: RewriteInput): Promise<RewriteResult>;
+
+  /**
+   * Deletes the session's messages with these ids and returns how many it deleted; unknown ids (and a session
+   * that does not exist) count 0, not an error. `updatedAt` moves to now when something was deleted. Needs
+   * `historyEditing`.
+   */
+  deleteMessages(sessionId: string, ids: readonly string[]): Promise<number>;
+
+  /**
+   * Removes and returns the session's latest message (in history order), or `null` when it has none or does not
+   * exist. `updatedAt` moves to now when a message was removed. Needs `historyEditing`.
+   */
+  popMessage(sessionId: string): Promise<Message | null>;
+
+  /**
+   * The id and `messageDigest` of each of the session's messages, oldest first, without reading their payloads:
+   * what a caller compares with its own messages before `upsertMessages` or `rewriteHistory`. `[]` for a session
+   * that does not exist. Needs `historyEditing`.
+   */
+  getHistoryDigests(sessionId: string): Promise<MessageDigest[]>;
 
   /**
    * The session's messages oldest first: by `createdAt`, then by insertion order for equal timestamps. With
@@ -99,6 +160,24 @@ export interface ConversationMemory {
    * when the session does not exist.
    */
   updateSessionTitle(sessionId: string, title: string | null): Promise<void>;
+
+  /**
+   * Changes a session's title and metadata in one transaction and returns the session as it is after. `metadata`
+   * replaces the metadata; `metadataPatch` applies a JSON Merge Patch (RFC 7396); both at once is a
+   * `ValidationError`, as is a result larger than the metadata limits. With `ifMetadata`, the current metadata
+   * must contain that value (`jsonb @>` semantics) or a `ConflictError` (reason `'if-metadata'`) is thrown and
+   * nothing changes. Only a `title` moves `updatedAt`; a metadata-only update does not. Listings filtered by
+   * metadata see the change at once. A missing session is a `SessionNotFoundError`. Needs `sessionUpdates`.
+   */
+  updateSession(sessionId: string, input: UpdateSessionInput): Promise<Session>;
+
+  /**
+   * Deletes the sessions (and their messages) whose `updatedAt` is earlier than `inactiveBefore`, in bounded
+   * transactions of `batchSize` sessions, re-checking each session inside its transaction so that one written to
+   * meanwhile stays. Sessions whose timestamps cannot be read (legacy files) are never purged and are counted in
+   * `unreadable`. On an owner view, only that owner's sessions. Needs `retention`.
+   */
+  purgeSessions(options: PurgeOptions): Promise<PurgeResult>;
 
   /**
    * Deletes the session and all its messages in one transaction. Returns `true` when it existed, `false`

@@ -103,23 +103,71 @@ export class ValidationError extends MemoryError {
 }
 
 /**
- * A caller-supplied id is already used by another session or message, or (for a session) still referenced by
- * orphan messages of a legacy file, which a new session of that id would adopt. Nothing was written.
+ * Why a {@link ConflictError} was thrown:
+ * - `'exists'`: a caller-chosen session or message id is already used (for a message: in that session, by a
+ *   different message);
+ * - `'expected-ids'`: `rewriteHistory`'s `expectedIds` or `expectedDigests` differ from the messages it would remove;
+ * - `'after-missing'`: `rewriteHistory`'s `after` is not in the session's history;
+ * - `'last-id'`: `upsertMessages`' `ifLastId` is not the id of the session's latest message;
+ * - `'operation-reused'`: an `operationId` already used on the session for a different request;
+ * - `'if-metadata'`: `updateSession`'s `ifMetadata` is not contained in the session's metadata.
+ */
+export type ConflictReason =
+  | 'exists'
+  | 'expected-ids'
+  | 'after-missing'
+  | 'last-id'
+  | 'operation-reused'
+  | 'if-metadata';
+
+/** Options of {@link ConflictError}: the cause, and why (default `'exists'`). */
+export interface ConflictErrorOptions extends ErrorOptions {
+  /** Why the write conflicted; default `'exists'`. */
+  reason?: ConflictReason;
+}
+
+/**
+ * A write conflicted with what is stored, and nothing was written (see {@link ConflictReason}): a caller-supplied
+ * id is already used by another session or message, or (for a session) still referenced by orphan messages of a
+ * legacy file, which a new session of that id would adopt; or a precondition of a history or session edit does
+ * not hold. The message names only ids the caller gave, never another session's or owner's.
  */
 export class ConflictError extends MemoryError {
-  /** `'session'` or `'message'`. */
-  readonly entity: 'session' | 'message';
-  /** The id that was already taken. */
+  /**
+   * `'session'` or `'message'` (the id is theirs), or `'history'` (a precondition on a session's history; the id
+   * is the session's).
+   */
+  readonly entity: 'session' | 'message' | 'history';
+  /** The id that was already taken, or the session whose history or metadata did not match. */
   readonly id: string;
-  /** `why`, when given, replaces "already exists" in the message. */
-  constructor(entity: 'session' | 'message', id: string, why?: string, options?: ErrorOptions) {
-    super('CONFLICT', `A ${entity} with id ${JSON.stringify(id)} ${why ?? 'already exists'}`, options);
+  /** Why the write conflicted. */
+  readonly reason: ConflictReason;
+  /** `why`, when given, replaces the reason's standard wording ("already exists" for `'exists'`). */
+  constructor(
+    entity: 'session' | 'message' | 'history',
+    id: string,
+    why?: string,
+    options?: ConflictErrorOptions,
+  ) {
+    const reason = options?.reason ?? 'exists';
+    const subject = entity === 'history' ? 'The history of session' : `A ${entity} with id`;
+    super('CONFLICT', `${subject} ${JSON.stringify(id)} ${why ?? CONFLICT_WORDING[reason]}`, options);
     this.entity = entity;
     this.id = id;
+    this.reason = reason;
   }
   /** True when `error` is a `ConflictError` from any copy of this package. */
   static override isInstance = isCode<ConflictError>('CONFLICT');
 }
+
+const CONFLICT_WORDING: Readonly<Record<ConflictReason, string>> = {
+  exists: 'already exists',
+  'expected-ids': 'does not end with the expected messages',
+  'after-missing': 'does not contain the message to keep up to',
+  'last-id': 'does not end with the expected message',
+  'operation-reused': 'already recorded this operation id for a different request',
+  'if-metadata': 'has metadata that does not contain the expected value',
+};
 
 /** The store was closed; every call after `close()` (except `close()` itself) throws this. */
 export class MemoryClosedError extends MemoryError {

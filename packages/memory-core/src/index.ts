@@ -10,6 +10,8 @@ export {
   BackendNotInstalledError,
   BackendUnavailableError,
   ConflictError,
+  type ConflictErrorOptions,
+  type ConflictReason,
   type ErrorOptions,
   MemoryClosedError,
   MemoryError,
@@ -24,6 +26,7 @@ export {
 } from './errors.js';
 export { InMemoryConversationMemory, type InMemoryMemoryOptions } from './in-memory/in-memory-memory.js';
 export { inMemoryBackend } from './in-memory-backend.js';
+export { messageDigest } from './message-digest.js';
 export {
   type ExportOptions,
   type ImportOptions,
@@ -32,6 +35,7 @@ export {
   type PortableMessage,
   type PortableRecord,
   type PortableSession,
+  READABLE_PORTABLE_FORMAT_VERSIONS,
   type StoreHealth,
 } from './portable.js';
 export type { IsoMicros } from './timestamp.js';
@@ -39,15 +43,21 @@ export {
   DEFAULTS,
   type HistoryOptions,
   type HistoryPageOptions,
+  type JsonInput,
   type JsonValue,
   LIMITS,
   type ListSessionsOptions,
   type MemoryCapabilities,
   type Message,
+  type MessageDigest,
   type Metadata,
   type NewMessage,
   type NewSession,
   type Page,
+  type PurgeOptions,
+  type PurgeResult,
+  type RewriteInput,
+  type RewriteResult,
   type Role,
   type SearchHit,
   type SearchOptions,
@@ -55,4 +65,7 @@ export {
   type SessionFilter,
   type SessionSummary,
   type SessionsPageOptions,
+  type UpdateSessionInput,
+  type UpsertOptions,
+  type UpsertResult,
 } from './types.js';

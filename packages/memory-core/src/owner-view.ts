@@ -8,14 +8,22 @@ import type {
   ListSessionsOptions,
   MemoryCapabilities,
   Message,
+  MessageDigest,
   NewMessage,
   NewSession,
   Page,
+  PurgeOptions,
+  PurgeResult,
+  RewriteInput,
+  RewriteResult,
   SearchHit,
   SearchOptions,
   Session,
   SessionSummary,
   SessionsPageOptions,
+  UpdateSessionInput,
+  UpsertOptions,
+  UpsertResult,
 } from './types.js';
 
 /**
@@ -49,6 +57,18 @@ export interface ScopedOperations {
     options: ImportOptions | undefined,
   ): Promise<ImportResult>;
   check(scope: Scope): Promise<StoreHealth>;
+  upsertMessages(
+    scope: Scope,
+    sessionId: string,
+    messages: readonly NewMessage[],
+    options: UpsertOptions | undefined,
+  ): Promise<UpsertResult>;
+  rewriteHistory(scope: Scope, sessionId: string, input: RewriteInput): Promise<RewriteResult>;
+  deleteMessages(scope: Scope, sessionId: string, ids: readonly string[]): Promise<number>;
+  popMessage(scope: Scope, sessionId: string): Promise<Message | null>;
+  getHistoryDigests(scope: Scope, sessionId: string): Promise<MessageDigest[]>;
+  updateSession(scope: Scope, sessionId: string, input: UpdateSessionInput): Promise<Session>;
+  purgeSessions(scope: Scope, options: PurgeOptions): Promise<PurgeResult>;
 }
 
 /**
@@ -125,6 +145,38 @@ export class OwnerView implements ConversationMemory {
     options?: ImportOptions,
   ): Promise<ImportResult> {
     return this.#store.importRecords(this.#open(), records, options);
+  }
+  /** Another owner's session is missing here: `SessionNotFoundError`, nothing written. */
+  async upsertMessages(
+    sessionId: string,
+    messages: readonly NewMessage[],
+    options?: UpsertOptions,
+  ): Promise<UpsertResult> {
+    return this.#store.upsertMessages(this.#open(), sessionId, messages, options);
+  }
+  /** Another owner's session is missing here: `SessionNotFoundError`, nothing changed. */
+  async rewriteHistory(sessionId: string, input: RewriteInput): Promise<RewriteResult> {
+    return this.#store.rewriteHistory(this.#open(), sessionId, input);
+  }
+  /** In another owner's session nothing is found: `0`. */
+  async deleteMessages(sessionId: string, ids: readonly string[]): Promise<number> {
+    return this.#store.deleteMessages(this.#open(), sessionId, ids);
+  }
+  /** In another owner's session nothing is found: `null`. */
+  async popMessage(sessionId: string): Promise<Message | null> {
+    return this.#store.popMessage(this.#open(), sessionId);
+  }
+  /** Another owner's session has no messages here: `[]`. */
+  async getHistoryDigests(sessionId: string): Promise<MessageDigest[]> {
+    return this.#store.getHistoryDigests(this.#open(), sessionId);
+  }
+  /** Another owner's session is missing here: `SessionNotFoundError`, nothing changed. */
+  async updateSession(sessionId: string, input: UpdateSessionInput): Promise<Session> {
+    return this.#store.updateSession(this.#open(), sessionId, input);
+  }
+  /** Purges this owner's idle sessions only, and counts only theirs. */
+  async purgeSessions(options: PurgeOptions): Promise<PurgeResult> {
+    return this.#store.purgeSessions(this.#open(), options);
   }
   /** Health with this owner's counts only: its sessions and their messages. */
   async check(): Promise<StoreHealth> {

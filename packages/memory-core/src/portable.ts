@@ -1,11 +1,16 @@
 import type { IsoMicros } from './timestamp.js';
-import type { Metadata } from './types.js';
+import type { JsonValue, Metadata } from './types.js';
 
 /**
- * Version of the portable record format (`exportRecords`, `importRecords`, the CLI's JSON Lines files).
- * A reader refuses a version it does not know.
+ * Version of the portable record format (`exportRecords`, `importRecords`, the CLI's JSON Lines files) that this
+ * package writes. Version 2 (contract 1.1) added messages' optional `payload` and `format`; a message without them
+ * is written exactly as version 1 wrote it. A reader accepts every version in
+ * {@link READABLE_PORTABLE_FORMAT_VERSIONS} and refuses any other.
  */
-export const PORTABLE_FORMAT_VERSION = 1;
+export const PORTABLE_FORMAT_VERSION = 2;
+
+/** The portable format versions this package reads: 1 (no payloads) and 2. */
+export const READABLE_PORTABLE_FORMAT_VERSIONS: readonly number[] = Object.freeze([1, 2]);
 
 /** A session as exported: every stored field, timestamps as UTC ISO text with microseconds. */
 export interface PortableSession {
@@ -28,6 +33,10 @@ export interface PortableMessage {
   readonly content: string;
   readonly createdAt: IsoMicros;
   readonly metadata: Metadata;
+  /** The structured message (format version 2); absent or `null` when it has none. */
+  readonly payload?: JsonValue | null;
+  /** The payload's format tag (format version 2); absent or `null` when it has none. */
+  readonly format?: string | null;
 }
 
 /** One record of an export. */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   type CursorBinding,
   decodeHistoryCursor,
@@ -13,14 +14,19 @@ import {
   DEFAULTS,
   type HistoryOptions,
   type HistoryPageOptions,
+  type JsonValue,
   LIMITS,
   type ListSessionsOptions,
   type Metadata,
   type NewMessage,
   type NewSession,
+  type PurgeOptions,
+  type RewriteInput,
   type SearchOptions,
   type SessionFilter,
   type SessionsPageOptions,
+  type UpdateSessionInput,
+  type UpsertOptions,
 } from './types.js';
 
 // U+0000 cannot be stored by PostgreSQL; a lone surrogate would be replaced by U+FFFD on the way to UTF-8.
@@ -44,7 +50,7 @@ export function assertText(field: string, value: unknown): asserts value is stri
   }
 }
 
-/** Validates an id: a non-empty string of at most 36 characters. */
+/** Validates an id: a non-empty string of at most {@link LIMITS.idLength} characters. */
 export function assertId(field: string, value: unknown): asserts value is string {
   assertText(field, value);
   if (value.length === 0) throw new ValidationError(field, 'must not be empty');
@@ -92,9 +98,54 @@ export function assertTitle(field: string, value: unknown): asserts value is str
 export function assertMetadata(field: string, value: unknown): asserts value is Metadata {
   if (!isPlainObject(value))
     throw new ValidationError(field, `expected a plain JSON object, got ${describe(value)}`);
-  const walk: JsonWalk = { field, bytes: 0, done: new Map(), open: new Set() };
+  const walk: JsonWalk = { ...METADATA_RULES, field, bytes: 0, done: new Map(), open: new Set() };
   assertJson(walk, field, value, 0);
 }
+
+/**
+ * Validates a message payload: any JSON value, with the rules of {@link assertMetadata} except that object
+ * properties set to `undefined` are allowed and left out (as `JSON.stringify` leaves them out), the size limit is
+ * {@link LIMITS.payloadBytes} and the nesting limit {@link LIMITS.payloadDepth}. Returns the payload's JSON text
+ * (what is stored and digested), or `null` for a `null` payload.
+ */
+export function assertPayload(field: string, value: unknown): string | null {
+  if (value === null) return null;
+  const walk: JsonWalk = { ...PAYLOAD_RULES, field, bytes: 0, done: new Map(), open: new Set() };
+  assertJson(walk, field, value, 0);
+  return JSON.stringify(value);
+}
+
+/** Validates a message format tag: 1 to {@link LIMITS.formatLength} characters, or `null`. */
+export function assertFormat(field: string, value: unknown): asserts value is string | null {
+  if (value === null) return;
+  assertText(field, value);
+  if (value.length === 0) throw new ValidationError(field, 'must not be empty');
+  if (value.length > LIMITS.formatLength) {
+    throw new ValidationError(
+      field,
+      `must be at most ${LIMITS.formatLength} characters, got ${value.length}`,
+    );
+  }
+}
+
+/** What a JSON walk allows: the largest JSON text, the deepest nesting, and whether `undefined` properties pass. */
+interface JsonRules {
+  maxBytes: number;
+  maxDepth: number;
+  /** Object properties whose value is `undefined` are skipped (they are not in the JSON text). */
+  dropUndefined: boolean;
+}
+
+const METADATA_RULES: JsonRules = {
+  maxBytes: LIMITS.metadataBytes,
+  maxDepth: LIMITS.metadataDepth,
+  dropUndefined: false,
+};
+const PAYLOAD_RULES: JsonRules = {
+  maxBytes: LIMITS.payloadBytes,
+  maxDepth: LIMITS.payloadDepth,
+  dropUndefined: true,
+};
 
 /** What a validated object adds wherever it appears: its JSON size in bytes and its nesting height. */
 interface Measured {
@@ -102,8 +153,8 @@ interface Measured {
   height: number;
 }
 
-/** State of one `assertMetadata` walk. */
-interface JsonWalk {
+/** State of one `assertMetadata` or `assertPayload` walk. */
+interface JsonWalk extends JsonRules {
   /** The top-level field, which a size error names. */
   field: string;
   /** Bytes of JSON text counted so far, shared references at their expanded size. */
@@ -117,10 +168,10 @@ interface JsonWalk {
 /** Adds `bytes` to the walk's total and refuses the value as soon as the total passes the limit. */
 function count(walk: JsonWalk, bytes: number): void {
   walk.bytes += bytes;
-  if (walk.bytes > LIMITS.metadataBytes) {
+  if (walk.bytes > walk.maxBytes) {
     throw new ValidationError(
       walk.field,
-      `is larger than ${LIMITS.metadataBytes} bytes as JSON (shared references count at their expanded size)`,
+      `is larger than ${walk.maxBytes} bytes as JSON (shared references count at their expanded size)`,
     );
   }
 }
@@ -150,15 +201,15 @@ function assertJson(walk: JsonWalk, path: string, value: unknown, depth: number)
         count(walk, 4);
         return { bytes: 4, height: 0 };
       }
-      if (depth >= LIMITS.metadataDepth) {
-        throw new ValidationError(path, `nesting deeper than ${LIMITS.metadataDepth} levels`);
+      if (depth >= walk.maxDepth) {
+        throw new ValidationError(path, `nesting deeper than ${walk.maxDepth} levels`);
       }
       if (walk.open.has(value)) throw new ValidationError(path, 'contains a cycle');
       const known = walk.done.get(value);
       if (known !== undefined) {
         // Seen through another reference: valid, but it counts again at its full size and height.
-        if (depth + known.height > LIMITS.metadataDepth) {
-          throw new ValidationError(path, `nesting deeper than ${LIMITS.metadataDepth} levels`);
+        if (depth + known.height > walk.maxDepth) {
+          throw new ValidationError(path, `nesting deeper than ${walk.maxDepth} levels`);
         }
         count(walk, known.bytes);
         return known;
@@ -178,7 +229,8 @@ function assertJson(walk: JsonWalk, path: string, value: unknown, depth: number)
       } else if (isPlainObject(value)) {
         if (Object.getOwnPropertySymbols(value).length > 0)
           throw new ValidationError(path, 'has symbol keys');
-        const entries = Object.entries(value);
+        const all = Object.entries(value);
+        const entries = walk.dropUndefined ? all.filter(([, item]) => item !== undefined) : all;
         count(walk, 2 + Math.max(0, entries.length - 1));
         bytes += Math.max(0, entries.length - 1);
         for (const [key, item] of entries) {
@@ -247,25 +299,235 @@ function assertRole(field: string, value: unknown): asserts value is string {
   }
 }
 
-/** `addMessage` input after validation, with its defaults applied. */
+/** `addMessage` input after validation, with its defaults applied and its payload encoded. */
 export interface ValidMessage {
   id: string | undefined;
   role: string;
   content: string;
   metadata: Metadata;
+  /** The payload as given (`undefined` properties still in it; `payloadJson` is its JSON text), or `null`. */
+  payload: JsonValue | null;
+  format: string | null;
+  /** The payload's JSON text, `null` when there is none. */
+  payloadJson: string | null;
+  /** The message's {@link messageDigest}. */
+  digest: string;
 }
 
-/** Validates `addMessage` input. */
-export function validateNewMessage(input: unknown): ValidMessage {
+/**
+ * Validates a message (`addMessage`'s input, or one message of `upsertMessages` and `rewriteHistory`, whose
+ * fields are then named `messages[i].field`: pass that prefix as `at`), and computes its payload's JSON text and
+ * its digest.
+ */
+export function validateNewMessage(input: unknown, at = ''): ValidMessage {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new ValidationError('message', `expected an object, got ${describe(input)}`);
+    throw new ValidationError(at || 'message', `expected an object, got ${describe(input)}`);
   }
-  const { id, role, content, metadata = {} } = input as NewMessage;
-  if (id !== undefined) assertId('id', id);
-  assertRole('role', role);
-  assertText('content', content);
-  assertMetadata('metadata', metadata);
-  return { id, role, content, metadata };
+  const { id, role, content, metadata = {}, payload = null, format = null } = input as NewMessage;
+  if (id !== undefined) assertId(`${at}id`, id);
+  assertRole(`${at}role`, role);
+  assertText(`${at}content`, content);
+  assertMetadata(`${at}metadata`, metadata);
+  const payloadJson = assertPayload(`${at}payload`, payload);
+  assertFormat(`${at}format`, format);
+  const digest = digestOf(role, content, metadata, format, payloadJson);
+  return { id, role, content, metadata, payload: payload as JsonValue | null, format, payloadJson, digest };
+}
+
+/**
+ * The digest of a validated message: SHA-256 (lowercase hex) of the JSON text of
+ * `[role, content, metadata, format, payload]`, the payload as its JSON text (`null` when none).
+ */
+export function digestOf(
+  role: string,
+  content: string,
+  metadata: Metadata,
+  format: string | null,
+  payloadJson: string | null,
+): string {
+  // The same text as JSON.stringify([role, content, metadata, format, payload]), without serialising the payload
+  // a second time.
+  const head = JSON.stringify([role, content, metadata, format]);
+  return createHash('sha256')
+    .update(`${head.slice(0, -1)},${payloadJson ?? 'null'}]`)
+    .digest('hex');
+}
+
+/**
+ * The payload's JSON text and the digest of a message record whose fields were validated (what the base passes
+ * to `_addMessage` as its third argument, for a caller that does not have it).
+ */
+export function encodeMessage(record: {
+  role: string;
+  content: string;
+  metadata: Metadata;
+  payload?: JsonValue | null;
+  format?: string | null;
+}): { payloadJson: string | null; digest: string } {
+  const payload = record.payload ?? null;
+  const payloadJson = payload === null ? null : JSON.stringify(payload);
+  return {
+    payloadJson,
+    digest: digestOf(record.role, record.content, record.metadata, record.format ?? null, payloadJson),
+  };
+}
+
+/**
+ * The messages of an `upsertMessages` or `rewriteHistory` call: an array of at most {@link LIMITS.callMessages}
+ * messages, each validated (`messages[i].field`), their ids distinct, their JSON text at most
+ * {@link LIMITS.callBytes} bytes in all.
+ */
+export function validateMessageList(field: string, value: unknown): ValidMessage[] {
+  if (!Array.isArray(value)) throw new ValidationError(field, `expected an array, got ${describe(value)}`);
+  if (value.length > LIMITS.callMessages) {
+    throw new ValidationError(
+      field,
+      `must hold at most ${LIMITS.callMessages} messages, got ${value.length}`,
+    );
+  }
+  const seen = new Map<string, number>();
+  let bytes = 0;
+  return value.map((item, i) => {
+    const valid = validateNewMessage(item, `${field}[${i}].`);
+    if (valid.id !== undefined) {
+      const first = seen.get(valid.id);
+      if (first !== undefined) {
+        throw new ValidationError(`${field}[${i}].id`, `repeats the id of ${field}[${first}]`);
+      }
+      seen.set(valid.id, i);
+    }
+    bytes += (valid.payloadJson?.length ?? 4) + valid.content.length;
+    if (bytes > LIMITS.callBytes) {
+      throw new ValidationError(field, `are larger than ${LIMITS.callBytes} bytes in all`);
+    }
+    return valid;
+  });
+}
+
+/** Validates an `operationId`: 1 to {@link LIMITS.operationIdLength} characters. */
+export function assertOperationId(field: string, value: unknown): asserts value is string {
+  assertText(field, value);
+  if (value.length === 0) throw new ValidationError(field, 'must not be empty');
+  if (value.length > LIMITS.operationIdLength) {
+    throw new ValidationError(
+      field,
+      `must be at most ${LIMITS.operationIdLength} characters, got ${value.length}`,
+    );
+  }
+}
+
+/** Validates `upsertMessages` options. */
+export function validateUpsertOptions(options: unknown): {
+  operationId: string | undefined;
+  ifLastId: string | null | undefined;
+} {
+  assertOptionsObject('options', options);
+  const { operationId, ifLastId } = (options ?? {}) as UpsertOptions;
+  if (operationId !== undefined) assertOperationId('operationId', operationId);
+  if (ifLastId !== undefined && ifLastId !== null) assertId('ifLastId', ifLastId);
+  return { operationId, ifLastId };
+}
+
+/** `rewriteHistory` input after validation. */
+export interface ValidRewrite {
+  after: string | null;
+  expectedIds: readonly string[] | undefined;
+  expectedDigests: readonly string[] | undefined;
+  messages: ValidMessage[];
+  operationId: string | undefined;
+}
+
+/** Validates `rewriteHistory` input. */
+export function validateRewriteInput(input: unknown): ValidRewrite {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new ValidationError('input', `expected an object, got ${describe(input)}`);
+  }
+  const { after, expectedIds, expectedDigests, messages, operationId } = input as RewriteInput;
+  if (after !== null) assertId('after', after);
+  const ids = expectedIds === undefined ? undefined : assertStringList('expectedIds', expectedIds, assertId);
+  const digests =
+    expectedDigests === undefined
+      ? undefined
+      : assertStringList('expectedDigests', expectedDigests, assertDigest);
+  if (operationId !== undefined) assertOperationId('operationId', operationId);
+  return {
+    after,
+    expectedIds: ids,
+    expectedDigests: digests,
+    messages: validateMessageList('messages', messages),
+    operationId,
+  };
+}
+
+/** Validates the ids of `deleteMessages`: an array of at most {@link LIMITS.callMessages} ids; returns them distinct. */
+export function validateIdList(field: string, value: unknown): string[] {
+  return [...new Set(assertStringList(field, value, assertId))];
+}
+
+function assertStringList(
+  field: string,
+  value: unknown,
+  assertItem: (field: string, value: unknown) => void,
+): string[] {
+  if (!Array.isArray(value)) throw new ValidationError(field, `expected an array, got ${describe(value)}`);
+  if (value.length > LIMITS.callMessages) {
+    throw new ValidationError(field, `must hold at most ${LIMITS.callMessages} items, got ${value.length}`);
+  }
+  for (const [i, item] of value.entries()) assertItem(`${field}[${i}]`, item);
+  return value as string[];
+}
+
+function assertDigest(field: string, value: unknown): void {
+  if (typeof value !== 'string' || !/^[0-9a-f]{64}$/.test(value)) {
+    throw new ValidationError(field, 'expected a message digest (64 lowercase hex characters)');
+  }
+}
+
+/** `updateSession` input after validation; fields left out are `undefined`. */
+export interface ValidSessionUpdate {
+  title: string | null | undefined;
+  metadata: Metadata | undefined;
+  metadataPatch: Metadata | undefined;
+  ifMetadata: Metadata | undefined;
+}
+
+/** Validates `updateSession` input: known fields only, `metadata` and `metadataPatch` not both. */
+export function validateUpdateSessionInput(input: unknown): ValidSessionUpdate {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new ValidationError('input', `expected an object, got ${describe(input)}`);
+  }
+  const { title, metadata, metadataPatch, ifMetadata, ...rest } = input as UpdateSessionInput &
+    Record<string, unknown>;
+  const unknownKey = Object.keys(rest)[0];
+  if (unknownKey !== undefined) throw new ValidationError(unknownKey, 'is not a field of updateSession');
+  if (title !== undefined) assertTitle('title', title);
+  if (metadata !== undefined) assertMetadata('metadata', metadata);
+  if (metadataPatch !== undefined) assertMetadata('metadataPatch', metadataPatch);
+  if (metadata !== undefined && metadataPatch !== undefined) {
+    throw new ValidationError('metadataPatch', 'cannot be given together with metadata');
+  }
+  if (ifMetadata !== undefined) assertMetadata('ifMetadata', ifMetadata);
+  return { title, metadata, metadataPatch, ifMetadata };
+}
+
+/** Validates `purgeSessions` options and applies their defaults. */
+export function validatePurgeOptions(options: unknown): {
+  inactiveBefore: Date;
+  batchSize: number;
+  signal: AbortSignal | undefined;
+} {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new ValidationError('options', `expected an object, got ${describe(options)}`);
+  }
+  const { inactiveBefore, batchSize = DEFAULTS.purgeBatchSize, signal } = options as PurgeOptions;
+  if (!(inactiveBefore instanceof Date) || Number.isNaN(inactiveBefore.getTime())) {
+    throw new ValidationError('inactiveBefore', `expected a valid Date, got ${describe(inactiveBefore)}`);
+  }
+  assertInteger('batchSize', batchSize, 1, LIMITS.purgeBatchSize);
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new ValidationError('signal', `expected an AbortSignal, got ${describe(signal)}`);
+  }
+  return { inactiveBefore, batchSize, signal };
 }
 
 /** Validates `getHistory` options; `limit` is `undefined` for the whole history. */
@@ -402,7 +664,8 @@ function assertTimestamp(field: string, value: unknown): string {
 
 /**
  * Validates one portable record (`records[index]`) and returns it normalised: timestamps in canonical UTC
- * microsecond form (a value without a zone is UTC), metadata defaulting to `{}`.
+ * microsecond form (a value without a zone is UTC), metadata defaulting to `{}`, a message's `payload` and
+ * `format` left out when absent or `null` (format version 1 has neither).
  */
 export function validatePortableRecord(record: unknown, index: number): PortableRecord {
   const at = `records[${index}]`;
@@ -436,6 +699,11 @@ export function validatePortableRecord(record: unknown, index: number): Portable
     assertRole(`${at}.role`, r.role);
     assertText(`${at}.content`, r.content);
     const { role, content } = r;
+    // Format version 2 fields; absent (version 1) means null.
+    const payload = r.payload ?? null;
+    assertPayload(`${at}.payload`, payload);
+    const format = r.format ?? null;
+    assertFormat(`${at}.format`, format);
     return {
       type: 'message',
       id: r.id,
@@ -444,6 +712,9 @@ export function validatePortableRecord(record: unknown, index: number): Portable
       content,
       createdAt,
       metadata,
+      // Left out when null, as an export writes them.
+      ...(payload !== null && { payload: payload as JsonValue }),
+      ...(format !== null && { format }),
     } satisfies PortableMessage;
   }
   throw new ValidationError(`${at}.type`, `expected "session" or "message", got ${JSON.stringify(r.type)}`);

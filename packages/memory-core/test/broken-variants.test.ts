@@ -44,7 +44,7 @@ const CAUGHT_BY: [name: keyof typeof broken, cases: string[]][] = [
       'addMessage - refuses role: an empty string (ValidationError on role)',
       'addMessage - refuses content: U+0000 (ValidationError on content)',
       'addMessage - refuses metadata with a cycle (ValidationError on metadata.self)',
-      'addMessage - refuses sessionId: 37 characters (ValidationError on sessionId)',
+      'addMessage - refuses sessionId: 256 characters (ValidationError on sessionId)',
     ],
   ],
   [

@@ -48,11 +48,23 @@ const CONTRACT_METHODS = [
   'check',
   'forOwner',
   'close',
+  'upsertMessages',
+  'rewriteHistory',
+  'deleteMessages',
+  'popMessage',
+  'getHistoryDigests',
+  'updateSession',
+  'purgeSessions',
 ] as const satisfies readonly (keyof ConversationMemory)[];
 
 // A method added to the contract fails the typecheck here until the suite (and this list) covers it.
 type Uncovered = Exclude<keyof ConversationMemory, (typeof CONTRACT_METHODS)[number]>;
 const everyMethodListed: [Uncovered] extends [never] ? true : Uncovered = true;
+
+/** The two capabilities these cases vary, the others as the in-memory store has them. */
+function capabilities(metadataFilter: boolean, fullTextSearch: boolean): MemoryCapabilities {
+  return { ...new InMemoryConversationMemory().capabilities, metadataFilter, fullTextSearch };
+}
 
 /** A store whose close() is counted, and optionally fails. */
 class CountingMemory extends InMemoryConversationMemory {
@@ -67,7 +79,7 @@ class CountingMemory extends InMemoryConversationMemory {
 
 /** An in-memory store that reports the capabilities it is given (all of them work, but the suite must listen). */
 class DeclaringMemory extends InMemoryConversationMemory {
-  static declared: MemoryCapabilities = { metadataFilter: true, fullTextSearch: true };
+  static declared: MemoryCapabilities = capabilities(true, true);
   override get capabilities(): MemoryCapabilities {
     return DeclaringMemory.declared;
   }
@@ -324,7 +336,7 @@ describe('capabilities read from the store', () => {
   for (const mode of ['store', 'view'] as const) {
     test(`a store reporting a capability false skips the cases needing it, with the reason, before they run (${mode})`, async () => {
       const ran: string[] = [];
-      DeclaringMemory.declared = { metadataFilter: true, fullTextSearch: false };
+      DeclaringMemory.declared = capabilities(true, false);
       try {
         const result = await runConformanceCase(probe(ran), () => new DeclaringMemory(), {}, mode);
         expect(result).toEqual({
@@ -332,19 +344,19 @@ describe('capabilities read from the store', () => {
           reason: expect.stringContaining('capabilities.fullTextSearch = false'),
         });
         expect(ran).toEqual([]);
-        DeclaringMemory.declared = { metadataFilter: true, fullTextSearch: true };
+        DeclaringMemory.declared = capabilities(true, true);
         expect(await runConformanceCase(probe(ran), () => new DeclaringMemory(), {}, mode)).toEqual({
           status: 'passed',
         });
         expect(ran).toEqual(['ran']);
       } finally {
-        DeclaringMemory.declared = { metadataFilter: true, fullTextSearch: true };
+        DeclaringMemory.declared = capabilities(true, true);
       }
     });
   }
 
   test('a skipped case is never reported as passed, even when its body swallows the error', async () => {
-    DeclaringMemory.declared = { metadataFilter: false, fullTextSearch: true };
+    DeclaringMemory.declared = capabilities(false, true);
     try {
       const swallowing: ConformanceCase = {
         name: 'getSessions - swallows',
@@ -356,7 +368,7 @@ describe('capabilities read from the store', () => {
       const result = await runConformanceCase(swallowing, () => new DeclaringMemory());
       expect(result.status).toBe('skipped');
     } finally {
-      DeclaringMemory.declared = { metadataFilter: true, fullTextSearch: true };
+      DeclaringMemory.declared = capabilities(true, true);
     }
   });
 });

@@ -23,7 +23,7 @@ describe('owner view', () => {
     const { store, alice } = await twoOwners();
     expect(alice).toBeInstanceOf(OwnerView);
     expect(alice.contractVersion).toBe(CONTRACT_VERSION);
-    expect(store.contractVersion).toBe('1.0');
+    expect(store.contractVersion).toBe('1.1');
   });
 
   test("check() counts only the view's owner's sessions and messages; the store counts all", async () => {

@@ -52,6 +52,9 @@ describe('the table description', () => {
       'owner_id',
     ]);
     expect(dataColumns(MESSAGES_TABLE)).not.toContain('seq');
+    // Schema version 7's columns are data: the migrator copies and verifies them.
+    expect(dataColumns(MESSAGES_TABLE).slice(-3)).toEqual(['payload', 'format', 'digest']);
+    expect(originalColumns(MESSAGES_TABLE)).not.toContain('payload');
   });
 
   test('a column added to a description flows into every list built from it', () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import {
   assertId,
@@ -53,12 +54,13 @@ describe('text, ids and titles', () => {
     }
   });
 
-  test('ids: 1 to 36 UTF-16 code units', () => {
+  test('ids: 1 to 255 UTF-16 code units', () => {
+    expect(LIMITS.idLength).toBe(255);
     expect(refusedField(() => assertId('id', 'x'))).toBeUndefined();
     expect(refusedField(() => assertId('id', 'x'.repeat(LIMITS.idLength)))).toBeUndefined();
-    expect(refusedField(() => assertId('id', '😀'.repeat(18)))).toBeUndefined();
-    expect(refusedField(() => assertId('id', 'x'.repeat(37)))).toBe('id');
-    expect(refusedField(() => assertId('id', '😀'.repeat(19)))).toBe('id');
+    expect(refusedField(() => assertId('id', `${'😀'.repeat(127)}x`))).toBeUndefined();
+    expect(refusedField(() => assertId('id', 'x'.repeat(256)))).toBe('id');
+    expect(refusedField(() => assertId('id', '😀'.repeat(128)))).toBe('id');
     expect(refusedField(() => assertId('id', ''))).toBe('id');
     expect(refusedField(() => assertId('sessionId', 7))).toBe('sessionId');
   });
@@ -207,6 +209,12 @@ describe('method inputs', () => {
       role: 'r'.repeat(64),
       content: '',
       metadata: {},
+      payload: null,
+      format: null,
+      payloadJson: null,
+      digest: createHash('sha256')
+        .update(JSON.stringify(['r'.repeat(64), '', {}, null, null]))
+        .digest('hex'),
     });
     expect(refusedField(() => validateNewMessage({ role: 'r'.repeat(65), content: '' }))).toBe('role');
     expect(refusedField(() => validateNewMessage({ role: '', content: '' }))).toBe('role');

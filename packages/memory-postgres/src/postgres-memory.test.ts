@@ -32,7 +32,7 @@ describe('check', () => {
       location: `${pg.url.replace(/:[^:@/]*@/, ':***@')} (schema ${store.schema})`,
       reachable: true,
       serverVersion: version,
-      schemaVersion: 6,
+      schemaVersion: 7,
       sessions: 2,
       messages: 3,
       // Counted by core's shared SQL for every backend; a PostgreSQL database holds none (foreign key enforced).

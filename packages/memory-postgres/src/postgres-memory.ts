@@ -45,7 +45,16 @@ export interface PostgresMemoryOptions extends BaseMemoryOptions, PostgresConnec
   textSearchConfig?: string;
 }
 
-const CAPABILITIES: MemoryCapabilities = Object.freeze({ metadataFilter: true, fullTextSearch: true });
+const CAPABILITIES: MemoryCapabilities = Object.freeze({
+  metadataFilter: true,
+  fullTextSearch: true,
+  // Contract 1.1: payload, format and digest are columns of schema version 7.
+  structuredMessages: true,
+  // Contract 1.1: declared by the branch that implements them on the SQL layer.
+  historyEditing: false,
+  sessionUpdates: false,
+  retention: false,
+});
 
 /** Schema names the store accepts: safe to quote, and not reserved by PostgreSQL (`pg_`). */
 export const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;

@@ -39,7 +39,7 @@ describe('schema', () => {
     ] as const) {
       expect(column(table, name)).toMatchObject({
         data_type: 'character varying',
-        len: '36',
+        len: '255',
         collation_name: 'C',
       });
     }
@@ -52,7 +52,7 @@ describe('schema', () => {
       expect(column(table, name)?.data_type).toBe('timestamp with time zone');
     }
     expect(column('sessions', 'owner_id')).toMatchObject({
-      len: '36',
+      len: '255',
       collation_name: 'C',
       is_nullable: 'YES',
     });
@@ -96,9 +96,9 @@ describe('schema', () => {
     );
   });
 
-  it('init - records schema version 6 under the same migration names as SQLite', async () => {
+  it('init - records schema version 7 under the same migration names as SQLite', async () => {
     const store = await pg.store();
-    expect((await store.check()).schemaVersion).toBe(6);
+    expect((await store.check()).schemaVersion).toBe(7);
     const rows = await query<{ name: string }>(
       `SELECT name FROM "${store.schema}".kysely_migration ORDER BY name`,
     );
@@ -109,6 +109,7 @@ describe('schema', () => {
       '0004_search_and_filters',
       '0005_shared_writers',
       '0006_timestamp_order',
+      '0007_structured_messages',
     ]);
   });
 

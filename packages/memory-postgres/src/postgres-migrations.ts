@@ -9,6 +9,7 @@ import {
 import { type Kysely, sql } from 'kysely';
 import type { SchemaScopedPostgresDialect } from './postgres-introspector.js';
 import { DEFAULT_TEXT_SEARCH_CONFIG, searchAndFiltersMigration } from './postgres-search-schema.js';
+import { structuredMessagesMigration } from './postgres-structured-messages.js';
 
 /**
  * Schema versions, named and numbered as in `@flux-rag/memory-sqlite` so "schema version 2" means the same
@@ -150,6 +151,7 @@ export function postgresMigrations(
         }
       },
     },
+    '0007_structured_messages': structuredMessagesMigration(schema),
   };
 }
 

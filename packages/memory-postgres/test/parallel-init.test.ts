@@ -44,7 +44,7 @@ describe('parallel start', () => {
     const results = await startTogether(pg.url, schemas);
     for (const result of results) {
       expect(result, result.output).toMatchObject({ code: 0 });
-      expect(JSON.parse(result.output)).toEqual({ failures: [], versions: [6] });
+      expect(JSON.parse(result.output)).toEqual({ failures: [], versions: [7] });
     }
     for (const schema of schemas) {
       const rows = await withClient(pg.url, (c) => c.query(`SELECT id FROM "${schema}".sessions`));
@@ -56,7 +56,7 @@ describe('parallel start', () => {
       const migrations = await withClient(pg.url, (c) =>
         c.query(`SELECT name FROM "${schema}".kysely_migration`),
       );
-      expect(migrations.rowCount).toBe(6);
+      expect(migrations.rowCount).toBe(7);
     }
   });
 

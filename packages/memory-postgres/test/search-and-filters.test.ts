@@ -166,6 +166,7 @@ describe('schema version 4', () => {
       '0004_search_and_filters': _,
       '0005_shared_writers': __,
       '0006_timestamp_order': ___,
+      '0007_structured_messages': ____,
       ...version3
     } = postgresMigrations(schema);
     await migrateToLatest(db, version3, { migrationTableSchema: schema, location: 'test' });
@@ -183,7 +184,7 @@ describe('schema version 4', () => {
       '0003_owner_scope',
     );
     const store = await pgt.store({ schema });
-    expect((await store.check()).schemaVersion).toBe(6);
+    expect((await store.check()).schemaVersion).toBe(7);
     expect(await hitIds(store, 'weather')).toEqual(['m1', 'm4']);
     expect(await hitIds(store, 'こんにちは')).toEqual(['m2']);
     expect(await hitIds(store, 'Погода')).toEqual(['m3']);
@@ -248,7 +249,7 @@ describe('textSearchConfig', () => {
     // The migrations rolled back with it: nothing of version 4 (or earlier) was recorded.
     expect(await run(`SELECT name FROM "${schema}".kysely_migration`)).toEqual([]);
     const fixed = await pgt.store({ schema, textSearchConfig: 'simple' });
-    expect((await fixed.check()).schemaVersion).toBe(6);
+    expect((await fixed.check()).schemaVersion).toBe(7);
   });
 
   it('searchMessages - english stems words, and a schema keeps the configuration it was built with', async () => {

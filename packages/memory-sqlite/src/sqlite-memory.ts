@@ -18,6 +18,7 @@ import {
 } from '@flux-rag/memory-core';
 import {
   type BaseMemoryOptions,
+  type EncodedMessage,
   type MessageRecord,
   type PageRows,
   type Scope,
@@ -49,7 +50,16 @@ import { createReadOnlyViews } from './sqlite-read-only-views.js';
 import { planSearch, searchError, searchQuery } from './sqlite-search.js';
 import { orderKeySql } from './sqlite-timestamp-order.js';
 
-const CAPABILITIES: MemoryCapabilities = Object.freeze({ metadataFilter: true, fullTextSearch: true });
+const CAPABILITIES: MemoryCapabilities = Object.freeze({
+  metadataFilter: true,
+  fullTextSearch: true,
+  // Contract 1.1: payload, format and digest are columns of schema version 7.
+  structuredMessages: true,
+  // Contract 1.1: declared by the branch that implements them on the SQL layer.
+  historyEditing: false,
+  sessionUpdates: false,
+  retention: false,
+});
 
 /**
  * Oldest SQLite this store runs on: JSON path labels with `\uXXXX` escapes, which the metadata filter writes
@@ -238,9 +248,13 @@ export class SqliteConversationMemory extends SqlConversationMemory {
     return super._createSession(record, scope);
   }
 
-  protected override _addMessage(record: MessageRecord, scope: Scope): Promise<void> {
+  protected override _addMessage(
+    record: MessageRecord,
+    scope: Scope,
+    encoded: EncodedMessage,
+  ): Promise<void> {
     this.#writable();
-    return super._addMessage(record, scope);
+    return super._addMessage(record, scope, encoded);
   }
 
   protected override _updateSessionTitle(

@@ -1,5 +1,10 @@
 import { type Kysely, sql } from 'kysely';
-import { INDEX_EXISTING_MESSAGES, run, SEARCH_INDEX_TABLES } from './sqlite-migrations.js';
+import {
+  INDEX_EXISTING_MESSAGES,
+  run,
+  SEARCH_INDEX_TABLES,
+  SEARCH_INDEX_TRIGGERS,
+} from './sqlite-migrations.js';
 
 /**
  * Triggers that keep `sessions.message_count` and `last_message_at` exact whoever writes `messages`: this
@@ -58,6 +63,7 @@ export async function sharedWritersUp(db: Kysely<any>): Promise<void> {
       'DROP TABLE messages_fts',
       'DROP TABLE messages_fts_trigram',
       ...SEARCH_INDEX_TABLES,
+      ...SEARCH_INDEX_TRIGGERS,
       ...INDEX_EXISTING_MESSAGES,
     ]);
   }

@@ -71,6 +71,7 @@ describe('sqliteMigrations', () => {
       '0004_search_and_filters',
       '0005_shared_writers',
       '0006_timestamp_order',
+      '0007_structured_messages',
     ]);
   });
 
@@ -88,6 +89,16 @@ describe('sqliteMigrations', () => {
       'created_at',
       'metadata',
       'created_order',
+      'payload',
+      'format',
+      'digest',
+    ]);
+    expect(columns(raw, 'message_operations')).toEqual([
+      'session_id',
+      'operation_id',
+      'request_digest',
+      'result',
+      'seq',
     ]);
     expect(columns(raw, 'sessions')).toEqual([
       'id',
@@ -101,6 +112,7 @@ describe('sqliteMigrations', () => {
       'created_order',
     ]);
     expect(indexes(raw)).toEqual([
+      'idx_message_operations_seq',
       'idx_messages_history',
       'idx_session_metadata_terms_session',
       'idx_sessions_activity',
@@ -121,6 +133,7 @@ describe('sqliteMigrations', () => {
       'messages_fts_update',
       'sessions_created_order_insert',
       'sessions_created_order_update',
+      'sessions_operations_delete',
       'sessions_terms_delete',
       'sessions_terms_insert',
       'sessions_terms_update',

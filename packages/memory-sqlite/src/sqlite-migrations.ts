@@ -20,6 +20,7 @@ import {
 import { ORIGINAL_SCHEMA } from './original-schema.js';
 import { inspectFile, refuseNewerFile } from './sqlite-file-inspection.js';
 import { sharedWritersUp } from './sqlite-migration-shared-writers.js';
+import { structuredMessagesStatements } from './sqlite-structured-messages.js';
 import { TIMESTAMP_ORDER } from './sqlite-timestamp-order.js';
 
 /**
@@ -153,6 +154,13 @@ export const SEARCH_INDEX_TABLES: readonly string[] = [
   `CREATE VIRTUAL TABLE messages_fts_trigram USING fts5(
     content, content = '', tokenize = 'trigram case_sensitive 0'
 )`,
+];
+
+/**
+ * The triggers of {@link SEARCH_INDEX_TABLES} on `messages`; version 7, which rebuilds `messages` (and so loses
+ * its triggers), creates them again.
+ */
+export const SEARCH_INDEX_TRIGGERS: readonly string[] = [
   `CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
     INSERT INTO messages_fts (rowid, content) VALUES (NEW.seq, NEW.content);
     INSERT INTO messages_fts_trigram (rowid, content)
@@ -213,6 +221,7 @@ END`,
 END`,
   insertTerms('SELECT id, metadata FROM sessions'),
   ...SEARCH_INDEX_TABLES,
+  ...SEARCH_INDEX_TRIGGERS,
   ...INDEX_EXISTING_MESSAGES,
   'CREATE INDEX idx_sessions_created ON sessions(created_at DESC, id DESC)',
   'CREATE INDEX idx_sessions_owner_created ON sessions(owner_id, created_at DESC, id DESC)',
@@ -239,6 +248,7 @@ export const sqliteMigrations: MigrationSet = {
   '0004_search_and_filters': { up: (db) => run(db, SEARCH_AND_FILTERS) },
   '0005_shared_writers': { up: (db) => sharedWritersUp(db) },
   '0006_timestamp_order': { up: (db) => run(db, TIMESTAMP_ORDER) },
+  '0007_structured_messages': { up: (db) => run(db, structuredMessagesStatements()) },
 };
 
 /** Options of {@link migrateSqlite}. */

@@ -20,7 +20,9 @@ function createdOrder(alias: string, has: boolean): string {
  *   `idx_messages_session(session_id, created_at)`), only for the rows a query returns;
  * - `sessions.owner_id`: `NULL`, as the upgrade leaves every legacy session unowned;
  * - `created_order` of both tables: the sort key of a non-canonical timestamp, as version 6 fills it (listings
- *   then sort by it without the version 6 index: fine for inspecting a file).
+ *   then sort by it without the version 6 index: fine for inspecting a file);
+ * - `messages.payload`, `format` and `digest`: `NULL`, as version 7 leaves them for existing rows (a missing
+ *   digest is computed on read).
  *
  * A file without tables (a new store opened read-only) reads as empty. Returns false when the file already has
  * every column and nothing was created.
@@ -31,7 +33,8 @@ export function createReadOnlyViews(raw: Database.Database, found: FileInspectio
       NULL AS updated_at, NULL AS metadata, 0 AS message_count, NULL AS last_message_at, NULL AS owner_id,
       NULL AS created_order WHERE 0`);
     raw.exec(`CREATE TEMP VIEW messages AS SELECT NULL AS seq, NULL AS id, NULL AS session_id, NULL AS role,
-      NULL AS content, NULL AS created_at, NULL AS metadata, NULL AS created_order WHERE 0`);
+      NULL AS content, NULL AS created_at, NULL AS metadata, NULL AS created_order, NULL AS payload,
+      NULL AS format, NULL AS digest WHERE 0`);
     return true;
   }
   const has = (table: 'sessions' | 'messages', column: string) => found.columns[table].includes(column);
@@ -51,14 +54,16 @@ export function createReadOnlyViews(raw: Database.Database, found: FileInspectio
     has('sessions', 'owner_id') &&
     has('sessions', 'created_order') &&
     has('messages', 'seq') &&
-    has('messages', 'created_order');
+    has('messages', 'created_order') &&
+    has('messages', 'payload');
   if (complete) return false;
   raw.exec(`CREATE TEMP VIEW sessions AS
     SELECT s.id, s.title, s.created_at, s.updated_at, s.metadata, ${sessionColumns.join(', ')}
     FROM main.sessions AS s`);
   raw.exec(`CREATE TEMP VIEW messages AS
     SELECT ${has('messages', 'seq') ? 'm.seq' : 'm.rowid AS seq'}, m.id, m.session_id, m.role, m.content,
-      m.created_at, m.metadata, ${createdOrder('m', has('messages', 'created_order'))}
+      m.created_at, m.metadata, ${createdOrder('m', has('messages', 'created_order'))},
+      ${has('messages', 'payload') ? 'm.payload, m.format, m.digest' : 'NULL AS payload, NULL AS format, NULL AS digest'}
     FROM main.messages AS m`);
   return true;
 }

@@ -86,7 +86,12 @@ describe('the schema other SQLite clients run', () => {
       dialect: new SqliteMemoryDialect({ database: () => raw, busyTimeoutMs: 5000 }),
     });
     cleanups.push(() => db.destroy());
-    const { '0005_shared_writers': _, '0006_timestamp_order': __, ...upToVersion4 } = sqliteMigrations;
+    const {
+      '0005_shared_writers': _,
+      '0006_timestamp_order': __,
+      '0007_structured_messages': ___,
+      ...upToVersion4
+    } = sqliteMigrations;
     // Version 4 as it was first written: its FTS5 tables declared contentless_delete.
     const oldVersion4 = {
       ...upToVersion4,

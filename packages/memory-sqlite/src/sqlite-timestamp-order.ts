@@ -106,7 +106,7 @@ function keyOf(x: string): string {
 }
 
 /** The triggers that keep `created_order` of `table` (`messages` or `sessions`). */
-function triggers(table: 'messages' | 'sessions'): string[] {
+export function createdOrderTriggers(table: 'messages' | 'sessions'): string[] {
   return [
     // Fires for rows the canonical test does not pass (NULL included: NOT NULL is NULL, hence the IS NULL).
     `CREATE TRIGGER ${table}_created_order_insert AFTER INSERT ON ${table}
@@ -128,8 +128,8 @@ END`,
 export const TIMESTAMP_ORDER: readonly string[] = [
   'ALTER TABLE messages ADD COLUMN created_order TEXT',
   'ALTER TABLE sessions ADD COLUMN created_order TEXT',
-  ...triggers('messages'),
-  ...triggers('sessions'),
+  ...createdOrderTriggers('messages'),
+  ...createdOrderTriggers('sessions'),
   `UPDATE messages SET created_at = created_at WHERE created_at IS NULL OR NOT ${isCanonicalSql('created_at')}`,
   `UPDATE sessions SET created_at = created_at WHERE created_at IS NULL OR NOT ${isCanonicalSql('created_at')}`,
   'DROP INDEX idx_messages_history',

@@ -4,10 +4,17 @@ import { dirname } from 'node:path';
 import { NotConversationMemoryError, ValidationError } from '@flux-rag/memory-core';
 import { readSchemaVersion } from '@flux-rag/memory-core/sql';
 import Database from 'better-sqlite3';
+import { Kysely } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { copyOfLegacyFixture, openPlain, tempDir } from '../test/support.js';
+import { SqliteMemoryDialect } from './sqlite-dialect.js';
 import { MIN_WRITER_SQLITE_VERSION } from './sqlite-memory.js';
-import { SQLITE_SCHEMA_VERSION, sqliteSchemaCatalog } from './sqlite-migrations.js';
+import {
+  migrateSqlite,
+  SQLITE_SCHEMA_VERSION,
+  sqliteMigrations,
+  sqliteSchemaCatalog,
+} from './sqlite-migrations.js';
 import { planSqliteUpgrade, upgradeSqliteFile } from './sqlite-upgrade.js';
 
 function hash(path: string): string {
@@ -49,6 +56,31 @@ describe('planSqliteUpgrade', () => {
     expect(hash(path)).toBe(before);
     expect(readdirSync(dirname(path))).toHaveLength(1);
     expect((await planSqliteUpgrade(path, { backup: false })).requiredFreeBytes).toBe(plan.fileBytes.after);
+    expect(plan.migrations.map((m) => m.name)).toEqual(Object.keys(sqliteMigrations).slice(1));
+    expect(plan.migrations.at(-1)).toEqual({
+      name: '0007_structured_messages',
+      summary: expect.stringMatching(/rebuilds messages: ids unique per session.*payload, format/),
+    });
+  });
+
+  it('a version 6 file - plans version 7 alone (the messages rebuild), and its growth bounds the real one', async () => {
+    const path = copyOfLegacyFixture(tempDir('memory-sqlite-plan-'));
+    const raw = new Database(path);
+    // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed tables exist
+    const db = new Kysely<any>({
+      dialect: new SqliteMemoryDialect({ database: () => raw, busyTimeoutMs: 5000 }),
+    });
+    const { '0007_structured_messages': _, ...upToVersion6 } = sqliteMigrations;
+    await migrateSqlite(db, raw, path, upToVersion6);
+    await db.destroy();
+    raw.close();
+    const plan = await planSqliteUpgrade(path, { backup: false });
+    expect(plan.schemaVersion).toEqual({ from: 6, to: SQLITE_SCHEMA_VERSION });
+    expect(plan.migrations.map((m) => m.name)).toEqual(['0007_structured_messages']);
+    const result = await upgradeSqliteFile(path, { backup: false });
+    expect(result.upgradedBytes).toBeGreaterThan(plan.fileBytes.before);
+    expect(result.upgradedBytes).toBeLessThanOrEqual(plan.fileBytes.after);
+    expect((await planSqliteUpgrade(path)).migrations).toEqual([]);
   });
 });
 

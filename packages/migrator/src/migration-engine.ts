@@ -265,6 +265,9 @@ class Run {
           createdAt: row.createdAt,
           contentMd5: md5Hex(row.content),
           metadata: row.metadata,
+          payloadMd5: row.payload === null ? null : md5Hex(row.payload),
+          format: row.format,
+          digest: row.digest,
         });
         if (!raw.sessionFound) this.#recover(j.row);
       }

@@ -47,6 +47,7 @@ export async function openPostgresSource(options: PostgresSourceOptions): Promis
     return new PostgresSource(client, schema, location, schemaVersion, {
       zoned,
       seq: Boolean(has('messages', 'seq')),
+      structured: Boolean(has('messages', 'payload')),
       sessionColumns: new Set(
         columns.rows.filter((c) => c.table_name === 'sessions').map((c) => c.column_name),
       ),
@@ -71,7 +72,7 @@ class PostgresSource implements MigrationSource {
   readonly #client: pg.Client;
   readonly #sessions: string;
   readonly #messages: string;
-  readonly #shape: { zoned: boolean; seq: boolean; sessionColumns: ReadonlySet<string> };
+  readonly #shape: { zoned: boolean; seq: boolean; structured: boolean; sessionColumns: ReadonlySet<string> };
   #cursors = 0;
   #closed = false;
 
@@ -80,7 +81,7 @@ class PostgresSource implements MigrationSource {
     schema: string,
     location: string,
     schemaVersion: number,
-    shape: { zoned: boolean; seq: boolean; sessionColumns: ReadonlySet<string> },
+    shape: { zoned: boolean; seq: boolean; structured: boolean; sessionColumns: ReadonlySet<string> },
   ) {
     this.#client = client;
     this.location = location;
@@ -154,8 +155,11 @@ class PostgresSource implements MigrationSource {
     const ts = timestamp('m.created_at', this.#shape.zoned);
     // Schema version 1 had no seq: the order of the upgrade to version 2 (timestamps, then ids).
     const seq = this.#shape.seq ? 'm.seq' : 'row_number() OVER (ORDER BY m.created_at, m.id)';
+    // The columns of schema version 7, NULL in older schemas.
+    const structured = this.#shape.structured ? 'm.payload, m.format, m.digest' : 'NULL, NULL, NULL';
     const select = `SELECT ${seq}, m.id, m.session_id, m.role, m.content, ${ts}, m.metadata::text,
-      EXISTS (SELECT 1 FROM ${this.#sessions} s WHERE s.id = m.session_id) FROM ${this.#messages} m`;
+      EXISTS (SELECT 1 FROM ${this.#sessions} s WHERE s.id = m.session_id), ${structured}
+      FROM ${this.#messages} m`;
     for await (const rows of this.#cursor(select, limits)) {
       yield rows.map((r) => ({
         key: Number(r[0]),
@@ -166,6 +170,9 @@ class PostgresSource implements MigrationSource {
         createdAt: r[5],
         metadata: r[6],
         sessionFound: r[7] === true,
+        payload: r[8],
+        format: r[9],
+        digest: r[10],
       }));
     }
   }

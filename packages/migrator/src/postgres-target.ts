@@ -385,10 +385,10 @@ class PostgresTarget implements MigrationTarget {
          SELECT nextval(pg_get_serial_sequence($1, 'seq')), ${MESSAGE_DATA_COLUMNS.join(', ')}
          FROM (
            SELECT * FROM flux_stage_messages AS s
-           WHERE NOT EXISTS (SELECT 1 FROM ${this.#messages} AS m WHERE m.id = s.id)
+           WHERE NOT EXISTS (SELECT 1 FROM ${this.#messages} AS m WHERE m.session_id = s.session_id AND m.id = s.id)
            ORDER BY seq
          ) AS ordered
-         ON CONFLICT (id) DO NOTHING`,
+         ON CONFLICT (session_id, id) DO NOTHING`,
         [this.#messages],
       );
       const written = result.rowCount ?? 0;
@@ -483,7 +483,8 @@ class PostgresTarget implements MigrationTarget {
     );
     // PostgreSQL hashes the contents itself: they never travel back.
     await this.#rows(
-      `SELECT session_id, id, role, to_char(created_at, ${TS}), md5(content), metadata::text
+      `SELECT session_id, id, role, to_char(created_at, ${TS}), md5(content), metadata::text,
+         md5(payload), format, digest
        FROM ${this.#messages}${all ? '' : ' WHERE session_id = ANY($1::text[])'}`,
       all ? undefined : [sessionIds],
       (r) =>
@@ -494,6 +495,9 @@ class PostgresTarget implements MigrationTarget {
           createdAt: (r[3] as string | null) ?? '',
           contentMd5: r[4] as string,
           metadata: r[5] === '{}' ? EMPTY_METADATA : decodeMetadataText((r[5] as string | null) ?? null),
+          payloadMd5: (r[6] as string | null) ?? null,
+          format: (r[7] as string | null) ?? null,
+          digest: (r[8] as string | null) ?? null,
         }),
     );
     return set;
@@ -535,6 +539,9 @@ function encodeMessages(rows: readonly MessageRow[]): Buffer {
         content: r.content,
         created_at: r.createdAt,
         metadata: r.metadataText,
+        payload: r.payload,
+        format: r.format,
+        digest: r.digest,
       }),
     ),
   );

@@ -19,6 +19,9 @@ const message = (id: string, extra: Partial<{ role: string; metadata: Metadata }
   createdAt: '2025-03-01T14:32:01.117364Z',
   contentMd5: 'd41d8cd98f00b204e9800998ecf8427e',
   metadata: extra.metadata ?? { a: 1, b: [1, 2] },
+  payloadMd5: null as string | null,
+  format: null as string | null,
+  digest: null as string | null,
 });
 
 describe('DigestSet', () => {
@@ -34,7 +37,7 @@ describe('DigestSet', () => {
     three.addMessage(message('m1'));
     three.addMessage(message('m2', { role: 'assistant' }));
     expect(compareSession(one.get('s')!, three.get('s'))).toEqual([
-      'message checksum differs (ids, roles, contents, metadata or timestamps)',
+      'message checksum differs (ids, roles, contents, metadata, timestamps, payloads, formats or digests)',
     ]);
   });
 

@@ -31,6 +31,10 @@ export interface MessageFacts {
   createdAt: IsoMicros;
   contentMd5: string;
   metadata: Metadata;
+  /** MD5 (hex) of the payload's JSON text, `null` without a payload (schema version 7). */
+  payloadMd5: string | null;
+  format: string | null;
+  digest: string | null;
 }
 
 /** The fields of a session that verification compares. */
@@ -70,6 +74,9 @@ export const MESSAGE_FACT: { readonly [C in (typeof MESSAGE_DIGEST_COLUMNS)[numb
   content: 'contentMd5',
   created_at: 'createdAt',
   metadata: 'metadata',
+  payload: 'payloadMd5',
+  format: 'format',
+  digest: 'digest',
 };
 
 /** One compared value as digest text, by the column's kind; a nullable column's `NULL` differs from any text. */
@@ -252,7 +259,9 @@ export function compareSession(expected: SessionDigest, actual: SessionDigest | 
   if (expected.count !== actual.count) {
     problems.push(`message count: source ${expected.count}, target ${actual.count}`);
   } else if (expected.a !== actual.a || expected.b !== actual.b) {
-    problems.push('message checksum differs (ids, roles, contents, metadata or timestamps)');
+    problems.push(
+      'message checksum differs (ids, roles, contents, metadata, timestamps, payloads, formats or digests)',
+    );
   }
   if (actual.stored) {
     if (actual.stored.count !== actual.count) {

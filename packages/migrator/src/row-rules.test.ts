@@ -33,7 +33,16 @@ describe('judgeMessage', () => {
       createdAt: '2025-03-01T14:32:01.117364Z',
       metadataText: '{"b": 1, "a": 2}',
       metadata: { b: 1, a: 2 },
+      payload: null,
+      format: null,
+      digest: null,
     });
+    // Schema version 7's columns are copied as the source stored them.
+    const structured = judgeMessage(
+      message({ payload: '{"z":1,"a":[]}', format: 'f', digest: 'd' }),
+      context('fail'),
+    );
+    expect(structured.row).toMatchObject({ payload: '{"z":1,"a":[]}', format: 'f', digest: 'd' });
   });
 
   it('judgeMessage - content stored as a number or blob reads as the SQLite backend shows it', () => {
@@ -53,7 +62,7 @@ describe('judgeMessage', () => {
   it('judgeMessage - under fail and skip a bad row is rejected; repair rejects what no rule fixes', () => {
     expect(judgeMessage(message({ metadata: 'x' }), context('fail')).action).toBe('rejected');
     expect(judgeMessage(message({ metadata: 'x' }), context('skip')).action).toBe('rejected');
-    expect(judgeMessage(message({ id: 'x'.repeat(37) }), context('repair'))).toMatchObject({
+    expect(judgeMessage(message({ id: 'x'.repeat(256) }), context('repair'))).toMatchObject({
       action: 'rejected',
       problems: [{ reason: 'id_invalid', repair: null }],
     });
@@ -108,7 +117,7 @@ describe('judgeSession', () => {
 describe('ids follow the contract', () => {
   it.each([
     ['empty', '', 'must not be empty'],
-    ['longer than the contract allows', 'x'.repeat(37), 'must be at most 36 characters'],
+    ['longer than the contract allows', 'x'.repeat(256), 'must be at most 255 characters'],
     ['a lone surrogate', 'a\uD800b', 'cannot be stored'],
     ['U+0000', 'a\u0000b', 'cannot be stored'],
     ['not text', 42, 'expected a string'],
@@ -126,7 +135,7 @@ describe('ids follow the contract', () => {
     }
   });
 
-  it('a 36-character id, the contract’s limit, passes', () => {
-    expect(judgeMessage(message({ id: 'x'.repeat(36) }), context('fail')).action).toBe('ok');
+  it('a 255-character id, the contract’s limit, passes', () => {
+    expect(judgeMessage(message({ id: 'x'.repeat(255) }), context('fail')).action).toBe('ok');
   });
 });

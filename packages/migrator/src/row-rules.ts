@@ -92,6 +92,12 @@ export interface RawMessage {
   contentUtf8?: Buffer | undefined;
   createdAt: unknown;
   metadata: unknown;
+  /** The structured message's JSON text (schema version 7), `NULL` in older sources. */
+  payload?: unknown;
+  /** The payload's format tag (schema version 7). */
+  format?: unknown;
+  /** The message digest the source stored (schema version 7), `NULL` when it stored none. */
+  digest?: unknown;
   /** Whether a session row with exactly this `sessionId` exists in the source. */
   sessionFound: boolean;
 }
@@ -122,6 +128,12 @@ export interface MessageRow {
   createdAt: IsoMicros;
   metadataText: string;
   metadata: Metadata;
+  /** The payload's JSON text as the source stored it, copied verbatim; `null` when none. */
+  payload: string | null;
+  /** The payload's format tag, or `null`. */
+  format: string | null;
+  /** The digest the source stored, or `null` (the store computes a missing one on read). */
+  digest: string | null;
 }
 
 /** The verdict on one row. `row` is there when the row is written (and, for messages, its content was read). */
@@ -222,8 +234,20 @@ export function judgeMessage(raw: RawMessage, ctx: RuleContext): Judgement<Messa
       createdAt: created,
       metadataText: metadata.text,
       metadata: metadata.value,
+      payload: optionalText(raw.payload),
+      format: optionalText(raw.format),
+      digest: optionalText(raw.digest),
     },
   };
+}
+
+/**
+ * A column of schema version 7 (`payload`, `format`, `digest`) as text: only this library writes them, always as
+ * text; a value some other client stored as a blob reads as its UTF-8 text, as `content` does.
+ */
+function optionalText(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  return typeof value === 'string' ? value : asText(value);
 }
 
 function decide(problems: readonly RowProblem[], onInvalid: OnInvalid): RowAction {

@@ -90,13 +90,17 @@ class SqliteSource implements MigrationSource {
         `SELECT rowid, ${columns} FROM sessions WHERE rowid > ? ORDER BY rowid LIMIT ?`,
       )
       .raw(true);
+    // The columns of schema version 7, NULL in older files.
+    const structured = db.prepare("SELECT 1 FROM pragma_table_info('messages') WHERE name = 'payload'").get()
+      ? 'm.payload, m.format, m.digest'
+      : 'NULL, NULL, NULL';
     // EXISTS finds orphans through the sessions' primary-key index, exactly (same value, same type).
     this.#messages = db
       .prepare<[number, number], unknown[]>(
         `SELECT m.rowid, m.id, m.session_id, m.role,
            CASE WHEN typeof(m.content) = 'text' THEN CAST(m.content AS BLOB) ELSE m.content END,
            typeof(m.content) = 'text', m.created_at, m.metadata,
-           EXISTS (SELECT 1 FROM sessions s WHERE s.id = m.session_id)
+           EXISTS (SELECT 1 FROM sessions s WHERE s.id = m.session_id), ${structured}
          FROM messages m WHERE m.rowid > ? ORDER BY m.rowid LIMIT ?`,
       )
       .raw(true);
@@ -151,8 +155,11 @@ class SqliteSource implements MigrationSource {
           createdAt: r[6],
           metadata: r[7],
           sessionFound: r[8] === 1,
+          payload: r[9],
+          format: r[10],
+          digest: r[11],
         });
-        bytes += sizeOf(r[4]) + sizeOf(r[7]) + 100;
+        bytes += sizeOf(r[4]) + sizeOf(r[7]) + sizeOf(r[9]) + 100;
         if (bytes >= limits.bytes) break;
       }
       if (page.length === 0) return;

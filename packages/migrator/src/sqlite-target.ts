@@ -9,6 +9,7 @@ import { DigestSet, md5Hex } from './row-digest.js';
 import { asText, type MessageRow, type SessionRow } from './row-rules.js';
 import {
   MESSAGE_COLUMNS,
+  MESSAGE_DATA_COLUMNS,
   messageCells,
   SESSION_COLUMNS,
   sessionCells,
@@ -212,15 +213,15 @@ class SqliteTarget implements MigrationTarget {
           // seq is the rowid: one already used by another message makes this one take the next free value
           // (it then sorts after the rows already there); otherwise the source's seq is kept.
           const insert = this.#statement(
-            `INSERT INTO messages (seq, id, session_id, role, content, created_at, metadata)
+            `INSERT INTO messages (${MESSAGE_COLUMNS.join(', ')})
            VALUES (CASE WHEN EXISTS (SELECT 1 FROM messages WHERE seq = @seq) THEN NULL ELSE @seq END,
-                   @id, @session_id, @role, @content, @created_at, @metadata)
-           ON CONFLICT (id) DO NOTHING`,
+                   ${MESSAGE_DATA_COLUMNS.map((column) => `@${column}`).join(', ')})
+           ON CONFLICT (session_id, id) DO NOTHING`,
           );
           let written = 0;
           for (const row of rows) {
-            const [seq, id, session_id, role, content, created_at, metadata] = messageValues(row);
-            written += insert.run({ seq, id, session_id, role, content, created_at, metadata }).changes;
+            const values = messageValues(row);
+            written += insert.run(Object.fromEntries(MESSAGE_COLUMNS.map((c, i) => [c, values[i]]))).changes;
           }
           if (written > 0) {
             db.prepare(
@@ -278,7 +279,7 @@ class SqliteTarget implements MigrationTarget {
       }
       for (const r of db
         .prepare(
-          `SELECT session_id, id, role, content, created_at, metadata FROM messages
+          `SELECT session_id, id, role, content, created_at, metadata, payload, format, digest FROM messages
            WHERE ? OR session_id IN (SELECT value FROM json_each(?))`,
         )
         .raw(true)
@@ -290,6 +291,9 @@ class SqliteTarget implements MigrationTarget {
           contentMd5: md5Hex(asText(r[3])),
           createdAt: time(r[4]),
           metadata: decodeMetadataText(r[5]),
+          payloadMd5: r[6] === null ? null : md5Hex(asText(r[6])),
+          format: (r[7] as string | null) ?? null,
+          digest: (r[8] as string | null) ?? null,
         });
       }
     });
@@ -327,5 +331,8 @@ function messageValues(r: MessageRow): unknown[] {
     content,
     created_at: isoMicrosToNaive(r.createdAt),
     metadata: r.metadataText,
+    payload: r.payload,
+    format: r.format,
+    digest: r.digest,
   });
 }

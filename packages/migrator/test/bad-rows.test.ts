@@ -31,7 +31,7 @@ function damagedFile(dir: string): string {
   message.run('m-other-time', S, 'user', 'x', '2025-03-01 14:32:01+02:00', '{}');
   message.run('m-bad-time', S, 'user', 'x', 'yesterday', '{}');
   message.run('m-large', S, 'user', 'y'.repeat(5000), T, '{}');
-  db.prepare('INSERT INTO sessions VALUES (?, ?, ?, ?, ?)').run('s'.repeat(40), 'too long', T, T, '{}');
+  db.prepare('INSERT INTO sessions VALUES (?, ?, ?, ?, ?)').run('s'.repeat(256), 'too long', T, T, '{}');
   db.prepare('INSERT INTO sessions VALUES (?, ?, ?, ?, ?)').run('s-bad-meta', 'bad meta', T, null, '{oops');
   db.close();
   return file;
@@ -86,7 +86,7 @@ describe('migrateSqliteToPostgres - invalid rows', () => {
       'm-other-time': ['timestamp_other_form'],
       'm-bad-time': ['timestamp_unparseable'],
       'm-large': ['content_large'],
-      ['s'.repeat(40)]: ['id_invalid'],
+      ['s'.repeat(256)]: ['id_invalid'],
       's-bad-meta': expect.arrayContaining(['timestamp_missing', 'metadata_not_json']),
     });
     expect(report.summary).toMatch(/nothing written/);

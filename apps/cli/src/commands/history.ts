@@ -15,7 +15,10 @@ interface HistoryOptions extends DataCommandOptions {
   limit?: number;
 }
 
-/** A message as `--json` prints it: ISO timestamp, metadata keys sorted. */
+/**
+ * A message as `--json` prints it: the whole message, ISO timestamp, metadata keys sorted; the payload as stored
+ * (its keys in their order) and the format, `null` when none.
+ */
 export function messageJson(m: Message) {
   return {
     id: m.id,
@@ -24,15 +27,21 @@ export function messageJson(m: Message) {
     content: m.content,
     createdAt: m.createdAt.toISOString(),
     metadata: sortKeys(m.metadata),
+    format: m.format,
+    payload: m.payload,
   };
 }
 
-/** A message for people: time and role, the content indented, metadata dimmed. */
+/**
+ * A message for people: time and role (and the payload's format, when there is one), the content indented,
+ * metadata dimmed. The payload itself is not printed: `content` is its text, `--json` shows it whole.
+ */
 export function messageLines(m: Message): string[] {
   const out = process.stdout;
   // Stored text reaches a terminal: escape sequences in it are shown, never acted on (see sanitize.ts).
+  const format = m.format === null ? '' : ` ${paint(out, 'dim', `(${visible(m.format)})`)}`;
   const lines = [
-    `${paint(out, 'dim', `[${formatTime(m.createdAt)}]`)} ${paint(out, roleColour(m.role), visible(m.role))}`,
+    `${paint(out, 'dim', `[${formatTime(m.createdAt)}]`)} ${paint(out, roleColour(m.role), visible(m.role))}${format}`,
   ];
   for (const line of m.content.split('\n')) lines.push(`  ${visible(line)}`);
   if (Object.keys(m.metadata).length > 0) {

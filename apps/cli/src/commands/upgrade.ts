@@ -129,6 +129,8 @@ function printPlan(plan: SqliteUpgradePlan): void {
         `print(sqlite3.sqlite_version)"); this upgrade runs SQLite ${plan.sqliteVersion}`,
     ],
   ];
+  // What each version applied changes, right under the versions (none when there is nothing to do).
+  rows.splice(2, 0, ...plan.migrations.map((m): [string, string] => ['applies', `${m.name}: ${m.summary}`]));
   if (!plan.needed) rows.splice(1, 6, ['schema version', `${plan.schemaVersion.to} (the latest)`]);
   for (const row of table(rows)) println(row);
 }

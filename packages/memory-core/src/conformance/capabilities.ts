@@ -34,6 +34,17 @@ export const STORE_CAPABILITIES = {
   metadataFilter: 'filters sessions by metadata containment',
   /** `searchMessages` works (`MemoryCapabilities.fullTextSearch`). */
   fullTextSearch: 'full-text search over messages',
+  /** Messages' `payload` and `format` are stored and returned (`MemoryCapabilities.structuredMessages`). */
+  structuredMessages: 'stores message payloads and formats',
+  /**
+   * Per-session message ids, `upsertMessages`, `rewriteHistory`, `deleteMessages`, `popMessage`,
+   * `getHistoryDigests` and `operationId` (`MemoryCapabilities.historyEditing`).
+   */
+  historyEditing: 'edits history (upsert, rewrite, delete, pop, digests, operation ids)',
+  /** `updateSession` works (`MemoryCapabilities.sessionUpdates`). */
+  sessionUpdates: 'updates session title and metadata',
+  /** `purgeSessions` works (`MemoryCapabilities.retention`). */
+  retention: 'purges idle sessions',
 } as const satisfies Record<keyof MemoryCapabilities, string>;
 
 /** A key of {@link STORE_CAPABILITIES}, i.e. of `MemoryCapabilities`. */

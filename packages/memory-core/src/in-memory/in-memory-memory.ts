@@ -1,44 +1,72 @@
 import {
   BaseConversationMemory,
   type BaseMemoryOptions,
+  type EncodedMessage,
   type HistoryRead,
   type HistoryRow,
   type MessageRecord,
+  type MessageWrite,
+  type PurgeBatch,
+  type PurgeBatchResult,
+  type RewriteRequest,
   type Scope,
   type SearchRequest,
   type SessionListing,
   type SessionRecord,
+  type SessionUpdate,
+  type UpsertRequest,
 } from '../base-memory.js';
 import type { HistoryPosition } from '../cursor.js';
 import { ConflictError, SessionNotFoundError } from '../errors.js';
+import { type RecordedOperation, replayOperation } from '../operations.js';
 import type { ImportResult, PortableMessage, PortableSession } from '../portable.js';
 import { matchContent, snippetOf } from '../search/match-message.js';
 import { jsonContains } from '../search/metadata-contains.js';
 import type { SearchTerm } from '../search/search-query.js';
+import { applySessionUpdate } from '../session-update.js';
 import { dateToIsoMicros, isoMicrosToDate } from '../timestamp.js';
 import type {
+  JsonValue,
   MemoryCapabilities,
   Message,
+  MessageDigest,
   Metadata,
+  RewriteResult,
   SearchHit,
   Session,
   SessionFilter,
   SessionSummary,
+  UpsertResult,
 } from '../types.js';
-
-const CAPABILITIES: MemoryCapabilities = Object.freeze({ metadataFilter: true, fullTextSearch: true });
-
+import { LIMITS } from '../types.js';
+import { encodeMessage } from '../validation.js';
 import { compareSessionsByActivity, compareSessionsByCreation } from './ordering.js';
+
+const CAPABILITIES: MemoryCapabilities = Object.freeze({
+  metadataFilter: true,
+  fullTextSearch: true,
+  structuredMessages: true,
+  historyEditing: true,
+  sessionUpdates: true,
+  retention: true,
+});
 
 interface StoredMessage {
   message: Message;
-  /** Insertion sequence, as SQL backends keep in `messages.seq`. */
+  /** Insertion sequence, as SQL backends keep in `messages.seq`; a replaced message keeps it. */
   seq: number;
+  /** The message's digest, as SQL backends keep in `messages.digest`. */
+  digest: string;
 }
 
 interface StoredSession {
   session: Session;
+  /** In history order: `createdAt`, then `seq`. */
   messages: StoredMessage[];
+  /** The same messages by id: ids are unique within a session. */
+  byId: Map<string, StoredMessage>;
+  /** Operations by id, oldest first (a `Map` keeps insertion order), at most `LIMITS.operationsKept`. */
+  operations: Map<string, RecordedOperation<UpsertResult | RewriteResult>>;
 }
 
 /** Options of {@link InMemoryConversationMemory}. */
@@ -51,7 +79,6 @@ export interface InMemoryMemoryOptions extends BaseMemoryOptions {}
  */
 export class InMemoryConversationMemory extends BaseConversationMemory {
   readonly #sessions = new Map<string, StoredSession>();
-  readonly #messageIds = new Set<string>();
   #seq = 0;
 
   constructor(options: InMemoryMemoryOptions = {}) {
@@ -74,19 +101,206 @@ export class InMemoryConversationMemory extends BaseConversationMemory {
       metadata: jsonCopy(metadata),
       ownerId,
     };
-    this.#sessions.set(id, { session, messages: [] });
+    this.#sessions.set(id, emptySession(session));
   }
 
-  protected async _addMessage(record: MessageRecord, scope: Scope): Promise<void> {
+  protected async _addMessage(
+    record: MessageRecord,
+    scope: Scope,
+    encoded: EncodedMessage = encodeMessage(record),
+  ): Promise<void> {
     const stored = this.#visible(record.sessionId, scope);
     if (!stored) throw new SessionNotFoundError(record.sessionId);
-    if (this.#messageIds.has(record.id)) throw new ConflictError('message', record.id);
-    this.#messageIds.add(record.id);
-    stored.messages.push({
-      message: { ...record, metadata: jsonCopy(record.metadata) },
-      seq: ++this.#seq,
+    const existing = stored.byId.get(record.id);
+    if (existing) {
+      // A retry of a committed addMessage resolves; another message under the id is a conflict.
+      if (existing.digest === encoded.digest) return;
+      throw new ConflictError('message', record.id);
+    }
+    this.#append(stored, {
+      ...record,
+      ...encoded,
+      payload: record.payload ?? null,
+      format: record.format ?? null,
     });
     stored.session = { ...stored.session, updatedAt: record.createdAt };
+  }
+
+  /** Appends at the end of the history, with the record's `createdAt`, which the caller chose not to go back. */
+  #append(stored: StoredSession, write: MessageWrite): void {
+    const entry = { message: storedMessage(write, write.createdAt), seq: ++this.#seq, digest: write.digest };
+    stored.messages.push(entry);
+    stored.byId.set(write.id, entry);
+  }
+
+  /** Removes `entries` (which are stored in `stored`) from the history. */
+  #remove(stored: StoredSession, entries: readonly StoredMessage[]): void {
+    const gone = new Set(entries);
+    stored.messages = stored.messages.filter((entry) => !gone.has(entry));
+    for (const entry of entries) stored.byId.delete(entry.message.id);
+  }
+
+  /** Records an operation's result, forgetting the oldest beyond `LIMITS.operationsKept`. */
+  #record(
+    stored: StoredSession,
+    request: UpsertRequest | RewriteRequest,
+    result: UpsertResult | RewriteResult,
+  ) {
+    if (request.operation === undefined) return;
+    stored.operations.set(request.operation.operationId, {
+      requestDigest: request.operation.requestDigest,
+      result: structuredClone(result),
+    });
+    for (const id of stored.operations.keys()) {
+      if (stored.operations.size <= LIMITS.operationsKept) break;
+      stored.operations.delete(id);
+    }
+  }
+
+  /** The session in `scope`, or `SessionNotFoundError`. */
+  #require(sessionId: string, scope: Scope): StoredSession {
+    const stored = this.#visible(sessionId, scope);
+    if (!stored) throw new SessionNotFoundError(sessionId);
+    return stored;
+  }
+
+  protected override async _upsertMessages(request: UpsertRequest, scope: Scope): Promise<UpsertResult> {
+    const stored = this.#require(request.sessionId, scope);
+    const replayed = replayOperation(request.sessionId, request.operation, recorded(stored, request));
+    if (replayed) return structuredClone(replayed as UpsertResult);
+    if (request.ifLastId !== undefined) {
+      const lastId = stored.messages.at(-1)?.message.id ?? null;
+      if (lastId !== request.ifLastId) {
+        throw new ConflictError('history', request.sessionId, undefined, { reason: 'last-id' });
+      }
+    }
+    // Nothing below throws, so the edit is all or nothing as a transaction would make it.
+    const result: UpsertResult = { ids: [], appended: 0, replaced: 0, unchanged: 0 };
+    for (const write of request.messages) {
+      result.ids.push(write.id);
+      const existing = stored.byId.get(write.id);
+      if (existing === undefined) {
+        this.#append(stored, { ...write, createdAt: notBeforeLast(stored, request.now) });
+        result.appended++;
+      } else if (existing.digest === write.digest) {
+        result.unchanged++;
+      } else {
+        // In place: the position (seq, createdAt) stays, the fields change.
+        existing.message = storedMessage(write, existing.message.createdAt);
+        existing.digest = write.digest;
+        result.replaced++;
+      }
+    }
+    if (result.appended + result.replaced > 0) stored.session = { ...stored.session, updatedAt: request.now };
+    this.#record(stored, request, result);
+    return result;
+  }
+
+  protected override async _rewriteHistory(request: RewriteRequest, scope: Scope): Promise<RewriteResult> {
+    const { sessionId, after } = request;
+    const stored = this.#require(sessionId, scope);
+    const replayed = replayOperation(sessionId, request.operation, recorded(stored, request));
+    if (replayed) return structuredClone(replayed as RewriteResult);
+    const keep = after === null ? 0 : stored.messages.findIndex((entry) => entry.message.id === after) + 1;
+    if (keep === 0 && after !== null) {
+      throw new ConflictError('history', sessionId, undefined, { reason: 'after-missing' });
+    }
+    const removed = stored.messages.slice(keep);
+    const differs = (expected: readonly string[] | undefined, actual: string[]) =>
+      expected !== undefined &&
+      (expected.length !== actual.length || expected.some((value, i) => value !== actual[i]));
+    if (
+      differs(
+        request.expectedIds,
+        removed.map((entry) => entry.message.id),
+      ) ||
+      differs(
+        request.expectedDigests,
+        removed.map((entry) => entry.digest),
+      )
+    ) {
+      throw new ConflictError('history', sessionId, undefined, { reason: 'expected-ids' });
+    }
+    const kept = new Set(stored.messages.slice(0, keep).map((entry) => entry.message.id));
+    const reused = request.messages.find((write) => kept.has(write.id));
+    if (reused) throw new ConflictError('message', reused.id);
+    this.#remove(stored, removed);
+    const createdAt = notBeforeLast(stored, request.now);
+    for (const write of request.messages) this.#append(stored, { ...write, createdAt });
+    if (removed.length + request.messages.length > 0) {
+      stored.session = { ...stored.session, updatedAt: request.now };
+    }
+    const result = {
+      removed: removed.map((entry) => entry.message.id),
+      ids: request.messages.map((write) => write.id),
+    };
+    this.#record(stored, request, result);
+    return result;
+  }
+
+  protected override async _deleteMessages(
+    sessionId: string,
+    ids: readonly string[],
+    now: Date,
+    scope: Scope,
+  ): Promise<number> {
+    const stored = this.#visible(sessionId, scope);
+    if (!stored) return 0;
+    const doomed = ids.flatMap((id) => stored.byId.get(id) ?? []);
+    if (doomed.length === 0) return 0;
+    this.#remove(stored, doomed);
+    stored.session = { ...stored.session, updatedAt: now };
+    return doomed.length;
+  }
+
+  protected override async _popMessage(sessionId: string, now: Date, scope: Scope): Promise<Message | null> {
+    const stored = this.#visible(sessionId, scope);
+    const last = stored?.messages.at(-1);
+    if (!stored || !last) return null;
+    this.#remove(stored, [last]);
+    stored.session = { ...stored.session, updatedAt: now };
+    return copyMessage(last.message);
+  }
+
+  protected override async _readDigests(sessionId: string, scope: Scope): Promise<MessageDigest[]> {
+    const messages = this.#visible(sessionId, scope)?.messages ?? [];
+    return messages.map((entry) => ({ id: entry.message.id, digest: entry.digest }));
+  }
+
+  protected override async _updateSession(
+    sessionId: string,
+    update: SessionUpdate,
+    scope: Scope,
+  ): Promise<Session | null> {
+    const stored = this.#visible(sessionId, scope);
+    if (!stored) return null;
+    const metadata = jsonCopy(applySessionUpdate(sessionId, stored.session.metadata, update));
+    stored.session = {
+      ...stored.session,
+      metadata,
+      ...(update.title !== undefined && { title: update.title }),
+      ...(update.updatedAt !== undefined && { updatedAt: update.updatedAt }),
+    };
+    return copySession(stored.session);
+  }
+
+  protected override async _purgeBatch(batch: PurgeBatch, scope: Scope): Promise<PurgeBatchResult> {
+    // Deleted sessions leave the candidates, so every batch starts from the oldest remaining one.
+    const idle = this.#inScope(scope)
+      .filter((stored) => stored.session.updatedAt.getTime() < batch.inactiveBefore.getTime())
+      .sort((a, b) => compareSessionsByActivity(b.session, a.session));
+    const doomed = idle.slice(0, batch.limit);
+    let messages = 0;
+    for (const stored of doomed) {
+      messages += stored.messages.length;
+      this.#sessions.delete(stored.session.id);
+    }
+    return {
+      sessions: doomed.length,
+      messages,
+      unreadable: 0,
+      next: idle.length > batch.limit ? 'more' : null,
+    };
   }
 
   protected async _readHistory(read: HistoryRead, scope: Scope): Promise<HistoryRow[]> {
@@ -151,9 +365,7 @@ export class InMemoryConversationMemory extends BaseConversationMemory {
   }
 
   protected async _deleteSession(sessionId: string, scope: Scope): Promise<boolean> {
-    const stored = this.#visible(sessionId, scope);
-    if (!stored) return false;
-    for (const { message } of stored.messages) this.#messageIds.delete(message.id);
+    if (!this.#visible(sessionId, scope)) return false;
     this.#sessions.delete(sessionId);
     return true;
   }
@@ -189,23 +401,27 @@ export class InMemoryConversationMemory extends BaseConversationMemory {
         metadata: jsonCopy(s.metadata),
         ownerId: s.ownerId,
       };
-      this.#sessions.set(s.id, { session, messages: [] });
+      this.#sessions.set(s.id, emptySession(session));
       result.sessions.written++;
     }
     const touched = new Set<StoredSession>();
     for (const { type: _, ...m } of messages) {
       const stored = this.#visible(m.sessionId, scope)!;
-      if (this.#messageIds.has(m.id)) {
+      if (stored.byId.has(m.id)) {
         result.messages.skipped++;
         continue;
       }
-      this.#messageIds.add(m.id);
-      const message = {
-        ...m,
-        createdAt: isoMicrosToDate(m.createdAt),
-        metadata: jsonCopy(m.metadata),
+      const payload = m.payload ?? null;
+      const format = m.format ?? null;
+      const encoded = encodeMessage({ ...m, payload, format });
+      const write = { ...m, ...encoded, payload, format, createdAt: isoMicrosToDate(m.createdAt) };
+      const entry = {
+        message: storedMessage(write, write.createdAt),
+        seq: ++this.#seq,
+        digest: encoded.digest,
       };
-      stored.messages.push({ message, seq: ++this.#seq });
+      stored.messages.push(entry);
+      stored.byId.set(m.id, entry);
       touched.add(stored);
       result.messages.written++;
     }
@@ -227,7 +443,6 @@ export class InMemoryConversationMemory extends BaseConversationMemory {
 
   protected async _close(): Promise<void> {
     this.#sessions.clear();
-    this.#messageIds.clear();
   }
 
   protected override async _searchMessages(
@@ -273,6 +488,30 @@ function jsonCopy(metadata: Metadata): Metadata {
   return JSON.parse(JSON.stringify(metadata)) as Metadata;
 }
 
+function emptySession(session: Session): StoredSession {
+  return { session, messages: [], byId: new Map(), operations: new Map() };
+}
+
+/** The message to keep for `write`: its fields only (no encoding), its payload parsed from its JSON text. */
+function storedMessage(write: MessageWrite, createdAt: Date): Message {
+  const { id, sessionId, role, content, metadata, format, payloadJson } = write;
+  const payload = payloadJson === null ? null : (JSON.parse(payloadJson) as JsonValue);
+  return { id, sessionId, role, content, createdAt, metadata: jsonCopy(metadata), payload, format };
+}
+
+/** `now`, or the session's latest `createdAt` when later: an appended message never sorts before the last. */
+function notBeforeLast(stored: StoredSession, now: Date): Date {
+  const last = stored.messages.at(-1)?.message.createdAt;
+  return last !== undefined && last.getTime() > now.getTime() ? new Date(last) : now;
+}
+
+function recorded(
+  stored: StoredSession,
+  request: UpsertRequest | RewriteRequest,
+): RecordedOperation<UpsertResult | RewriteResult> | undefined {
+  return request.operation && stored.operations.get(request.operation.operationId);
+}
+
 function inScope(session: Session, scope: Scope): boolean {
   return scope.ownerId === null || session.ownerId === scope.ownerId;
 }
@@ -306,5 +545,10 @@ function copySession(session: Session): Session {
 }
 
 function copyMessage(message: Message): Message {
-  return { ...message, createdAt: new Date(message.createdAt), metadata: structuredClone(message.metadata) };
+  return {
+    ...message,
+    createdAt: new Date(message.createdAt),
+    metadata: structuredClone(message.metadata),
+    payload: message.payload === null ? null : structuredClone(message.payload),
+  };
 }

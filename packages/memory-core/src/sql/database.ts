@@ -37,10 +37,38 @@ export interface MessagesTable {
   content: string;
   created_at: StoredTimestamp | null;
   metadata: StoredJson | null;
+  /**
+   * The framework's message as given, as `JSON.stringify` text (not `jsonb`: that refuses `\u0000` and reorders
+   * keys), or null when none; null too in rows other writers inserted (schema version 7).
+   */
+  payload: string | null;
+  /** A short tag naming the payload's shape, or null (schema version 7). */
+  format: string | null;
+  /**
+   * Core's `messageDigest` of the row as written, or null when unknown (rows other writers inserted): it is then
+   * computed on read (schema version 7).
+   */
+  digest: string | null;
+}
+
+/**
+ * The `message_operations` table (schema version 7): one row per committed `operationId` of `upsertMessages`
+ * or `rewriteHistory`, kept for the latest 1,000 operations of each session and deleted with the session.
+ */
+export interface MessageOperationsTable {
+  session_id: string;
+  operation_id: string;
+  /** Digest of the request: a replay with another request is refused. */
+  request_digest: string;
+  /** The operation's result as JSON text, returned again on replay. */
+  result: string;
+  /** The operation's number within its session, increasing: the oldest are pruned first. */
+  seq: number;
 }
 
 /** The Kysely database type every SQL backend shares. */
 export interface Database {
   sessions: SessionsTable;
   messages: MessagesTable;
+  message_operations: MessageOperationsTable;
 }

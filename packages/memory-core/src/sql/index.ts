@@ -1,6 +1,13 @@
 export { decodeMetadataText, type SqlCodecs } from './codecs.js';
 export { type CompiledStatement, compileOnce, type RunCompiled } from './compiled-statement.js';
-export type { Database, MessagesTable, SessionsTable, StoredJson, StoredTimestamp } from './database.js';
+export type {
+  Database,
+  MessageOperationsTable,
+  MessagesTable,
+  SessionsTable,
+  StoredJson,
+  StoredTimestamp,
+} from './database.js';
 export {
   latestSchemaVersion,
   MIGRATION_TABLE,

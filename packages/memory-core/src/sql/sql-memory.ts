@@ -11,6 +11,7 @@ import {
 import {
   BaseConversationMemory,
   type BaseMemoryOptions,
+  type EncodedMessage,
   type HistoryRead,
   type HistoryRow,
   type MessageRecord,
@@ -24,17 +25,25 @@ import { ConflictError, SessionNotFoundError, UnsupportedCapabilityError } from 
 import type { ImportResult, PortableMessage, PortableSession } from '../portable.js';
 import { dateToIsoMicros } from '../timestamp.js';
 import type { Message, Metadata, Session, SessionFilter, SessionSummary } from '../types.js';
+import { digestOf } from '../validation.js';
 import type { SqlCodecs } from './codecs.js';
 import { type CompiledStatement, compileOnce, type RunCompiled } from './compiled-statement.js';
 import type { Database, StoredJson, StoredTimestamp } from './database.js';
-import { toMessage, toPortableMessage, toPortableSession, toSession, toSessionSummary } from './rows.js';
+import {
+  storedDigest,
+  toMessage,
+  toPortableMessage,
+  toPortableSession,
+  toSession,
+  toSessionSummary,
+} from './rows.js';
 
 /** Why a session id that no session has is still refused. */
 const ORPHANS_REFERENCE_IT =
   'is still referenced by orphan messages (their session was deleted); a new session would adopt them ' +
   '(see check().orphanMessages)';
 
-/** Rows per multi-row INSERT: 1000 x 7 parameters stays under SQLite's 32,766 and PostgreSQL's 65,535. */
+/** Rows per multi-row INSERT: 1000 x 10 parameters stays under SQLite's 32,766 and PostgreSQL's 65,535. */
 const ROWS_PER_INSERT = 1000;
 
 /** What a SQL backend hands to the shared query code. */
@@ -61,8 +70,16 @@ interface AddMessageStatements {
     content: string;
     at: StoredTimestamp;
     metadata: StoredJson;
+    payload: string | null;
+    format: string | null;
+    digest: string;
   }>;
+  /** The stored message of that id in that session, to tell an idempotent retry from a conflict. */
+  stored: CompiledStatement<{ sessionId: string; id: string }>;
 }
+
+/** Thrown inside `_addMessage`'s transaction to roll its session update back when the message is already stored. */
+const ALREADY_STORED = Symbol('already stored');
 
 /**
  * The contract written once for every SQL backend, against the shared {@link Database} type: every required
@@ -136,7 +153,7 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
     });
   }
 
-  protected async _addMessage(record: MessageRecord, scope: Scope): Promise<void> {
+  protected async _addMessage(record: MessageRecord, scope: Scope, encoded: EncodedMessage): Promise<void> {
     const at = this.codecs.encodeTimestamp(dateToIsoMicros(record.createdAt));
     this.#addMessageStatements ??= this.#compileAddMessage();
     const statements = this.#addMessageStatements;
@@ -151,15 +168,29 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
       content: record.content,
       at,
       metadata: this.codecs.encodeMetadata(record.metadata),
+      payload: encoded.payloadJson,
+      format: record.format ?? null,
+      digest: encoded.digest,
     });
-    await this.writeCompiled(async (run) => {
-      // The session row is updated first: it proves the session exists in scope and, on PostgreSQL, locks it so
-      // that concurrent writers to one session commit in the order their sequence numbers were drawn.
-      const updated = await run(touch);
-      if (Number(updated.numAffectedRows ?? 0) === 0) throw new SessionNotFoundError(record.sessionId);
-      const inserted = await run(insert);
-      if (Number(inserted.numAffectedRows ?? 0) === 0) throw new ConflictError('message', record.id);
-    });
+    try {
+      await this.writeCompiled(async (run) => {
+        // The session row is updated first: it proves the session exists in scope and, on PostgreSQL, locks it
+        // so that concurrent writers to one session commit in the order their sequence numbers were drawn.
+        const updated = await run(touch);
+        if (Number(updated.numAffectedRows ?? 0) === 0) throw new SessionNotFoundError(record.sessionId);
+        const inserted = await run(insert);
+        if (Number(inserted.numAffectedRows ?? 0) > 0) return;
+        // Message ids are unique per session (schema version 7): the id is taken in this session. The same
+        // message again (a retry whose first commit was unknown) resolves to it, writing nothing: the session
+        // update is rolled back. Another message under that id is a conflict.
+        const { rows } = await run(statements.stored({ sessionId: record.sessionId, id: record.id }));
+        const row = rows[0] as Parameters<typeof storedDigest>[0] | undefined;
+        if (row !== undefined && storedDigest(row, this.codecs) === encoded.digest) throw ALREADY_STORED;
+        throw new ConflictError('message', record.id);
+      });
+    } catch (error) {
+      if (error !== ALREADY_STORED) throw error;
+    }
   }
 
   /** `_addMessage`'s statements; compiled on first use, since `activityKeptByTriggers` is the subclass's. */
@@ -187,8 +218,18 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
             content: p.content,
             created_at: p.at,
             metadata: p.metadata,
+            payload: p.payload,
+            format: p.format,
+            digest: p.digest,
           })
-          .onConflict((conflict) => conflict.column('id').doNothing()),
+          .onConflict((conflict) => conflict.columns(['session_id', 'id']).doNothing()),
+      ),
+      stored: compileOnce((p) =>
+        this.db
+          .selectFrom('messages')
+          .select(['role', 'content', 'metadata', 'format', 'payload', 'digest'])
+          .where('session_id', '=', p.sessionId)
+          .where('id', '=', p.id),
       ),
     };
   }
@@ -449,16 +490,24 @@ export abstract class SqlConversationMemory extends BaseConversationMemory {
         const result = await trx
           .insertInto('messages')
           .values(
-            part.map((m) => ({
-              id: m.id,
-              session_id: m.sessionId,
-              role: m.role,
-              content: m.content,
-              created_at: encodeTimestamp(m.createdAt),
-              metadata: encodeMetadata(m.metadata),
-            })),
+            part.map((m) => {
+              const payload =
+                m.payload === undefined || m.payload === null ? null : JSON.stringify(m.payload);
+              const format = m.format ?? null;
+              return {
+                id: m.id,
+                session_id: m.sessionId,
+                role: m.role,
+                content: m.content,
+                created_at: encodeTimestamp(m.createdAt),
+                metadata: encodeMetadata(m.metadata),
+                payload,
+                format,
+                digest: digestOf(m.role, m.content, m.metadata, format, payload),
+              };
+            }),
           )
-          .onConflict((conflict) => conflict.column('id').doNothing())
+          .onConflict((conflict) => conflict.columns(['session_id', 'id']).doNothing())
           .executeTakeFirst();
         messagesWritten += Number(result.numInsertedOrUpdatedRows ?? 0);
       }

@@ -50,6 +50,9 @@ export const MESSAGES_TABLE = {
   content: { kind: 'text', nullable: false, origin: 'data', since: 1 },
   created_at: { kind: 'timestamp', nullable: false, origin: 'data', since: 1 },
   metadata: { kind: 'json', nullable: false, origin: 'data', since: 1 },
+  payload: { kind: 'text', nullable: true, origin: 'data', since: 7 },
+  format: { kind: 'text', nullable: true, origin: 'data', since: 7 },
+  digest: { kind: 'text', nullable: true, origin: 'data', since: 7 },
 } as const satisfies { readonly [C in keyof MessagesTable]-?: ColumnSpec };
 
 /** A table description: {@link SESSIONS_TABLE} or {@link MESSAGES_TABLE}. */

@@ -35,6 +35,13 @@ const CALLS: Record<
     ]),
   check: (s) => s.check(),
   forOwner: (s) => s.forOwner('someone').getSessions(),
+  upsertMessages: (s) => s.upsertMessages('open', [{ role: 'user', content: 'late' }]),
+  rewriteHistory: (s) => s.rewriteHistory('open', { after: null, messages: [] }),
+  deleteMessages: (s) => s.deleteMessages('open', ['m']),
+  popMessage: (s) => s.popMessage('open'),
+  getHistoryDigests: (s) => s.getHistoryDigests('open'),
+  updateSession: (s) => s.updateSession('open', { title: 'late' }),
+  purgeSessions: (s) => s.purgeSessions({ inactiveBefore: new Date() }),
 };
 
 function afterCloseCase(method: keyof typeof CALLS): ConformanceCase {

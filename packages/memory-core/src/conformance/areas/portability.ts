@@ -1,6 +1,7 @@
 import { expect } from 'vitest';
 import type { ConversationMemory } from '../../conversation-memory.js';
 import type { ImportResult, PortableMessage, PortableRecord, PortableSession } from '../../portable.js';
+import { LIMITS } from '../../types.js';
 import type { ConformanceCase } from '../conformance-case.js';
 import { expectMemoryError } from '../expect-error.js';
 import { METADATA_SAMPLES, TEXT_SAMPLES } from '../samples.js';
@@ -68,7 +69,7 @@ const BAD_RECORDS: [what: string, records: () => unknown[], field: string][] = [
   ['a record that is not an object', () => [session('a'), 'text'], 'records[1]'],
   ['a record of an unknown type', () => [{ ...session('a'), type: 'note' }], 'records[0].type'],
   ['a record without an id', () => [{ ...session('a'), id: undefined }], 'records[0].id'],
-  ['an id of 37 characters', () => [session('x'.repeat(37))], 'records[0].id'],
+  ['an id of 256 characters', () => [session('x'.repeat(LIMITS.idLength + 1))], 'records[0].id'],
   ['an id with U+0000', () => [session('a\u0000')], 'records[0].id'],
   [
     'a createdAt that is not a timestamp',

@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import type { ConversationMemory } from '../../conversation-memory.js';
-import type { Metadata } from '../../types.js';
+import { LIMITS, type Metadata } from '../../types.js';
 import type { ConformanceCase } from '../conformance-case.js';
 import { expectMemoryError } from '../expect-error.js';
 import { nestedMetadata } from '../samples.js';
@@ -31,8 +31,8 @@ const BAD_TEXT: Bad[] = [
 
 const BAD_IDS: Bad[] = [
   ['an empty string', () => ''],
-  ['37 characters', () => 'x'.repeat(37)],
-  ['19 emoji (38 UTF-16 code units)', () => '😀'.repeat(19)],
+  ['256 characters', () => 'x'.repeat(LIMITS.idLength + 1)],
+  ['128 emoji (256 UTF-16 code units)', () => '😀'.repeat(128)],
   ['a number', () => 42],
   ['null', () => null],
   ['an object', () => ({ id: 'x' })],
@@ -393,30 +393,30 @@ function refusalCase(refusal: Refusal): ConformanceCase {
 /** Values exactly at a bound, which must be accepted (and stored unchanged). */
 const ACCEPTED: ConformanceCase[] = [
   {
-    name: 'createSession - accepts ids of exactly 36 characters and of 1 character',
+    name: 'createSession - accepts ids of exactly 255 characters and of 1 character',
     async run({ open }) {
       const store = await open();
-      for (const id of ['i'.repeat(36), 'x']) {
+      for (const id of ['i'.repeat(LIMITS.idLength), 'x']) {
         expect(await store.createSession({ id })).toBe(id);
         expect((await store.getSession(id))?.id).toBe(id);
       }
     },
   },
   {
-    name: 'createSession - accepts an id of 18 emoji (36 UTF-16 code units)',
+    name: 'createSession - accepts an id of 127 emoji and a letter (255 UTF-16 code units)',
     async run({ open }) {
       const store = await open();
-      const id = '🎉'.repeat(18);
+      const id = `${'🎉'.repeat(127)}x`;
       await store.createSession({ id });
       expect((await store.getSession(id))?.id).toBe(id);
     },
   },
   {
-    name: 'addMessage - accepts an id of exactly 36 characters and a role of exactly 64',
+    name: 'addMessage - accepts an id of exactly 255 characters and a role of exactly 64',
     async run({ open }) {
       const store = await open();
       await store.createSession({ id: 's' });
-      const id = 'm'.repeat(36);
+      const id = 'm'.repeat(LIMITS.idLength);
       const role = 'r'.repeat(64);
       await store.addMessage('s', { id, role, content: 'x' });
       expect((await store.getHistory('s'))[0]).toMatchObject({ id, role });
