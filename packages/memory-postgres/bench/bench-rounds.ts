@@ -5,6 +5,18 @@ export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
 /** Time per task per round. */
 export const TIME_MS = Number(process.env.BENCH_TIME_MS ?? 400);
 
+/** One line of a benchmark's table: the store (or the subject) against its baseline. */
+export interface Row {
+  operation: string;
+  unit: string;
+  store: number;
+  raw: number;
+  /** `store / raw` for latencies, `raw / store` for throughputs: above 1 means the store is slower. */
+  ratio: number;
+  /** The ratio the issue asks for, when there is one. */
+  target?: number;
+}
+
 /**
  * Runs every task for TIME_MS per round, ROUNDS rounds, the tasks alternating within each round, and returns the
  * median over rounds of each task's latency statistic: load from elsewhere on the machine then weighs on the

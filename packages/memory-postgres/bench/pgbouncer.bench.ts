@@ -9,20 +9,10 @@ import { loadavg } from 'node:os';
 import { createTestDatabase, startPgBouncer, startTestPostgres, withClient } from '@flux-rag/test-postgres';
 import pg from 'pg';
 import { PostgresConversationMemory } from '../src/index.js';
-import { medians, ROUNDS, TIME_MS } from './bench-rounds.js';
+import { medians, ROUNDS, type Row, TIME_MS } from './bench-rounds.js';
 
 const CONCURRENCY = 16;
 const HISTORY = `SELECT * FROM "bench".messages WHERE session_id = $1 ORDER BY created_at DESC, seq DESC LIMIT $2`;
-
-interface Row {
-  operation: string;
-  unit: string;
-  store: number;
-  raw: number;
-  /** `store / raw` for latencies, `raw / store` for throughputs: above 1 means the store is slower. */
-  ratio: number;
-  target?: number;
-}
 
 const server = await startTestPostgres();
 const database = await createTestDatabase(server.url, { prefix: 'bench_' });

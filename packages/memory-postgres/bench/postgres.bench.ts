@@ -7,18 +7,9 @@ import { randomUUID } from 'node:crypto';
 import { createTestDatabase, startTestPostgres, withClient } from '@flux-rag/test-postgres';
 import pg from 'pg';
 import { PostgresConversationMemory } from '../src/index.js';
-import { medians, ROUNDS, TIME_MS } from './bench-rounds.js';
+import { medians, ROUNDS, type Row, TIME_MS } from './bench-rounds.js';
 
 const CONCURRENCY = 16;
-
-interface Row {
-  operation: string;
-  unit: string;
-  store: number;
-  raw: number;
-  /** `store / raw` for latencies, `raw / store` for throughputs: above 1 means the store is slower. */
-  ratio: number;
-}
 
 const server = await startTestPostgres();
 const database = await createTestDatabase(server.url, { prefix: 'bench_' });
