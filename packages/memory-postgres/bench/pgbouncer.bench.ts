@@ -111,7 +111,7 @@ async function rawAddMessage(pool: pg.Pool, sessionId: string, named: boolean) {
     await run(
       'add',
       `INSERT INTO bench.messages (id, session_id, role, content, created_at, metadata)
-       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING`,
+       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (session_id, id) DO NOTHING`,
       [randomUUID(), sessionId, 'user', 'How do I rotate the API keys?', at, '{}'],
     );
     await client.query('COMMIT');

@@ -60,7 +60,7 @@ async function rawAddMessage(schema: string, sessionId: string) {
     await client.query({
       name: `add_${schema}`,
       text: `INSERT INTO "${schema}".messages (id, session_id, role, content, created_at, metadata)
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING`,
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (session_id, id) DO NOTHING`,
       values: [randomUUID(), sessionId, 'user', 'How do I rotate the API keys?', at, '{}'],
     });
     await client.query('COMMIT');
