@@ -6,6 +6,7 @@ export {
 } from './embedded-server.js';
 export {
   findPgBouncer,
+  PGBOUNCER_DIRECTORIES,
   type PgBouncerAvailability,
   type PgBouncerOptions,
   pgBouncerForTests,

@@ -28,19 +28,16 @@ export interface PgBouncerOptions {
 /** Where PgBouncer's program is, or why the pooler tests cannot run here. */
 export type PgBouncerAvailability = { readonly path: string } | { readonly missing: string };
 
-/**
- * Finds the `pgbouncer` program on the `PATH` or in `/usr/sbin` (where Debian's package puts it, outside a
- * non-root `PATH`).
- */
+/** Where PgBouncer's packages put the program, outside a non-root `PATH` (Debian's: `/usr/sbin`). */
+export const PGBOUNCER_DIRECTORIES: readonly string[] = ['/usr/sbin', '/usr/local/sbin'];
+
+/** Finds the `pgbouncer` program on the `PATH`, else in `directories`. */
 export function findPgBouncer(
   env: Readonly<Record<string, string | undefined>> = process.env,
+  directories: readonly string[] = PGBOUNCER_DIRECTORIES,
 ): PgBouncerAvailability {
-  const directories = [
-    ...(env.PATH ?? '').split(path.delimiter).filter(Boolean),
-    '/usr/sbin',
-    '/usr/local/sbin',
-  ];
-  for (const directory of directories) {
+  const searched = [...(env.PATH ?? '').split(path.delimiter).filter(Boolean), ...directories];
+  for (const directory of searched) {
     const file = path.join(directory, 'pgbouncer');
     try {
       accessSync(file, constants.X_OK);
@@ -199,8 +196,9 @@ let exitListenerAdded = false;
  */
 export function pgBouncerForTests(
   env: Readonly<Record<string, string | undefined>> = process.env,
+  directories: readonly string[] = PGBOUNCER_DIRECTORIES,
 ): PgBouncerAvailability {
-  const found = findPgBouncer(env);
+  const found = findPgBouncer(env, directories);
   if ('missing' in found && pgBouncerRequired(env)) {
     throw new Error(`${REQUIRE_PGBOUNCER_VARIABLE} is set but ${found.missing}: the pooler tests cannot run`);
   }
