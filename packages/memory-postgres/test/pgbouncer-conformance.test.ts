@@ -38,7 +38,11 @@ describe.skipIf('missing' in pgbouncer)('through PgBouncer (pool_mode = transact
     if (dirty.length === 0) return;
     await withClient(database.url, (client) =>
       client.query(
-        dirty.map((s) => `TRUNCATE "${s}".sessions, "${s}".messages RESTART IDENTITY;`).join('\n'),
+        dirty
+          .map(
+            (s) => `TRUNCATE "${s}".sessions, "${s}".messages, "${s}".message_operations RESTART IDENTITY;`,
+          )
+          .join('\n'),
       ),
     );
     empty.push(...dirty);
