@@ -6,6 +6,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Real PostgreSQL for every test: MEMORY_TEST_POSTGRES_URL, or an embedded server started for the run.
-    globalSetup: ['@flux-rag/test-postgres/global-setup'],
+    // PgBouncer tests: one line when they are skipped (not installed), a failure when CI requires them.
+    globalSetup: ['@flux-rag/test-postgres/global-setup', '@flux-rag/test-postgres/pgbouncer-setup'],
   },
 });

@@ -7,27 +7,14 @@
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase, startTestPostgres, withClient } from '@flux-rag/test-postgres';
 import pg from 'pg';
-import { Bench } from 'tinybench';
 import { PostgresConversationMemory } from '../src/index.js';
+import { medians, ROUNDS, type Row, TIME_MS } from './bench-rounds.js';
 
-/** Each pair of tasks (store, raw) runs this many rounds, alternating, and the medians are reported. */
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
-/** Time per task per round. */
-const TIME_MS = Number(process.env.BENCH_TIME_MS ?? 400);
 const CONCURRENCY = 16;
 /** Messages in the larger read store (BENCH_MESSAGES; default 1M); the smaller holds 10k. */
 const LARGE = Number(process.env.BENCH_MESSAGES ?? 1_000_000);
 const labelOf = (messages: number) =>
   messages >= 1_000_000 ? `${messages / 1_000_000}M` : `${messages / 1000}k`;
-
-interface Row {
-  operation: string;
-  unit: string;
-  store: number;
-  raw: number;
-  /** `store / raw` for latencies, `raw / store` for throughputs: above 1 means the store is slower. */
-  ratio: number;
-}
 
 const server = await startTestPostgres();
 const database = await createTestDatabase(server.url, { prefix: 'bench_' });
@@ -81,7 +68,7 @@ async function rawAddMessage(schema: string, sessionId: string) {
     await client.query({
       name: `add_${schema}`,
       text: `INSERT INTO "${schema}".messages (id, session_id, role, content, created_at, metadata)
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING`,
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (session_id, id) DO NOTHING`,
       values: [randomUUID(), sessionId, 'user', 'How do I rotate the API keys?', at, '{}'],
     });
     await client.query('COMMIT');
@@ -118,25 +105,6 @@ async function benchWrites(store: PostgresConversationMemory, schema: string) {
       ratio: rawRate / storeRate,
     });
   }
-}
-
-/**
- * Runs every task for TIME_MS per round, ROUNDS rounds, the tasks alternating within each round, and returns the
- * median over rounds of each task's latency statistic: load from elsewhere on the machine then weighs on the
- * store and on raw pg alike instead of on whichever ran during a burst.
- */
-async function medians(tasks: Record<string, () => Promise<unknown>>, statistic: 'mean' | 'p50') {
-  const samples = new Map<string, number[]>(Object.keys(tasks).map((name) => [name, []]));
-  for (let round = 0; round < ROUNDS; round++) {
-    const bench = new Bench({ time: TIME_MS, warmupTime: round === 0 ? 300 : 50 });
-    for (const [name, task] of Object.entries(tasks)) bench.add(name, task);
-    await bench.run();
-    for (const name of Object.keys(tasks)) samples.get(name)!.push(latency(bench, name)[statistic]);
-  }
-  return (name: string) => {
-    const sorted = [...samples.get(name)!].sort((a, b) => a - b);
-    return sorted[Math.floor(sorted.length / 2)]!;
-  };
 }
 
 /**
@@ -215,12 +183,6 @@ async function benchReads(store: PostgresConversationMemory, schema: string, mes
   row(`getSessions(limit 50), ${label} messages`, 'getSessions');
   row(`getSessionsPage(limit 50), ${label} messages`, 'getSessionsPage');
   row(`getHistory(limit 50) of 1,000 messages, ${label} messages in all`, 'getHistory');
-}
-
-function latency(bench: Bench, name: string) {
-  const result = bench.getTask(name)?.result;
-  if (!result || !('latency' in result)) throw new Error(`benchmark task ${name} did not complete`);
-  return result.latency;
 }
 
 function printTable() {

@@ -22,3 +22,4 @@ export type { PostgresServerHealth } from './postgres-read-routing.js';
 export { type PostgresReplicaOptions, REPLICA_DEFAULTS } from './postgres-replica-options.js';
 export type { PostgresStoreHealth } from './postgres-routed-memory.js';
 export { type PostgresDialectOptions, postgresDialect } from './postgres-sql-dialect.js';
+export { type ConnectionProbe, probeConnection } from './postgres-pooler.js';

@@ -1,4 +1,5 @@
 import type { PortableRecord } from '@flux-rag/memory-core';
+import { createTestDatabase, uniqueName, withClient } from '@flux-rag/test-postgres';
 import { describe, expect, it } from 'vitest';
 import { usePostgres } from '../test/support.js';
 import { postgresCodecs } from './postgres-codecs.js';
@@ -34,6 +35,23 @@ describe('postgresCodecs', () => {
     );
     // TIMESTAMP without zone (the original schema): naive values are UTC.
     expect(postgresCodecs.decodeTimestamp('2025-03-01 14:32:01.117364')).toBe('2025-03-01T14:32:01.117364Z');
+  });
+
+  it('decodeTimestamp - reads any offset the server TimeZone gives, minutes and seconds included', () => {
+    expect(postgresCodecs.decodeTimestamp('2025-03-02 04:32:01.117364+14')).toBe(
+      '2025-03-01T14:32:01.117364Z',
+    );
+    expect(postgresCodecs.decodeTimestamp('2025-03-01 11:02:01.000001-03:30')).toBe(
+      '2025-03-01T14:32:01.000001Z',
+    );
+    expect(postgresCodecs.decodeTimestamp('2025-01-01 00:30:00-01')).toBe('2025-01-01T01:30:00.000000Z');
+    // Local mean time before 1900: Asia/Kolkata was +05:53:28.
+    expect(postgresCodecs.decodeTimestamp('1000-01-01 05:53:28.000001+05:53:28')).toBe(
+      '1000-01-01T00:00:00.000001Z',
+    );
+    expect(postgresCodecs.decodeTimestamp('1000-01-01 00:00:00+00:53:28')).toBe(
+      '0999-12-31T23:06:32.000000Z',
+    );
   });
 
   it('decodeTimestamp - reads a Date at millisecond precision and never throws on what it cannot read', () => {
@@ -81,6 +99,35 @@ describe('postgresCodecs', () => {
     await store.importRecords([session('2025-03-01T23:59:59.999999Z')]);
     const [record] = await exported(store.exportRecords());
     expect(record).toMatchObject({ createdAt: '2025-03-01T23:59:59.999999Z' });
+  });
+
+  it('round trip - the store own pool gives UTC whatever the server TimeZone, to the microsecond', async () => {
+    // The store sets no TimeZone of its own (a transaction pooler keeps no session setting): the server's
+    // decides how timestamps are rendered, here a database whose default is far from UTC, old dates included.
+    const database = await createTestDatabase(pg.url, { prefix: 't_zone_' });
+    try {
+      for (const zone of ['Pacific/Kiritimati', 'America/St_Johns', 'Asia/Kolkata']) {
+        await withClient(database.url, (client) =>
+          client.query(`ALTER DATABASE "${database.name}" SET timezone TO '${zone}'`),
+        );
+        const store = await pg.store({ connectionString: database.url, schema: uniqueName() });
+        const instants = [
+          '2025-03-01T23:59:59.999999Z',
+          '1000-01-01T00:00:00.000001Z',
+          '9999-12-31T23:59:59.999999Z',
+        ];
+        await store.importRecords(instants.map((at, i) => ({ ...session(at), id: `s${i}` })));
+        const records = await exported(store.exportRecords());
+        expect(records.map((record) => (record as { createdAt: string }).createdAt)).toEqual(instants);
+        const shown = await withClient(database.url, (client) =>
+          client.query<{ z: string }>("SELECT current_setting('TimeZone') AS z"),
+        );
+        expect(shown.rows[0]!.z).toBe(zone);
+        await store.close();
+      }
+    } finally {
+      await database.drop();
+    }
   });
 
   it('round trip - metadata comes back equal and is a fresh copy each read', async () => {

@@ -11,6 +11,14 @@ export const TIMESTAMP_OID = 1114;
 /** PostgreSQL's text for a TIMESTAMPTZ in a UTC session, years 1000 to 9999; the server only sends valid ones. */
 const SERVER_UTC = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?\+00$/;
 
+/**
+ * The same in any other TimeZone (ISO DateStyle, PostgreSQL's default): the offset in hours, then minutes
+ * and seconds when not whole (`+05:30`, and the local mean times of old dates such as `+00:53:28`). The
+ * year may have five digits: 9999-12-31T23:59:59Z is in year 10000 east of UTC.
+ */
+const SERVER_ZONED =
+  /^(\d{4,5})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?([+-])(\d{2})(?::(\d{2}))?(?::(\d{2}))?$/;
+
 /** What an unreadable or missing legacy timestamp decodes to: the epoch, so it sorts first and reads as absurd. */
 const UNKNOWN_TIME: IsoMicros = '1970-01-01T00:00:00.000000Z';
 
@@ -29,6 +37,29 @@ export function timestampsAsText(base: Pick<typeof pg.types, 'getTypeParser'> = 
 }
 
 /**
+ * A TIMESTAMPTZ the server rendered in a TimeZone other than UTC, as UTC {@link IsoMicros}: the store sets no
+ * TimeZone of its own (no session state survives a transaction pooler), so the server's or database's
+ * setting, whatever it is, decides the offset, and the instant is the same.
+ */
+function fromZoned(value: string): IsoMicros | undefined {
+  const m = SERVER_ZONED.exec(value);
+  if (!m) return undefined;
+  const offset =
+    (Number(m[9]) * 3600 + Number(m[10] ?? 0) * 60 + Number(m[11] ?? 0)) * (m[8] === '-' ? -1 : 1);
+  const local = Date.UTC(
+    Number(m[1]),
+    Number(m[2]) - 1,
+    Number(m[3]),
+    Number(m[4]),
+    Number(m[5]),
+    Number(m[6]),
+  );
+  const instant = new Date(local - offset * 1000);
+  // Years below 100 and beyond 9999 never reach here: the contract's range is 1000 to 9999.
+  return `${instant.toISOString().slice(0, 19)}.${(m[7] ?? '').padEnd(6, '0')}Z`;
+}
+
+/**
  * PostgreSQL codecs. Timestamps are sent as ISO text with microseconds and `Z`, and read back from text (the
  * store's own pools) or from a `Date` (a pool passed in with pg's default parsers, which keeps milliseconds
  * only). Metadata is sent as JSON text into `JSONB` and read back as the object pg parsed for this row. Content
@@ -43,7 +74,7 @@ export const postgresCodecs: SqlCodecs = {
       // rewritten with string operations, a few times faster than the general parser, which reads the rest.
       const utc = SERVER_UTC.exec(value);
       if (utc) return `${utc[1]}T${utc[2]}.${(utc[3] ?? '').padEnd(6, '0')}Z`;
-      return parseTimestamp(value) ?? UNKNOWN_TIME;
+      return fromZoned(value) ?? parseTimestamp(value) ?? UNKNOWN_TIME;
     }
     return UNKNOWN_TIME;
   },

@@ -1,6 +1,8 @@
 import {
   type DatabaseIntrospector,
+  type DialectAdapter,
   type Kysely,
+  PostgresAdapter,
   PostgresDialect,
   type PostgresDialectConfig,
   type SchemaMetadata,
@@ -49,13 +51,43 @@ export class SchemaIntrospector implements DatabaseIntrospector {
   }
 }
 
-/** Kysely's PostgreSQL dialect with introspection limited to one schema (see {@link SchemaIntrospector}). */
+/** The key of Kysely's own migration lock (its `PostgresAdapter`'s), so that both versions exclude each other. */
+const KYSELY_MIGRATION_LOCK = '3853314791062309107';
+
+/**
+ * Kysely's PostgreSQL adapter, but a migrator given a transaction takes its lock with `pg_advisory_xact_lock`,
+ * released by COMMIT or ROLLBACK. Kysely's session lock, taken and released by separate statements, survives
+ * neither a transaction pooler (the unlock may run on another server connection, and the lock stays held on
+ * the first one for as long as the pooler keeps it) nor a failed migration (the unlock fails in the aborted
+ * transaction). Outside a transaction a transaction lock would be released at once, so Kysely's stays.
+ */
+export class TransactionLockPostgresAdapter extends PostgresAdapter {
+  override async acquireMigrationLock(...[db, options]: MigrationLockArguments) {
+    if (!db.isTransaction) return super.acquireMigrationLock(db, options);
+    await sql`SELECT pg_advisory_xact_lock(${sql.lit(KYSELY_MIGRATION_LOCK)}::bigint)`.execute(db);
+  }
+
+  override async releaseMigrationLock(...[db, options]: MigrationLockArguments) {
+    if (!db.isTransaction) return super.releaseMigrationLock(db, options);
+  }
+}
+
+type MigrationLockArguments = Parameters<DialectAdapter['acquireMigrationLock']>;
+
+/**
+ * Kysely's PostgreSQL dialect with introspection limited to one schema (see {@link SchemaIntrospector}), and
+ * migration locks that end with their transaction (see {@link TransactionLockPostgresAdapter}).
+ */
 export class SchemaScopedPostgresDialect extends PostgresDialect {
   readonly #schema: string;
 
   constructor(config: PostgresDialectConfig, schema: string) {
     super(config);
     this.#schema = schema;
+  }
+
+  override createAdapter(): DialectAdapter {
+    return new TransactionLockPostgresAdapter();
   }
 
   // biome-ignore lint/suspicious/noExplicitAny: matches Dialect.createIntrospector

@@ -155,7 +155,7 @@ export function postgresMigrations(
   };
 }
 
-/** First key of the session-level advisory lock that serialises schema setup ("flux" in ASCII). */
+/** First key of the transaction-level advisory lock that serialises schema setup ("flux" in ASCII). */
 const INIT_LOCK_CLASS = 0x666c7578;
 
 /** Options of {@link migratePostgres}. */
@@ -169,38 +169,33 @@ export interface MigratePostgresOptions {
 }
 
 /**
- * Creates the schema when missing and brings it to the latest version, on one connection holding an advisory
+ * Creates the schema when missing and brings it to the latest version, in one transaction holding an advisory
  * lock keyed on the schema's name. Processes starting together against an empty database queue on that lock
  * instead of racing `CREATE SCHEMA` (which is not safe to run concurrently, even with `IF NOT EXISTS`); the
  * first creates everything, the others find it done. Returns the schema version reached. Build `db` with
  * {@link SchemaScopedPostgresDialect}: Kysely's default introspection reads the whole database and fails when
- * another application drops a schema meanwhile.
+ * another application drops a schema meanwhile, and its migration lock is a session lock.
+ *
+ * Every lock here is transaction-scoped (`pg_advisory_xact_lock`, Kysely's lock too through the dialect's
+ * adapter), and nothing depends on the session: behind a transaction-mode pooler, which hands each
+ * transaction to whichever server connection is free, the whole setup still runs on one server connection
+ * and its locks end with it, committed or rolled back.
  */
 // biome-ignore lint/suspicious/noExplicitAny: the tables do not exist yet
 export async function migratePostgres(db: Kysely<any>, options: MigratePostgresOptions): Promise<number> {
   const { schema, location, textSearchConfig } = options;
   const migrations = postgresMigrations(schema, { textSearchConfig });
   const latest = latestSchemaVersion(migrations);
-  return db.connection().execute(async (conn) => {
-    // The common case, a schema already at the latest version, costs two reads instead of the lock and the
-    // migrator's dozen statements.
-    if ((await readSchemaVersion(postgresSchemaCatalog(conn, schema))) === latest) return latest;
-    await sql`SELECT pg_advisory_lock(${INIT_LOCK_CLASS}::integer, hashtext(${schema}))`.execute(conn);
-    try {
-      // CREATE SCHEMA IF NOT EXISTS checks the CREATE privilege before it checks existence: a role that may
-      // only use an existing schema (public, on PostgreSQL 15+) must not be asked to create it.
-      const found = await sql`SELECT 1 FROM pg_namespace WHERE nspname = ${schema}`.execute(conn);
-      if (found.rows.length === 0) await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(schema)}`.execute(conn);
-      return await migrateToLatest(conn, migrations, {
-        migrationTableSchema: schema,
-        location,
-      });
-    } finally {
-      // A broken connection has lost the lock with its session already.
-      await sql`SELECT pg_advisory_unlock(${INIT_LOCK_CLASS}::integer, hashtext(${schema}))`
-        .execute(conn)
-        .catch(() => {});
-    }
+  // The common case, a schema already at the latest version, costs two reads instead of the lock and the
+  // migrator's dozen statements.
+  if ((await readSchemaVersion(postgresSchemaCatalog(db, schema))) === latest) return latest;
+  return db.transaction().execute(async (trx) => {
+    await sql`SELECT pg_advisory_xact_lock(${INIT_LOCK_CLASS}::integer, hashtext(${schema}))`.execute(trx);
+    // CREATE SCHEMA IF NOT EXISTS checks the CREATE privilege before it checks existence: a role that may
+    // only use an existing schema (public, on PostgreSQL 15+) must not be asked to create it.
+    const found = await sql`SELECT 1 FROM pg_namespace WHERE nspname = ${schema}`.execute(trx);
+    if (found.rows.length === 0) await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(schema)}`.execute(trx);
+    return migrateToLatest(trx, migrations, { migrationTableSchema: schema, location });
   });
 }
 

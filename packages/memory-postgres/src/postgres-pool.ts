@@ -3,6 +3,7 @@ import { maskSecrets } from '@flux-rag/memory-core/backend';
 import type { PostgresPool } from 'kysely';
 import pg from 'pg';
 import { timestampsAsText } from './postgres-codecs.js';
+import { probeConnection } from './postgres-pooler.js';
 import { PreparedStatements } from './postgres-statements.js';
 
 /** How a store reaches PostgreSQL; see `PostgresMemoryOptions`. */
@@ -22,10 +23,14 @@ export interface PostgresConnectionOptions {
    */
   queryTimeoutMillis?: number;
   /**
-   * Run statements as named prepared statements, planned once per connection; default `true`. Turn it off
-   * behind a pooler that cannot keep them (PgBouncer in transaction mode before 1.21).
+   * Run statements as named prepared statements, parsed and planned once per server connection. Default
+   * `'auto'`: on when the pool's first connection is a server session of its own, off behind a pooler such as
+   * PgBouncer, where a named statement could land on a server connection that another client's transaction
+   * uses next (see `probeConnection`). `true` forces them (a
+   * pooler that keeps them per client, as PgBouncer 1.21+ with `max_prepared_statements`); `false` never
+   * names a statement.
    */
-  preparedStatements?: boolean;
+  preparedStatements?: boolean | 'auto';
 }
 
 /** The defaults of a pool the store creates: the original's pool size, bounded waits. */
@@ -60,14 +65,15 @@ export function openPool(options: PostgresConnectionOptions): OpenedPool {
   const connectionTimeoutMillis = timeout('connectionTimeoutMillis', options.connectionTimeoutMillis);
   const queryTimeoutMillis = timeout('queryTimeoutMillis', options.queryTimeoutMillis);
   if (connectionString !== undefined) assertConnectionString('connectionString', connectionString);
-  const { preparedStatements = true } = options;
-  if (typeof preparedStatements !== 'boolean') {
-    throw new ValidationError('preparedStatements', 'expected true or false');
+  const { preparedStatements = 'auto' } = options;
+  if (typeof preparedStatements !== 'boolean' && preparedStatements !== 'auto') {
+    throw new ValidationError('preparedStatements', "expected true, false or 'auto'");
   }
-  const statements = preparedStatements ? new PreparedStatements() : undefined;
+  const statements = preparedStatements === false ? undefined : new PreparedStatements();
+  const naming = { statements, auto: preparedStatements === 'auto' };
   if (isPool(pool)) {
     const location = describe(pool.options ?? {});
-    return { pool, owned: false, dialectPool: guarded(pool, false, statements), location };
+    return { pool, owned: false, dialectPool: guarded(pool, false, naming), location };
   }
   if (pool !== undefined && (typeof pool !== 'object' || pool === null || Array.isArray(pool))) {
     throw new ValidationError('pool', 'expected a pg PoolConfig object or a pg.Pool');
@@ -85,8 +91,8 @@ export function openPool(options: PostgresConnectionOptions): OpenedPool {
     ...config,
     ...(connectionTimeoutMillis === undefined ? {} : { connectionTimeoutMillis }),
     ...(queryTimeoutMillis === undefined ? {} : { query_timeout: queryTimeoutMillis }),
-    // Timestamps are rendered in UTC and read as text, so microseconds survive (see postgres-codecs.ts).
-    options: [config.options, '-c TimeZone=UTC'].filter(Boolean).join(' '),
+    // Timestamps are read as text, so microseconds survive, in whatever TimeZone the server has: no startup
+    // `options` (PgBouncer refuses them) and no session SET (a transaction pooler does not keep it).
     types: timestampsAsText(config.types),
   });
   // An idle connection dropped by a server restart is reported here; the pool replaces it on next use, so
@@ -95,26 +101,50 @@ export function openPool(options: PostgresConnectionOptions): OpenedPool {
   return {
     pool: created,
     owned: true,
-    dialectPool: guarded(created, true, statements),
+    dialectPool: guarded(created, true, naming),
     location: describe(config),
   };
+}
+
+/** Whether a pool names its statements: never (no `statements`), always, or once a probe found it direct. */
+interface Naming {
+  statements: PreparedStatements | undefined;
+  auto: boolean;
 }
 
 /**
  * Wraps a pg pool for Kysely: every client it hands out has an `error` listener (pg emits `error` on a
  * checked-out client whose server went away, and without a listener that kills the process; the failing
  * query still rejects) and runs prepared statements when asked, and `end()` ends the pool only when the store
- * owns it.
+ * owns it. With `preparedStatements: 'auto'`, the first client checked out is probed once for the pool; a
+ * probe that fails (the server went away) is repeated on the next checkout, and the error stands.
  */
-function guarded(pool: pg.Pool, owned: boolean, statements: PreparedStatements | undefined): PostgresPool {
+function guarded(pool: pg.Pool, owned: boolean, naming: Naming): PostgresPool {
   const listening = new WeakSet<pg.PoolClient>();
   const ignore = () => {};
+  let statements = naming.auto ? undefined : naming.statements;
+  let decided = !naming.auto;
+  let probe: Promise<void> | undefined;
+  const decide = async (client: pg.PoolClient) => {
+    if ((await probeConnection(client)).direct) statements = naming.statements;
+    decided = true;
+  };
   return {
     async connect() {
       const client = await pool.connect();
       if (!listening.has(client)) {
         listening.add(client);
         client.on('error', ignore);
+      }
+      if (!decided) {
+        probe ??= decide(client);
+        try {
+          await probe;
+        } catch (error) {
+          probe = undefined;
+          client.release(true);
+          throw error;
+        }
       }
       return statements ? statements.wrap(client) : client;
     },

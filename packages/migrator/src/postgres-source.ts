@@ -8,7 +8,7 @@ import {
 import pg from 'pg';
 import { describeError, MigrationError } from './migration-errors.js';
 import type { MigrationSource, PageLimits } from './migration-source.js';
-import { clientSchemaCatalog, connectMigrationClient } from './postgres-connection.js';
+import { clientSchemaCatalog, connectMigrationClient, UTC_TRANSACTION } from './postgres-connection.js';
 import type { RawMessage, RawSession } from './row-rules.js';
 import { sessionSelectList } from './table-columns.js';
 
@@ -33,7 +33,10 @@ export async function openPostgresSource(options: PostgresSourceOptions): Promis
   let client: pg.Client | undefined;
   try {
     client = await connectMigrationClient(options.connectionString);
+    // The whole run is this one transaction: behind a transaction-mode pooler it keeps one server connection,
+    // and so does its TimeZone.
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    await client.query(UTC_TRANSACTION);
     const columns = await client.query<{ table_name: string; column_name: string; data_type: string }>(
       `SELECT table_name, column_name, data_type FROM information_schema.columns
        WHERE table_schema = $1 AND table_name IN ('sessions', 'messages')`,

@@ -1,13 +1,13 @@
 import { BackendUnavailableError, MemoryError } from '@flux-rag/memory-core';
 import { maskSecrets } from '@flux-rag/memory-core/backend';
 import { decodeMetadataText, readSchemaVersion } from '@flux-rag/memory-core/sql';
-import { isUnavailable, PostgresConversationMemory } from '@flux-rag/memory-postgres';
+import { isUnavailable, PostgresConversationMemory, probeConnection } from '@flux-rag/memory-postgres';
 import pg from 'pg';
 import { type CopyValue, copyRows } from './copy-text.js';
 import { CopyWriter } from './copy-writer.js';
 import { describeError, MigrationError } from './migration-errors.js';
 import type { MigrationTarget, SessionWithCounts } from './migration-target.js';
-import { clientSchemaCatalog, connectMigrationClient } from './postgres-connection.js';
+import { clientSchemaCatalog, connectMigrationClient, UTC_SESSION } from './postgres-connection.js';
 import { DigestSet } from './row-digest.js';
 import type { MessageRow, SessionRow } from './row-rules.js';
 import {
@@ -55,20 +55,37 @@ export async function openPostgresTarget(options: PostgresTargetOptions): Promis
   const schema = options.schema ?? 'public';
   let version: number | null = null;
   const location = `${maskSecrets(options.connectionString)} (schema ${schema})`;
+  let client: pg.Client | undefined;
+  try {
+    client = await connectMigrationClient(options.connectionString);
+    // Checked before anything is written: the run holds a session lock and session staging tables, which a
+    // pooler handing each transaction to any server connection would lose (the store itself works there).
+    const probe = await probeConnection(client);
+    if (!probe.direct) {
+      throw new MigrationError(
+        'TARGET_FAILED',
+        `${location} is reached through a connection pooler (${probe.detail}): the migrator needs one server ` +
+          'session for the whole run (its lock and staging tables); give it the server itself, not the pooler',
+      );
+    }
+    await client.query(UTC_SESSION);
+  } catch (error) {
+    await client?.end().catch(() => {});
+    throw targetError(error, location);
+  }
   if (options.setup !== false) {
     // The backend's own migrations create or upgrade the tables: the migrator never holds DDL of its own.
     const store = new PostgresConversationMemory({ connectionString: options.connectionString, schema });
     try {
       await store.init();
     } catch (error) {
+      await client.end().catch(() => {});
       throw targetError(error, location);
     } finally {
       await store.close().catch(() => {});
     }
   }
-  let client: pg.Client | undefined;
   try {
-    client = await connectMigrationClient(options.connectionString);
     // A run killed a moment ago still holds the lock until the server notices its connection is gone.
     let locked = false;
     for (let attempt = 0; attempt < 30 && !locked; attempt++) {

@@ -179,13 +179,13 @@ export async function startEmbeddedPostgres(
 }
 
 /** The user the server runs as: this process's, or (as root) the system user `postgres`. */
-interface ServerUser {
+export interface ServerUser {
   readonly uid?: number;
   readonly gid?: number;
 }
 
 /** As root, the `postgres` user's ids, creating the user (and its group) when missing. */
-async function serverUser(): Promise<ServerUser> {
+export async function serverUser(): Promise<ServerUser> {
   if (process.getuid?.() !== 0) return {};
   const ids = async () => ({
     uid: Number((await execFileAsync('id', ['-u', 'postgres'])).stdout.trim()),

@@ -10,6 +10,16 @@ export {
   type ReplicaPairOptions,
   startReplicaPair,
 } from './replica.js';
+  findPgBouncer,
+  PGBOUNCER_DIRECTORIES,
+  type PgBouncerAvailability,
+  type PgBouncerOptions,
+  pgBouncerForTests,
+  pgBouncerRequired,
+  REQUIRE_PGBOUNCER_VARIABLE,
+  startPgBouncer,
+  type TestPgBouncer,
+} from './pgbouncer.js';
 export {
   createTestDatabase,
   createTestSchema,
