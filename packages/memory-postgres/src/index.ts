@@ -18,8 +18,8 @@ export {
   postgresSchemaCatalog,
 } from './postgres-migrations.js';
 export { POOL_DEFAULTS, type PostgresConnectionOptions } from './postgres-pool.js';
+export { type ConnectionProbe, probeConnection } from './postgres-pooler.js';
 export type { PostgresServerHealth } from './postgres-read-routing.js';
 export { type PostgresReplicaOptions, REPLICA_DEFAULTS } from './postgres-replica-options.js';
 export type { PostgresStoreHealth } from './postgres-routed-memory.js';
 export { type PostgresDialectOptions, postgresDialect } from './postgres-sql-dialect.js';
-export { type ConnectionProbe, probeConnection } from './postgres-pooler.js';

@@ -1,26 +1,36 @@
 import type {
   ImportResult,
   Message,
+  MessageDigest,
   PortableMessage,
   PortableSession,
+  RewriteResult,
   SearchHit,
   Session,
   SessionFilter,
   SessionSummary,
   StoreHealth,
+  UpsertResult,
 } from '@flux-rag/memory-core';
 import type {
+  EncodedMessage,
   HistoryPosition,
   HistoryRead,
   HistoryRow,
   MessageRecord,
+  MessageRow,
   PageRows,
+  PurgeBatch,
+  PurgeBatchResult,
+  RewriteRequest,
   Scope,
   SearchRequest,
   SearchTerm,
   SessionListing,
   SessionPosition,
   SessionRecord,
+  SessionUpdate,
+  UpsertRequest,
 } from '@flux-rag/memory-core/backend';
 import { SqlConversationMemory } from '@flux-rag/memory-core/sql';
 import type { PostgresServerHealth, ReadRouter } from './postgres-read-routing.js';
@@ -135,8 +145,49 @@ export abstract class ReadRoutedMemory extends SqlConversationMemory {
     return this.routeWrite([record.id], () => super._createSession(record, scope));
   }
 
-  protected override _addMessage(record: MessageRecord, scope: Scope): Promise<void> {
-    return this.routeWrite([record.sessionId], () => super._addMessage(record, scope));
+  protected override _addMessage(
+    record: MessageRecord,
+    scope: Scope,
+    encoded: EncodedMessage,
+  ): Promise<void> {
+    return this.routeWrite([record.sessionId], () => super._addMessage(record, scope, encoded));
+  }
+
+  protected override _readDigests(sessionId: string, scope: Scope): Promise<MessageDigest[]> {
+    return this.routeRead(sessionId, () => super._readDigests(sessionId, scope));
+  }
+
+  protected override _upsertMessages(request: UpsertRequest, scope: Scope): Promise<UpsertResult> {
+    return this.routeWrite([request.sessionId], () => super._upsertMessages(request, scope));
+  }
+
+  protected override _rewriteHistory(request: RewriteRequest, scope: Scope): Promise<RewriteResult> {
+    return this.routeWrite([request.sessionId], () => super._rewriteHistory(request, scope));
+  }
+
+  protected override _deleteMessages(
+    sessionId: string,
+    ids: readonly string[],
+    now: Date,
+    scope: Scope,
+  ): Promise<number> {
+    return this.routeWrite([sessionId], () => super._deleteMessages(sessionId, ids, now, scope));
+  }
+
+  protected override _popMessage(sessionId: string, now: Date, scope: Scope): Promise<MessageRow | null> {
+    return this.routeWrite([sessionId], () => super._popMessage(sessionId, now, scope));
+  }
+
+  protected override _updateSession(
+    sessionId: string,
+    update: SessionUpdate,
+    scope: Scope,
+  ): Promise<Session | null> {
+    return this.routeWrite([sessionId], () => super._updateSession(sessionId, update, scope));
+  }
+
+  protected override _purgeBatch(batch: PurgeBatch, scope: Scope): Promise<PurgeBatchResult> {
+    return this.routeWrite('all', () => super._purgeBatch(batch, scope));
   }
 
   protected override _updateSessionTitle(

@@ -5,11 +5,6 @@ export {
   startEmbeddedPostgres,
 } from './embedded-server.js';
 export {
-  findSystemBinDir,
-  type ReplicaPair,
-  type ReplicaPairOptions,
-  startReplicaPair,
-} from './replica.js';
   findPgBouncer,
   PGBOUNCER_DIRECTORIES,
   type PgBouncerAvailability,
@@ -20,6 +15,12 @@ export {
   startPgBouncer,
   type TestPgBouncer,
 } from './pgbouncer.js';
+export {
+  findSystemBinDir,
+  type ReplicaPair,
+  type ReplicaPairOptions,
+  startReplicaPair,
+} from './replica.js';
 export {
   createTestDatabase,
   createTestSchema,
