@@ -4,7 +4,10 @@ import Database from 'better-sqlite3';
 import { SqliteConversationMemory } from '../dist/index.js';
 
 const [file, op = 'getSessions', n = '20000'] = process.argv.slice(2);
-const ids = new Database(file, { readonly: true }).prepare('SELECT id FROM sessions LIMIT 4096').pluck().all();
+const ids = new Database(file, { readonly: true })
+  .prepare('SELECT id FROM sessions LIMIT 4096')
+  .pluck()
+  .all();
 const store = new SqliteConversationMemory({ filename: file });
 await store.init();
 const calls = {

@@ -50,7 +50,6 @@ import type {
   SessionSummary,
   UpsertResult,
 } from '../types.js';
-import { digestOf } from '../validation.js';
 import type { SqlCodecs } from './codecs.js';
 import {
   type CompiledStatement,
