@@ -18,7 +18,11 @@ afterEach(async () => {
   const dirty = used.splice(0);
   if (dirty.length === 0) return;
   await withClient(url, (client) =>
-    client.query(dirty.map((s) => `TRUNCATE "${s}".sessions, "${s}".messages RESTART IDENTITY;`).join('\n')),
+    client.query(
+      dirty
+        .map((s) => `TRUNCATE "${s}".sessions, "${s}".messages, "${s}".message_operations RESTART IDENTITY;`)
+        .join('\n'),
+    ),
   );
   empty.push(...dirty);
 });
