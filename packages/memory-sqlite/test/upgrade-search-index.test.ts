@@ -99,6 +99,7 @@ describe('upgrading to schema version 4', () => {
       '0004_search_and_filters': _,
       '0005_shared_writers': __,
       '0006_timestamp_order': ___,
+      '0007_structured_messages': ____,
       ...upToVersion3
     } = sqliteMigrations;
     expect(await migrateSqlite(db, raw, path, upToVersion3)).toBe(3);
