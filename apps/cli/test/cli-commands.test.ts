@@ -244,7 +244,7 @@ describe.concurrent.each(TARGETS)('flux-memory on $name', (target) => {
     expect(lines[0]).toMatchObject({
       type: 'header',
       format: 'flux-rag-memory',
-      version: 1,
+      version: 2,
       source: target.name,
     });
     expect(lines).toHaveLength(1 + 2 * 6);
@@ -343,7 +343,7 @@ describe.concurrent.each(TARGETS)('flux-memory on $name', (target) => {
     );
     const { line } = await fails(['import', file, ...args], { cwd });
     expect(line).toBe(
-      'error: IMPORT_FORMAT_UNSUPPORTED: line 1: flux-rag-memory version 99 is not supported; this flux-memory reads version 1',
+      'error: IMPORT_FORMAT_UNSUPPORTED: line 1: flux-rag-memory version 99 is not supported; this flux-memory reads versions 1 and 2',
     );
     writeFileSync(file, '{"id":1}\n');
     expect((await fails(['import', file, ...args], { cwd })).line).toMatch(
