@@ -306,7 +306,9 @@ describe('legacy rows: content, titles and roles', () => {
     const [message] = await store.getHistory('s');
     expect(message!.content.length).toBe(huge.length);
     expect(message!.content === huge).toBe(true);
-  });
+    // Opening upgrades the file (the search index, then schema 7's copy of every row): seconds for 20 MB alone,
+    // over 30 s with the whole test run beside it on 2 cores.
+  }, 120_000);
 
   it('NULL and empty titles, unusual roles - read back as stored', async () => {
     const path = legacyFile(dir, (db) => {

@@ -86,8 +86,12 @@ function digestText(kind: string, nullable: boolean, value: unknown): string {
   return value === null || value === undefined ? '\u0000' : `=${String(value)}`;
 }
 
-/** The facts of a message as digest fields, in description order. */
-const MESSAGE_FIELDS = MESSAGE_DIGEST_COLUMNS.map((column) => ({
+/**
+ * The facts of a message as digest fields, in description order. The stored `digest` column is left out: it is a
+ * cache of the other columns (NULL where the Python writer or an import left it, computed on read), so two copies
+ * of the same message may differ there and nowhere else.
+ */
+const MESSAGE_FIELDS = MESSAGE_DIGEST_COLUMNS.filter((column) => column !== 'digest').map((column) => ({
   fact: MESSAGE_FACT[column],
   kind: MESSAGES_TABLE[column].kind,
   nullable: MESSAGES_TABLE[column].nullable as boolean,
