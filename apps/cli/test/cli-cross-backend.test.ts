@@ -9,7 +9,7 @@ const FIXTURE = new URL('./fixtures/portable-v1.jsonl', import.meta.url);
 /** The record lines of an export, without its header (which names the source and the time). */
 function records(exported: string): string[] {
   const lines = exported.split('\n');
-  expect(JSON.parse(lines[0]!)).toMatchObject({ type: 'header', format: 'flux-rag-memory', version: 1 });
+  expect(JSON.parse(lines[0]!)).toMatchObject({ type: 'header', format: 'flux-rag-memory', version: 2 });
   return lines.slice(1);
 }
 
