@@ -4,9 +4,11 @@ import {
   type ColumnSpec,
   columnsOf,
   dataColumns,
+  dataSelectList,
   MESSAGES_TABLE,
   originalColumns,
   SESSIONS_TABLE,
+  selectList,
 } from '../src/sql/tables.js';
 
 const text: ColumnSpec = { kind: 'text', nullable: false, origin: 'data', since: 1 };
@@ -65,5 +67,18 @@ describe('the table description', () => {
     expect(columnsOf(withTags).at(-1)).toBe('tags');
     expect(dataColumns(withTags)).toContain('tags');
     expect(originalColumns(withTags)).not.toContain('tags');
+  });
+
+  test('select lists: the columns asked for, in that order, each by the dialect, NULL where the schema predates it', () => {
+    const expression = (column: string, spec: ColumnSpec) =>
+      spec.kind === 'json' ? `${column}::text` : column;
+    const since7 = (column: string) => SESSIONS_TABLE[column as keyof typeof SESSIONS_TABLE].since < 7;
+    expect(selectList(SESSIONS_TABLE, ['metadata', 'id'], expression)).toBe('metadata::text, id');
+    expect(dataSelectList(MESSAGES_TABLE, expression, (column) => MESSAGES_TABLE[column].since < 7)).toMatch(
+      /, NULL, NULL, NULL$/,
+    );
+    expect(selectList(SESSIONS_TABLE, columnsOf(SESSIONS_TABLE), () => 'x', since7).split(', ')).toHaveLength(
+      columnsOf(SESSIONS_TABLE).length,
+    );
   });
 });

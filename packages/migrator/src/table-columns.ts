@@ -1,10 +1,11 @@
 import {
   type ColumnSpec,
   columnsOf,
-  dataColumns,
+  dataSelectList,
   MESSAGES_TABLE,
   originalColumns,
   SESSIONS_TABLE,
+  selectList,
 } from '@flux-rag/memory-core/sql';
 
 /**
@@ -39,20 +40,15 @@ export function messageCells<V>(cells: MessageCells<V>): V[] {
   return MESSAGE_COLUMNS.map((column) => cells[column]);
 }
 
-/** The `sessions` columns a source reads (its `data` columns), in table order: the order of a source row. */
-export const SOURCE_SESSION_COLUMNS = dataColumns(SESSIONS_TABLE);
-
 /**
- * The SELECT list of a source's session rows: each of {@link SOURCE_SESSION_COLUMNS} written by `expression`
- * (a dialect's reading of its kind), or `NULL` when the source's schema version predates the column.
+ * The SELECT list of a source's session rows: each of its data columns written by `expression` (a dialect's
+ * reading of its kind), or `NULL` when the source's schema version predates the column.
  */
 export function sessionSelectList(
   present: (column: string) => boolean,
   expression: (column: string, spec: ColumnSpec) => string,
 ): string {
-  return SOURCE_SESSION_COLUMNS.map((column) =>
-    present(column) ? expression(column, SESSIONS_TABLE[column]) : 'NULL',
-  ).join(', ');
+  return dataSelectList(SESSIONS_TABLE, expression, present);
 }
 
 /**
@@ -63,7 +59,5 @@ export function targetSessionSelectList(
   present: (column: string) => boolean,
   expression: (column: string, spec: ColumnSpec) => string,
 ): string {
-  return SESSION_COLUMNS.map((column) =>
-    present(column) ? expression(column, SESSIONS_TABLE[column]) : 'NULL',
-  ).join(', ');
+  return selectList(SESSIONS_TABLE, SESSION_COLUMNS, expression, present);
 }

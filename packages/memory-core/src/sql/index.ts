@@ -53,6 +53,7 @@ export {
   MESSAGES_TABLE,
   originalColumns,
   SESSIONS_TABLE,
+  selectList,
   type TableDescription,
 } from './tables.js';
 export { UNREADABLE_TIMESTAMP } from './unreadable-timestamp.js';

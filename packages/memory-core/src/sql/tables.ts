@@ -81,17 +81,25 @@ export const dataColumns = <T extends TableDescription>(table: T): DataColumnOf<
   columnsOf(table, (spec) => spec.origin === 'data') as DataColumnOf<T>[];
 
 /**
- * The SELECT list of a source's rows of `table`: each of its {@link dataColumns}, in table order, written by
- * `expression` (a dialect's reading of the column's kind; it may yield more than one comma-separated expression
- * for a column, which then shifts the positions after it), or `NULL` when `present` says the source's schema
- * version predates the column.
+ * A SELECT list over `columns` of `table`, in the order given: each column written by `expression` (a dialect's
+ * reading of the column's kind; it may yield more than one comma-separated expression for a column, which then
+ * shifts the positions after it), or `NULL` when `present` says the schema being read predates the column, so a
+ * row has the same positions on every schema version.
  */
+export function selectList<T extends TableDescription, C extends keyof T & string>(
+  table: T,
+  columns: readonly C[],
+  expression: (column: C, spec: ColumnSpec) => string,
+  present: (column: C) => boolean = () => true,
+): string {
+  return columns.map((column) => (present(column) ? expression(column, table[column]!) : 'NULL')).join(', ');
+}
+
+/** The {@link selectList} of a source's rows of `table`: its {@link dataColumns}, in table order. */
 export function dataSelectList<T extends TableDescription>(
   table: T,
   expression: (column: DataColumnOf<T>, spec: ColumnSpec) => string,
   present: (column: DataColumnOf<T>) => boolean = () => true,
 ): string {
-  return dataColumns(table)
-    .map((column) => (present(column) ? expression(column, table[column]!) : 'NULL'))
-    .join(', ');
+  return selectList(table, dataColumns(table), expression, present);
 }
