@@ -4,6 +4,7 @@ import {
   convertToModelMessages,
   lastAssistantMessageIsCompleteWithToolCalls,
   tool,
+  type UIMessage,
   validateUIMessages,
 } from 'ai';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -11,7 +12,8 @@ import { z } from 'zod';
 import { type ChatStore, createChatStore } from '../src/index.js';
 import { BACKENDS, type OpenedBackend } from './support/backends.js';
 import { type ChatServer, startChatServer } from './support/chat-server.js';
-import { type TestChat, testChat, until } from './support/node-chat.js';
+import { InProcessRedis } from './support/in-process-redis.js';
+import { sendLastMessageOnly, type TestChat, testChat, until } from './support/node-chat.js';
 import { richTurn, scriptedModel, textTurn, toolCallTurn } from './support/scripted-model.js';
 
 const tools = {
@@ -27,22 +29,34 @@ const tools = {
 /** JSON-equal, as the contract promises payloads back: `undefined` fields dropped. */
 const json = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 
+/** The text of a message's text parts. */
+const textOf = (message: UIMessage | undefined): string =>
+  (message?.parts ?? []).map((part) => (part.type === 'text' ? part.text : '')).join('');
+
+/** `memory` with its `methods` going through `around(method, args, call)`; everything else as it is. */
+function intercept(
+  memory: ConversationMemory,
+  methods: readonly string[],
+  around: (method: string, args: unknown[], call: () => unknown) => unknown,
+): ConversationMemory {
+  return new Proxy(memory, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver);
+      if (typeof value !== 'function') return value;
+      if (typeof key !== 'string' || !methods.includes(key)) return value.bind(target);
+      return (...args: unknown[]) => around(key, args, () => value.apply(target, args));
+    },
+  });
+}
+
 /** Counts the store's writes, to show what saveChat writes. */
 function countingWrites(memory: ConversationMemory) {
   const calls: { method: string; messages: number }[] = [];
-  const counted = new Proxy(memory, {
-    get(target, key, receiver) {
-      const value = Reflect.get(target, key, receiver);
-      if (key === 'upsertMessages' || key === 'rewriteHistory') {
-        return (id: string, arg: unknown, ...rest: unknown[]) => {
-          const messages =
-            key === 'upsertMessages' ? (arg as unknown[]) : (arg as { messages: unknown[] }).messages;
-          calls.push({ method: key, messages: messages.length });
-          return (value as (...args: unknown[]) => unknown).call(target, id, arg, ...rest);
-        };
-      }
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
+  const counted = intercept(memory, ['upsertMessages', 'rewriteHistory'], (method, [, arg], call) => {
+    const messages =
+      method === 'upsertMessages' ? (arg as unknown[]) : (arg as { messages: unknown[] }).messages;
+    calls.push({ method, messages: messages.length });
+    return call();
   });
   return { counted, calls };
 }
@@ -233,6 +247,113 @@ for (const [name, open] of Object.entries(BACKENDS)) {
       await expectStoredAsClient(chat);
       const [, partial] = await backend.memory.getHistory(chat.id);
       expect(partial!.metadata).toMatchObject({ aiSdk: { aborted: true } });
+    });
+
+    test('resume: a client dropped mid-stream is replaced by a new one from readChat that resumes the stream; the complete reply is stored and no stream stays active', async () => {
+      const redis = new InProcessRedis();
+      const resumable = await startChatServer({ store, model, tools, resumable: redis });
+      try {
+        const id = randomUUID();
+        const transport = { prepareSendMessagesRequest: sendLastMessageOnly };
+        const long = 'word '.repeat(200).trim();
+        script(textTurn(long, { delayMs: 5 }));
+        const first = testChat(resumable.url, id, {}, transport);
+        const sending = first.sendMessage({ text: 'Write a long text' });
+        await until(
+          () => textOf(first.messages[1]).length > 0 && resumable.streams.length === 1,
+          'the first text delta and the stream registered',
+        );
+        // The tab goes away mid-stream. With resumable streams, stop() only closes this client's connection.
+        await first.stop();
+        await sending;
+        expect(textOf(first.messages[1]).length).toBeLessThan(long.length);
+
+        // What the page's reload reads: the user message, and the stream the server is still writing.
+        const loaded = await store.readChat(id);
+        expect(loaded.activeStreamId).toBe(resumable.streams[0]);
+        expect(loaded.messages.map((message) => message.role)).toEqual(['user']);
+        expect(resumable.ends).toHaveLength(0);
+
+        const second = testChat(resumable.url, id, { messages: loaded.messages }, transport);
+        await second.resumeStream();
+        await until(() => second.status === 'ready', 'the resumed reply');
+        await resumable.settled();
+        // POST, then the GET that found the active stream.
+        expect(resumable.statuses).toEqual([200, 200]);
+        expect(resumable.ends).toHaveLength(1);
+        expect(resumable.ends[0]).toMatchObject({ isAborted: false });
+        expect(resumable.ends[0]!.isCancelled).toBeFalsy();
+        expect(second.messages).toHaveLength(2);
+        expect(textOf(second.messages[1])).toBe(long);
+        expect(second.messages[1]!.id).toBe(first.messages[1]!.id);
+        expect(json(await store.loadChat(id))).toEqual(json(second.messages));
+        const [, reply] = await backend.memory.getHistory(id);
+        expect(reply!.metadata).not.toHaveProperty('aiSdk.aborted');
+        expect((await store.readChat(id)).activeStreamId).toBeNull();
+
+        // The chat goes on from the new client: a fast reply's stream is registered and cleared as well.
+        script(textTurn('Glad to help.'));
+        await second.sendMessage({ text: 'Thanks' });
+        await until(() => second.status === 'ready', 'the next reply');
+        await resumable.settled();
+        expect(second.messages.map(textOf)).toEqual(['Write a long text', long, 'Thanks', 'Glad to help.']);
+        expect(json(await store.loadChat(id))).toEqual(json(second.messages));
+        expect(resumable.streams).toHaveLength(2);
+        expect((await store.readChat(id)).activeStreamId).toBeNull();
+
+        // No active stream: the GET is a 204, and a client from readChat shows the stored messages unchanged.
+        const third = testChat(
+          resumable.url,
+          id,
+          { messages: (await store.readChat(id)).messages },
+          transport,
+        );
+        await third.resumeStream();
+        expect(resumable.statuses.at(-1)).toBe(204);
+        expect(third.status).toBe('ready');
+        expect(json(third.messages)).toEqual(json(await store.loadChat(id)));
+        // Both streams finished: their producers and the resumed listener unsubscribed.
+        expect(redis.subscribedChannels()).toEqual([]);
+      } finally {
+        await resumable.close();
+      }
+    });
+
+    test("resume: a reply that ends before its stream's id is saved leaves no active stream (onEnd clears after the registration)", async () => {
+      // The registration's write (`saveChat({ id, activeStreamId })`) is slowed past the reply's end.
+      const slowRegistration = intercept(backend.memory, ['updateSession'], async (_, [, update], call) => {
+        const patch = (update as { metadataPatch?: { aiSdk?: { activeStreamId?: unknown } } }).metadataPatch;
+        if (typeof patch?.aiSdk?.activeStreamId === 'string') {
+          await new Promise((resolve) => setTimeout(resolve, 150));
+        }
+        return call();
+      });
+      const slowStore = createChatStore(slowRegistration);
+      const resumable = await startChatServer({
+        store: slowStore,
+        model,
+        tools,
+        resumable: new InProcessRedis(),
+      });
+      try {
+        const chat = testChat(
+          resumable.url,
+          randomUUID(),
+          {},
+          { prepareSendMessagesRequest: sendLastMessageOnly },
+        );
+        script(textTurn('Quick.'));
+        await chat.sendMessage({ text: 'Be quick' });
+        await until(() => chat.status === 'ready', 'the reply');
+        await resumable.settled();
+        expect(resumable.streams).toHaveLength(1);
+        expect(await slowStore.readChat(chat.id)).toEqual({
+          messages: json(chat.messages),
+          activeStreamId: null,
+        });
+      } finally {
+        await resumable.close();
+      }
     });
 
     test("reload: a new client from loadChat sees exactly the first client's messages, and model input is equal", async () => {

@@ -4,6 +4,8 @@ import {
   type ChatState,
   type ChatStatus,
   DefaultChatTransport,
+  type HttpChatTransportInitOptions,
+  type PrepareSendMessagesRequest,
   type UIMessage,
 } from 'ai';
 
@@ -46,14 +48,23 @@ export class TestChat extends AbstractChat<UIMessage> {
   }
 }
 
-/** A client for the chat `id` talking to `api` (an absolute URL: Node has no page to resolve a path against). */
+/**
+ * A client for the chat `id` talking to `api` (an absolute URL: Node has no page to resolve a path against),
+ * with `transport`'s other options.
+ */
 export function testChat(
   api: string,
   id: string,
   options: Omit<ChatInit<UIMessage>, 'id' | 'transport'> = {},
+  transport: Omit<HttpChatTransportInitOptions<UIMessage>, 'api'> = {},
 ): TestChat {
-  return new TestChat({ ...options, id, transport: new DefaultChatTransport({ api }) });
+  return new TestChat({ ...options, id, transport: new DefaultChatTransport({ ...transport, api }) });
 }
+
+/** The resume guide's client request: the chat's id and the new message only (the server has the rest). */
+export const sendLastMessageOnly: PrepareSendMessagesRequest<UIMessage> = ({ id, messages }) => ({
+  body: { id, message: messages.at(-1) },
+});
 
 /** Resolves once `check` holds, polling; fails after `ms` with what was last seen. */
 export async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
