@@ -9,8 +9,9 @@ import { maskSecrets } from '@flux-rag/memory-core/backend';
  *   or columns missing).
  * - `SOURCE_FAILED`: reading the source failed.
  * - `TARGET_BUSY`: another migration into the same target is running.
- * - `TARGET_FAILED`: writing or reading the target failed; what the run had committed stays, and a re-run
- *   resumes from it.
+ * - `TARGET_FAILED`: writing or reading the target failed, or the run's migration lock ended under it (its
+ *   connection cut or timed out; the run stops before its next write); what the run had committed stays, and a
+ *   re-run resumes from it.
  */
 export type MigrationErrorCode =
   | 'SOURCE_NOT_FOUND'

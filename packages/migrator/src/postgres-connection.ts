@@ -5,8 +5,9 @@ import pg from 'pg';
  * A connection of the migrator to PostgreSQL, source or target: named in `pg_stat_activity`, and failing
  * within 10 s when the server does not answer. Connected, with its idle errors swallowed: a dropped connection
  * surfaces as the rejection of the next query instead of an unhandled `error` event. No startup `options`
- * (PgBouncer refuses them): the caller sets the TimeZone to UTC where its session or transaction lives, with
- * {@link UTC_SESSION} or {@link UTC_TRANSACTION} (timestamps are read and written as UTC text).
+ * (PgBouncer refuses them) and nothing set on the session (behind a transaction-mode pooler the next
+ * transaction may run on another server connection): each transaction sets the TimeZone to UTC itself, with
+ * {@link UTC_TRANSACTION} (timestamps are read and written as UTC text).
  */
 export async function connectMigrationClient(connectionString: string): Promise<pg.Client> {
   const client = new pg.Client({
@@ -24,8 +25,6 @@ export async function connectMigrationClient(connectionString: string): Promise<
   return client;
 }
 
-/** UTC for the rest of a session of its own (a direct connection). */
-export const UTC_SESSION = "SET TimeZone TO 'UTC'";
 /** UTC for the rest of the current transaction: what survives a transaction-mode pooler. */
 export const UTC_TRANSACTION = "SET LOCAL TimeZone TO 'UTC'";
 

@@ -1,13 +1,14 @@
 import { BackendUnavailableError, MemoryError } from '@flux-rag/memory-core';
 import { maskSecrets } from '@flux-rag/memory-core/backend';
 import { decodeMetadataText, readSchemaVersion } from '@flux-rag/memory-core/sql';
-import { isUnavailable, PostgresConversationMemory, probeConnection } from '@flux-rag/memory-postgres';
+import { isUnavailable, PostgresConversationMemory } from '@flux-rag/memory-postgres';
 import pg from 'pg';
 import { type CopyValue, copyRows } from './copy-text.js';
 import { CopyWriter } from './copy-writer.js';
 import { describeError, MigrationError } from './migration-errors.js';
 import type { MigrationTarget, SessionWithCounts } from './migration-target.js';
-import { clientSchemaCatalog, connectMigrationClient, UTC_SESSION } from './postgres-connection.js';
+import { clientSchemaCatalog, connectMigrationClient, UTC_TRANSACTION } from './postgres-connection.js';
+import { TargetRunLock } from './postgres-run-lock.js';
 import { DigestSet } from './row-digest.js';
 import type { MessageRow, SessionRow } from './row-rules.js';
 import {
@@ -32,8 +33,6 @@ export interface PostgresTargetOptions {
   setup?: boolean;
 }
 
-/** Advisory lock class of a running migration ("migr"): one migration per target schema at a time. */
-const MIGRATION_LOCK_CLASS = 0x6d696772;
 const SESSION_COLUMNS = SESSION_COLUMN_LIST.join(', ');
 const MESSAGE_COLUMNS = MESSAGE_COLUMN_LIST.join(', ');
 /** Read-only: handed to the digest only. */
@@ -50,27 +49,22 @@ const DIGEST_SESSION_SELECT = targetSessionSelectList(
         : column,
 );
 
-/** Opens (and unless `setup: false`, creates or upgrades) a PostgreSQL target and takes its migration lock. */
+/**
+ * Opens (and unless `setup: false`, creates or upgrades) a PostgreSQL target and takes its migration lock.
+ * Directly or through a transaction-mode pooler (PgBouncer), the same way: the run keeps no state in a server
+ * session. Its lock is a transaction lock held on a connection of its own ({@link TargetRunLock}); every
+ * transaction sets what it needs itself (`SET LOCAL TimeZone`, its staging tables dropped at commit); no
+ * statement is named (a named prepared statement lives in a server session).
+ */
 export async function openPostgresTarget(options: PostgresTargetOptions): Promise<MigrationTarget> {
   const schema = options.schema ?? 'public';
   let version: number | null = null;
   const location = `${maskSecrets(options.connectionString)} (schema ${schema})`;
   let client: pg.Client | undefined;
+  let lock: TargetRunLock | undefined;
   try {
     client = await connectMigrationClient(options.connectionString);
-    // Checked before anything is written: the run holds a session lock and session staging tables, which a
-    // pooler handing each transaction to any server connection would lose (the store itself works there).
-    const probe = await probeConnection(client);
-    if (!probe.direct) {
-      throw new MigrationError(
-        'TARGET_FAILED',
-        `${location} is reached through a connection pooler (${probe.detail}): the migrator needs one server ` +
-          'session for the whole run (its lock and staging tables); give it the server itself, not the pooler',
-      );
-    }
-    await client.query(UTC_SESSION);
   } catch (error) {
-    await client?.end().catch(() => {});
     throw targetError(error, location);
   }
   if (options.setup !== false) {
@@ -86,19 +80,7 @@ export async function openPostgresTarget(options: PostgresTargetOptions): Promis
     }
   }
   try {
-    // A run killed a moment ago still holds the lock until the server notices its connection is gone.
-    let locked = false;
-    for (let attempt = 0; attempt < 30 && !locked; attempt++) {
-      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 100));
-      const result = await client.query<{ ok: boolean }>(
-        'SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok',
-        [MIGRATION_LOCK_CLASS, schema],
-      );
-      locked = result.rows[0]?.ok === true;
-    }
-    if (!locked) {
-      throw new MigrationError('TARGET_BUSY', `another migration into ${location} is running`);
-    }
+    lock = await TargetRunLock.take(options.connectionString, schema, location);
     const exists = await client.query<{ n: string | null }>('SELECT to_regclass($1) AS n', [
       `${pg.escapeIdentifier(schema)}.messages`,
     ]);
@@ -106,10 +88,11 @@ export async function openPostgresTarget(options: PostgresTargetOptions): Promis
       version = await readSchemaVersion(clientSchemaCatalog(client, schema));
     }
   } catch (error) {
-    await client?.end().catch(() => {});
+    await lock?.release();
+    await client.end().catch(() => {});
     throw targetError(error, location);
   }
-  return new PostgresTarget(client, schema, location, version);
+  return new PostgresTarget(client, lock, schema, location, version);
 }
 
 /** Turns a driver error into a masked contract or migration error, keeping the cause. */
@@ -136,17 +119,24 @@ class PostgresTarget implements MigrationTarget {
   readonly location: string;
   readonly schemaVersion: number | null;
   readonly #client: pg.Client;
+  readonly #lock: TargetRunLock;
   readonly #sessions: string;
   readonly #messages: string;
   readonly #schema: string;
   #copy: CopyWriter | undefined;
   #copying: 'sessions' | 'messages' | undefined;
   #saved: { keys: SavedDefinition[]; indexes: SavedDefinition[]; foreign: SavedDefinition[] } | undefined;
-  #staged = false;
   #closed = false;
 
-  constructor(client: pg.Client, schema: string, location: string, schemaVersion: number | null) {
+  constructor(
+    client: pg.Client,
+    lock: TargetRunLock,
+    schema: string,
+    location: string,
+    schemaVersion: number | null,
+  ) {
     this.#client = client;
+    this.#lock = lock;
     this.#schema = schema;
     this.location = location;
     this.schemaVersion = schemaVersion;
@@ -158,6 +148,22 @@ class PostgresTarget implements MigrationTarget {
     try {
       return await this.#client.query<R>(text, values);
     } catch (error) {
+      throw targetError(error, this.location);
+    }
+  }
+
+  /**
+   * Opens a transaction that carries everything it needs, so that it runs the same on a server session of its
+   * own and on whichever server connection a transaction-mode pooler hands it: UTC for timestamps as text; for
+   * a write, the check that this run still holds the migration lock.
+   */
+  async #begin(kind: 'write' | 'read'): Promise<void> {
+    await this.#query(kind === 'write' ? 'BEGIN' : 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    try {
+      await this.#query(UTC_TRANSACTION);
+      if (kind === 'write') await this.#lock.check(this.#client);
+    } catch (error) {
+      await this.#client.query('ROLLBACK').catch(() => {});
       throw targetError(error, this.location);
     }
   }
@@ -188,7 +194,7 @@ class PostgresTarget implements MigrationTarget {
   }
 
   async beginBulk(): Promise<boolean> {
-    await this.#query('BEGIN');
+    await this.#begin('write');
     try {
       // Nobody reads or writes the tables while they have no keys; the lock is released at COMMIT.
       await this.#query(`LOCK TABLE ${this.#sessions}, ${this.#messages} IN ACCESS EXCLUSIVE MODE`);
@@ -326,21 +332,22 @@ class PostgresTarget implements MigrationTarget {
     await this.#client.query('ROLLBACK').catch(() => {});
   }
 
-  async #stage(): Promise<void> {
-    if (this.#staged) return;
-    // Rows go through COPY into session-private tables, then INSERT ... ON CONFLICT DO NOTHING: COPY
-    // alone cannot skip rows already present.
+  /**
+   * Creates the staging table of `table` in the current transaction, dropped at its COMMIT or ROLLBACK: rows go
+   * through COPY into it, then INSERT ... ON CONFLICT DO NOTHING (COPY alone cannot skip rows already present).
+   * One per transaction, not one per session: behind a transaction pooler the next transaction may run on
+   * another server connection, where a session's temporary table does not exist.
+   */
+  async #stage(table: 'sessions' | 'messages'): Promise<string> {
+    const name = `flux_stage_${table}`;
     await this.#query(
-      `CREATE TEMP TABLE flux_stage_sessions (LIKE ${this.#sessions} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`,
+      `CREATE TEMP TABLE ${name} (LIKE ${table === 'sessions' ? this.#sessions : this.#messages} INCLUDING DEFAULTS) ON COMMIT DROP`,
     );
-    await this.#query(
-      `CREATE TEMP TABLE flux_stage_messages (LIKE ${this.#messages} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`,
-    );
-    this.#staged = true;
+    return name;
   }
 
   async #inTransaction<T>(work: () => Promise<T>): Promise<T> {
-    await this.#query('BEGIN');
+    await this.#begin('write');
     try {
       const result = await work();
       await this.#query('COMMIT');
@@ -355,14 +362,14 @@ class PostgresTarget implements MigrationTarget {
 
   async mergeSessions(rows: readonly SessionRow[]): Promise<number> {
     if (rows.length === 0) return 0;
-    await this.#stage();
     return this.#inTransaction(async () => {
-      const copy = new CopyWriter(this.#client, `COPY flux_stage_sessions (${SESSION_COLUMNS}) FROM STDIN`);
+      const stage = await this.#stage('sessions');
+      const copy = new CopyWriter(this.#client, `COPY ${stage} (${SESSION_COLUMNS}) FROM STDIN`);
       await copy.write(encodeSessions(rows.map((r) => ({ ...r, messageCount: 0, lastMessageAt: null }))));
       await copy.end();
       const result = await this.#query(
         `INSERT INTO ${this.#sessions} (${SESSION_COLUMNS})
-         SELECT ${SESSION_COLUMNS} FROM flux_stage_sessions ON CONFLICT (id) DO NOTHING`,
+         SELECT ${SESSION_COLUMNS} FROM ${stage} ON CONFLICT (id) DO NOTHING`,
       );
       return result.rowCount ?? 0;
     });
@@ -370,9 +377,9 @@ class PostgresTarget implements MigrationTarget {
 
   async mergeMessages(rows: readonly MessageRow[]): Promise<number> {
     if (rows.length === 0) return 0;
-    await this.#stage();
     return this.#inTransaction(async () => {
-      const copy = new CopyWriter(this.#client, `COPY flux_stage_messages (${MESSAGE_COLUMNS}) FROM STDIN`);
+      const stage = await this.#stage('messages');
+      const copy = new CopyWriter(this.#client, `COPY ${stage} (${MESSAGE_COLUMNS}) FROM STDIN`);
       await copy.write(encodeMessages(rows));
       await copy.end();
       // seq comes from the target's own identity, drawn in the source's order (the subquery's ORDER BY feeds
@@ -384,7 +391,7 @@ class PostgresTarget implements MigrationTarget {
         `INSERT INTO ${this.#messages} (${MESSAGE_COLUMNS})
          SELECT nextval(pg_get_serial_sequence($1, 'seq')), ${MESSAGE_DATA_COLUMNS.join(', ')}
          FROM (
-           SELECT * FROM flux_stage_messages AS s
+           SELECT * FROM ${stage} AS s
            WHERE NOT EXISTS (SELECT 1 FROM ${this.#messages} AS m WHERE m.session_id = s.session_id AND m.id = s.id)
            ORDER BY seq
          ) AS ordered
@@ -398,7 +405,7 @@ class PostgresTarget implements MigrationTarget {
           `UPDATE ${this.#sessions} AS s SET message_count = c.n, last_message_at = c.last
            FROM (
              SELECT session_id, count(*)::integer AS n, max(created_at) AS last FROM ${this.#messages}
-             WHERE session_id IN (SELECT DISTINCT session_id FROM flux_stage_messages)
+             WHERE session_id IN (SELECT DISTINCT session_id FROM ${stage})
              GROUP BY session_id
            ) AS c
            WHERE s.id = c.session_id`,
@@ -430,28 +437,29 @@ class PostgresTarget implements MigrationTarget {
   }
 
   /**
-   * Runs `select` and hands its rows (as arrays) to `each`. With parameters, in one query; without, through a
-   * cursor in storage order (a sequential scan), a page at a time, the next page fetched while one is handled.
+   * Runs `select` and hands its rows (as arrays) to `each`, in one read-only transaction in UTC (`to_char` of a
+   * timestamp reads the transaction's TimeZone). With parameters, in one query; without, through a cursor in
+   * storage order (a sequential scan), a page at a time, the next page fetched while one is handled.
    */
   async #rows(select: string, values: unknown[] | undefined, each: (row: unknown[]) => void): Promise<void> {
-    if (values) {
-      const result = await this.#query({ text: select, values, rowMode: 'array' } as never);
-      for (const row of result.rows as unknown as unknown[][]) each(row);
-      return;
-    }
-    await this.#query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    await this.#begin('read');
     try {
-      await this.#query(`DECLARE flux_verify NO SCROLL CURSOR FOR ${select}`);
-      const fetch = () =>
-        this.#query({ text: 'FETCH 1000 FROM flux_verify', rowMode: 'array' } as never) as Promise<
-          pg.QueryResult<never>
-        >;
-      let pending = fetch();
-      for (;;) {
-        const rows = (await pending).rows as unknown as unknown[][];
-        if (rows.length === 0) break;
-        pending = fetch();
-        for (const row of rows) each(row);
+      if (values) {
+        const result = await this.#query({ text: select, values, rowMode: 'array' } as never);
+        for (const row of result.rows as unknown as unknown[][]) each(row);
+      } else {
+        await this.#query(`DECLARE flux_verify NO SCROLL CURSOR FOR ${select}`);
+        const fetch = () =>
+          this.#query({ text: 'FETCH 1000 FROM flux_verify', rowMode: 'array' } as never) as Promise<
+            pg.QueryResult<never>
+          >;
+        let pending = fetch();
+        for (;;) {
+          const rows = (await pending).rows as unknown as unknown[][];
+          if (rows.length === 0) break;
+          pending = fetch();
+          for (const row of rows) each(row);
+        }
       }
       await this.#query('COMMIT');
     } catch (error) {
@@ -506,8 +514,8 @@ class PostgresTarget implements MigrationTarget {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    // Ending the connection releases the advisory lock and drops the staging tables.
     await this.#client.end().catch(() => {});
+    await this.#lock.release();
   }
 }
 

@@ -1,40 +1,13 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { withClient } from '@flux-rag/test-postgres';
 import { testPostgresUrl } from '@flux-rag/test-postgres/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateLegacyFile, migrateSqliteToPostgres } from '../dist/index.js';
+import { startChildRun as child, killed } from './child-run.js';
 import { freshSchema, tempDir } from './helpers.js';
 
-const CHILD = fileURLToPath(new URL('./migrate-child.mjs', import.meta.url));
 const MESSAGES = 20_000;
 const SESSIONS = 200;
-
-/** Starts a migration in a child process that pauses at a progress point (or runs freely). */
-function child(env: Record<string, string>): { process: ChildProcess; paused: Promise<boolean> } {
-  const proc = spawn(process.execPath, [CHILD], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const paused = new Promise<boolean>((resolve) => {
-    proc.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes('PAUSED')) resolve(true);
-    });
-    proc.on('exit', () => resolve(false));
-  });
-  return { process: proc, paused };
-}
-
-function killed(proc: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
-    proc.once('exit', () => resolve());
-    proc.kill('SIGKILL');
-  });
-}
 
 describe('migrateSqliteToPostgres - killed with SIGKILL at any moment, then run again', () => {
   let dir: ReturnType<typeof tempDir>;

@@ -1,7 +1,9 @@
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PostgresConversationMemory } from '@flux-rag/memory-postgres';
 import { SqliteConversationMemory } from '@flux-rag/memory-sqlite';
 import {
+  createTestDatabase,
   pgBouncerForTests,
   startPgBouncer,
   type TestPgBouncer,
@@ -9,24 +11,43 @@ import {
   withClient,
 } from '@flux-rag/test-postgres';
 import { testPostgresUrl } from '@flux-rag/test-postgres/vitest';
+import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { MigrationError, migratePostgresToSqlite, migrateSqliteToPostgres } from '../dist/index.js';
+import {
+  generateLegacyFile,
+  MigrationError,
+  migratePostgresToSqlite,
+  migrateSqliteToPostgres,
+} from '../dist/index.js';
+import { killed, startChildRun } from './child-run.js';
 import { freshSchema, legacyCopy, readEverything, tempDir } from './helpers.js';
 
-// The migrator with PgBouncer (transaction mode, default settings) in front of the server: reading from it
-// works (the source is one transaction), writing into it is refused before anything is written (the target
-// run needs one server session), and neither fails on a startup parameter.
+// The migrator with PgBouncer (transaction mode, default settings) in front of the server, both ways: reading
+// from it (the source is one transaction) and writing into it (no session state: every transaction carries
+// what it needs, the run's lock is a transaction lock), resumable and exclusive as it is directly.
 const pgbouncer = pgBouncerForTests();
+
+/** The advisory lock class of a running migration ("migr"), as `src/postgres-run-lock.ts` takes it. */
+const MIGRATION_LOCK_CLASS = 0x6d696772;
+const MESSAGES = 4_000;
+const SESSIONS = 40;
 
 describe.skipIf('missing' in pgbouncer)('migrator through PgBouncer (pool_mode = transaction)', () => {
   let bouncer: TestPgBouncer;
   let dir: ReturnType<typeof tempDir>;
   let schema: TestSchema;
+  /** A generated legacy file of {@link MESSAGES} messages, written once for the file. */
+  let generated: string;
+  let generatedDir: ReturnType<typeof tempDir>;
   beforeAll(async () => {
     bouncer = await startPgBouncer(testPostgresUrl());
+    generatedDir = tempDir();
+    generated = path.join(generatedDir.dir, 'legacy-4k.db');
+    generateLegacyFile({ path: generated, sessions: SESSIONS, messages: MESSAGES, seed: 18 });
   });
   afterAll(async () => {
     await bouncer?.stop();
+    generatedDir?.remove();
   });
   beforeEach(async () => {
     dir = tempDir();
@@ -36,6 +57,60 @@ describe.skipIf('missing' in pgbouncer)('migrator through PgBouncer (pool_mode =
     await schema.drop();
     dir.remove();
   });
+
+  const counts = () =>
+    withClient(testPostgresUrl(), async (c) => {
+      const exists = await c.query('SELECT to_regclass($1) AS t', [`"${schema.name}".messages`]);
+      if (!exists.rows[0].t) return { sessions: 0, messages: 0, distinct: 0 };
+      const r = await c.query(
+        `SELECT (SELECT count(*)::int FROM "${schema.name}".sessions) AS sessions,
+                (SELECT count(*)::int FROM "${schema.name}".messages) AS messages,
+                (SELECT count(DISTINCT id)::int FROM "${schema.name}".messages) AS distinct`,
+      );
+      return r.rows[0] as { sessions: number; messages: number; distinct: number };
+    });
+
+  /** Server processes holding the migration lock of the test's schema, read on the server itself. */
+  const lockHolders = () =>
+    withClient(testPostgresUrl(), async (c) => {
+      const r = await c.query<{ pid: number }>(
+        `SELECT pid FROM pg_locks
+         WHERE locktype = 'advisory' AND granted AND classid = $1::integer::oid AND objid = hashtext($2)::oid`,
+        [MIGRATION_LOCK_CLASS, schema.name],
+      );
+      return r.rows.map((row) => row.pid);
+    });
+
+  /** The generated file migrated directly, then every other message deleted: the merge path's starting point. */
+  async function halfFilled(): Promise<number> {
+    await migrateSqliteToPostgres({
+      sqlitePath: generated,
+      postgresDsn: testPostgresUrl(),
+      schema: schema.name,
+    });
+    await withClient(testPostgresUrl(), (c) =>
+      c.query(`DELETE FROM "${schema.name}".messages WHERE seq % 2 = 0`),
+    );
+    return (await counts()).messages;
+  }
+
+  /** A migration of the generated file into the test's schema through the pooler, in a child process. */
+  const childThroughPooler = (env: Record<string, string>) =>
+    startChildRun({ SQLITE: generated, DSN: bouncer.url, SCHEMA: schema.name, BATCH: '200', ...env });
+
+  /** The generated file migrated through the pooler, expected complete and verified. */
+  async function completesThroughPooler() {
+    const report = await migrateSqliteToPostgres({
+      sqlitePath: generated,
+      postgresDsn: bouncer.url,
+      schema: schema.name,
+      batchSize: 200,
+    });
+    expect(report.ok).toBe(true);
+    expect(report.verification).toMatchObject({ status: 'passed', sessions: SESSIONS, messages: MESSAGES });
+    expect(await counts()).toEqual({ sessions: SESSIONS, messages: MESSAGES, distinct: MESSAGES });
+    return report;
+  }
 
   it('migratePostgresToSqlite - reads a store through the pooler: the laptop copy returns what the server does', async () => {
     await migrateSqliteToPostgres({
@@ -61,22 +136,208 @@ describe.skipIf('missing' in pgbouncer)('migrator through PgBouncer (pool_mode =
     }
   }, 120_000);
 
-  it('migrateSqliteToPostgres - into the pooler is refused with TARGET_FAILED naming it, nothing written', async () => {
-    const error = await migrateSqliteToPostgres({
-      sqlitePath: legacyCopy(dir.dir),
-      postgresDsn: bouncer.url,
-      schema: schema.name,
-    }).then(
-      () => undefined,
-      (thrown: unknown) => thrown,
+  it('migrateSqliteToPostgres - the legacy file into the pooler: loaded, verified, the store returns what SQLite does; a re-run writes 0 rows', async () => {
+    const options = { sqlitePath: legacyCopy(dir.dir), postgresDsn: bouncer.url, schema: schema.name };
+    const report = await migrateSqliteToPostgres(options);
+    expect(report.ok).toBe(true);
+    expect(report.target.load).toBe('bulk');
+    expect(report.tables.sessions).toMatchObject({ read: 40, written: 40, rejected: 0 });
+    expect(report.tables.messages).toMatchObject({ read: 947, written: 947, rejected: 0 });
+    expect(report.verification).toMatchObject({ status: 'passed', sessions: 40, messages: 947 });
+    expect(report.target.location).not.toContain(new URL(bouncer.url).password);
+
+    const sqlite = new SqliteConversationMemory({ filename: legacyCopy(dir.dir, 'read.db') });
+    const postgres = new PostgresConversationMemory({ connectionString: bouncer.url, schema: schema.name });
+    try {
+      expect(await readEverything(postgres)).toEqual(await readEverything(sqlite));
+    } finally {
+      await sqlite.close();
+      await postgres.close();
+    }
+
+    const again = await migrateSqliteToPostgres(options);
+    expect(again.ok).toBe(true);
+    expect(again.tables.sessions).toMatchObject({ written: 0, alreadyPresent: 40 });
+    expect(again.tables.messages).toMatchObject({ written: 0, alreadyPresent: 947 });
+    expect(again.summary).toMatch(/^wrote 0 rows.*verification passed/);
+    const check = await migrateSqliteToPostgres({ ...options, verifyOnly: true });
+    expect(check.verification).toMatchObject({ status: 'passed', sessions: 40, messages: 947 });
+    expect(await lockHolders()).toEqual([]);
+  }, 120_000);
+
+  it('migrateSqliteToPostgres - into a database whose TimeZone is not UTC, through the pooler: timestamps written and verified as UTC', async () => {
+    // Every transaction sets UTC itself (SET LOCAL): nothing set on a session would reach the next transaction.
+    const database = await createTestDatabase(testPostgresUrl(), { prefix: 'mig_tz_' });
+    let zoned: TestPgBouncer | undefined;
+    try {
+      await withClient(testPostgresUrl(), (c) =>
+        c.query(`ALTER DATABASE "${database.name}" SET TimeZone = 'Pacific/Chatham'`),
+      );
+      zoned = await startPgBouncer(database.url);
+      const report = await migrateSqliteToPostgres({
+        sqlitePath: legacyCopy(dir.dir),
+        postgresDsn: zoned.url,
+        schema: 'memory',
+      });
+      expect(report.ok).toBe(true);
+      expect(report.verification).toMatchObject({ status: 'passed', sessions: 40, messages: 947 });
+      const sqlite = new SqliteConversationMemory({ filename: legacyCopy(dir.dir, 'read.db') });
+      const postgres = new PostgresConversationMemory({ connectionString: zoned.url, schema: 'memory' });
+      try {
+        expect(await readEverything(postgres)).toEqual(await readEverything(sqlite));
+      } finally {
+        await sqlite.close();
+        await postgres.close();
+      }
+    } finally {
+      await zoned?.stop();
+      await database.drop();
+    }
+  }, 120_000);
+
+  it('migrateSqliteToPostgres - merge into the pooler, one transaction per batch on whichever server connection is free: writes exactly what is missing', async () => {
+    const before = await halfFilled();
+    // Other clients of the pooler keep taking and giving back server connections meanwhile, so that the run's
+    // transactions land on different ones: state left in one server session would not be found by the next.
+    const others = await Promise.all(
+      [0, 1, 2].map(async () => {
+        const c = new pg.Client({ connectionString: bouncer.url });
+        await c.connect();
+        return c;
+      }),
     );
-    expect(MigrationError.isInstance(error)).toBe(true);
-    expect(error).toMatchObject({ code: 'TARGET_FAILED' });
-    expect((error as Error).message).toMatch(/through a connection pooler.*give it the server itself/);
-    expect((error as Error).message).not.toContain(new URL(bouncer.url).password);
-    const created = await withClient(testPostgresUrl(), (client) =>
-      client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema.name]),
+    let running = true;
+    const churn = Promise.all(
+      others.map(async (c) => {
+        while (running) await c.query('BEGIN; SELECT pg_sleep(0.002); COMMIT');
+      }),
     );
-    expect(created.rows).toEqual([]);
-  }, 60_000);
+    let report: Awaited<ReturnType<typeof migrateSqliteToPostgres>>;
+    try {
+      report = await migrateSqliteToPostgres({
+        sqlitePath: generated,
+        postgresDsn: bouncer.url,
+        schema: schema.name,
+        batchSize: 100,
+      });
+    } finally {
+      running = false;
+      await churn;
+      await Promise.all(others.map((c) => c.end()));
+    }
+    expect(report.ok).toBe(true);
+    expect(report.target.load).toBe('merge');
+    expect(report.tables.messages).toMatchObject({ written: MESSAGES - before, alreadyPresent: before });
+    expect(report.verification).toMatchObject({ status: 'passed', sessions: SESSIONS, messages: MESSAGES });
+    expect(await counts()).toEqual({ sessions: SESSIONS, messages: MESSAGES, distinct: MESSAGES });
+  }, 120_000);
+
+  it('killed with SIGKILL in the middle of the bulk COPY through the pooler: the target is left empty, the re-run loads everything', async () => {
+    const run = childThroughPooler({ PAUSE_PHASE: 'messages', PAUSE_STEP: 'copy', PAUSE_AT: '1500' });
+    expect(await run.paused).toBe(true);
+    await killed(run.process);
+    expect(await counts()).toMatchObject({ sessions: 0, messages: 0 });
+    const report = await completesThroughPooler();
+    expect(report.target.load).toBe('bulk');
+  }, 120_000);
+
+  it('killed with SIGKILL after some merge batches committed through the pooler: the re-run writes exactly what is missing', async () => {
+    await halfFilled();
+    const run = childThroughPooler({ PAUSE_PHASE: 'messages', PAUSE_STEP: 'copy', PAUSE_AT: '2000' });
+    expect(await run.paused).toBe(true);
+    await killed(run.process);
+    const between = await counts();
+    expect(between.messages).toBeGreaterThan(MESSAGES / 2);
+    expect(between.messages).toBeLessThan(MESSAGES);
+    const report = await completesThroughPooler();
+    expect(report.target.load).toBe('merge');
+    expect(report.tables.messages).toMatchObject({
+      written: MESSAGES - between.messages,
+      alreadyPresent: between.messages,
+    });
+  }, 120_000);
+
+  it('two runs at once through the pooler: the second is TARGET_BUSY (and directly too) and writes nothing; the first completes', async () => {
+    await halfFilled();
+    const resume = path.join(dir.dir, 'resume');
+    const first = childThroughPooler({
+      PAUSE_PHASE: 'messages',
+      PAUSE_STEP: 'copy',
+      PAUSE_AT: '1000',
+      RESUME_FILE: resume,
+    });
+    try {
+      expect(await first.paused).toBe(true);
+      const between = await counts();
+      for (const postgresDsn of [bouncer.url, testPostgresUrl()]) {
+        const error = await migrateSqliteToPostgres({
+          sqlitePath: generated,
+          postgresDsn,
+          schema: schema.name,
+        }).then(
+          () => undefined,
+          (thrown: unknown) => thrown,
+        );
+        expect(MigrationError.isInstance(error)).toBe(true);
+        expect(error).toMatchObject({ code: 'TARGET_BUSY' });
+        expect((error as Error).message).not.toContain(new URL(bouncer.url).password);
+      }
+      expect(await counts()).toEqual(between);
+      writeFileSync(resume, '');
+      expect(await first.result).toMatchObject({ ok: true });
+      expect(await lockHolders()).toEqual([]);
+      const check = await migrateSqliteToPostgres({
+        sqlitePath: generated,
+        postgresDsn: bouncer.url,
+        schema: schema.name,
+        verifyOnly: true,
+      });
+      expect(check.verification).toMatchObject({ status: 'passed', messages: MESSAGES });
+    } finally {
+      await killed(first.process);
+    }
+  }, 120_000);
+
+  it("a killed run's lock ends with it: SIGKILLed while holding it, the lock is gone and the next run takes it at once", async () => {
+    await halfFilled();
+    const run = childThroughPooler({ PAUSE_PHASE: 'messages', PAUSE_STEP: 'copy', PAUSE_AT: '1000' });
+    expect(await run.paused).toBe(true);
+    expect(await lockHolders()).toHaveLength(1);
+    await killed(run.process);
+    // PgBouncer closes the server connection of a client gone in the middle of a transaction: the server
+    // rolls that transaction back and its lock with it.
+    const deadline = Date.now() + 5_000;
+    while ((await lockHolders()).length > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(await lockHolders()).toEqual([]);
+    await completesThroughPooler();
+  }, 120_000);
+
+  it('a lock lost in the middle of a run (its server connection ended) stops the run before it writes more: TARGET_FAILED, then a re-run completes', async () => {
+    await halfFilled();
+    const resume = path.join(dir.dir, 'resume');
+    const run = childThroughPooler({
+      PAUSE_PHASE: 'messages',
+      PAUSE_STEP: 'copy',
+      PAUSE_AT: '1000',
+      RESUME_FILE: resume,
+    });
+    try {
+      expect(await run.paused).toBe(true);
+      const holders = await lockHolders();
+      expect(holders).toHaveLength(1);
+      // What an idle-in-transaction timeout or a cut connection would do to the lock's transaction.
+      await withClient(testPostgresUrl(), (c) => c.query('SELECT pg_terminate_backend($1)', [holders[0]]));
+      const between = await counts();
+      writeFileSync(resume, '');
+      const result = await run.result;
+      expect(result).toMatchObject({ error: 'TARGET_FAILED' });
+      expect(String(result?.message)).toMatch(/migration lock is gone/);
+      expect(await counts()).toEqual(between);
+    } finally {
+      await killed(run.process);
+    }
+    await completesThroughPooler();
+  }, 120_000);
 });
