@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    // The suite through a replica has its own config (vitest.replica-conformance.config.ts), which CI runs.
+    exclude: ['**/node_modules/**', 'test/replica-conformance/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Real PostgreSQL for every test: MEMORY_TEST_POSTGRES_URL, or an embedded server started for the run.

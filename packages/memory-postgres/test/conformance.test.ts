@@ -1,46 +1,24 @@
 import { runConformanceSuite } from '@flux-rag/memory-core/conformance';
-import { createTestSchema, type TestSchema, withClient } from '@flux-rag/test-postgres';
+import { createTestSchema, type TestSchema } from '@flux-rag/test-postgres';
 import { testPostgresUrl } from '@flux-rag/test-postgres/vitest';
-import { afterAll, afterEach } from 'vitest';
+import { afterAll } from 'vitest';
 import { PostgresConversationMemory } from '../src/index.js';
+import { reusedSchemas } from './support.js';
 
 const url = testPostgresUrl();
-const schemas: TestSchema[] = [];
-/** Schemas a case used, emptied after it and handed to later cases. */
-const used: string[] = [];
-const empty: string[] = [];
-
-// Every case gets a schema with no rows, on a store instance of its own. Creating and migrating a schema per
-// case (500+ cases) would dominate the run, so a schema is created once, and emptied after each case that used
-// it (its rows deleted, its identity restarted) for the next. Schema creation itself is tested in
-// src/postgres-migrations.test.ts and test/parallel-init.test.ts.
-afterEach(async () => {
-  const dirty = used.splice(0);
-  if (dirty.length === 0) return;
-  await withClient(url, (client) =>
-    client.query(
-      dirty
-        .map((s) => `TRUNCATE "${s}".sessions, "${s}".messages, "${s}".message_operations RESTART IDENTITY;`)
-        .join('\n'),
-    ),
-  );
-  empty.push(...dirty);
-});
+const created: TestSchema[] = [];
 afterAll(async () => {
-  await Promise.all(schemas.map((schema) => schema.drop()));
+  await Promise.all(created.map((schema) => schema.drop()));
 });
-
-/** An empty schema: one a previous case emptied, or a fresh name the store creates and migrates on first use. */
-async function emptySchema(): Promise<string> {
-  let name = empty.pop();
-  if (name === undefined) {
+const schemas = reusedSchemas(
+  () => url,
+  async () => {
     const schema = await createTestSchema(url, { create: false });
-    schemas.push(schema);
-    name = schema.name;
-  }
-  used.push(name);
-  return name;
-}
+    created.push(schema);
+    return schema.name;
+  },
+);
+const emptySchema = () => schemas.next();
 
 runConformanceSuite(
   'postgres',

@@ -9,8 +9,9 @@ import {
   withClient,
 } from '@flux-rag/test-postgres';
 import { testPostgresUrl } from '@flux-rag/test-postgres/vitest';
-import { afterAll, afterEach, beforeAll, describe } from 'vitest';
+import { afterAll, beforeAll, describe } from 'vitest';
 import { PostgresConversationMemory } from '../src/index.js';
+import { reusedSchemas } from './support.js';
 
 // The whole suite through PgBouncer in transaction mode with its default settings, on the store's default
 // options, against a database whose TimeZone is 14 hours from UTC: nothing may rely on a startup parameter, a
@@ -22,10 +23,6 @@ const pgbouncer = pgBouncerForTests();
 describe.skipIf('missing' in pgbouncer)('through PgBouncer (pool_mode = transaction)', () => {
   let database: TestDatabase;
   let bouncer: TestPgBouncer;
-  /** Schemas a case used, emptied after it and handed to later cases (as in conformance.test.ts). */
-  const used: string[] = [];
-  const empty: string[] = [];
-
   beforeAll(async () => {
     database = await createTestDatabase(testPostgresUrl(), { prefix: 't_bouncer_' });
     await withClient(database.url, (client) =>
@@ -33,42 +30,25 @@ describe.skipIf('missing' in pgbouncer)('through PgBouncer (pool_mode = transact
     );
     bouncer = await startPgBouncer(database.url);
   });
-  afterEach(async () => {
-    const dirty = used.splice(0);
-    if (dirty.length === 0) return;
-    await withClient(database.url, (client) =>
-      client.query(
-        dirty
-          .map(
-            (s) => `TRUNCATE "${s}".sessions, "${s}".messages, "${s}".message_operations RESTART IDENTITY;`,
-          )
-          .join('\n'),
-      ),
-    );
-    empty.push(...dirty);
-  });
+  const schemas = reusedSchemas(() => database.url, uniqueName);
   afterAll(async () => {
     await bouncer?.stop();
     await database?.drop();
   });
 
-  const emptySchema = () => {
-    const name = empty.pop() ?? uniqueName();
-    used.push(name);
-    return name;
-  };
+  const emptySchema = () => schemas.next();
 
   runConformanceSuite(
     'postgres through PgBouncer',
     async ({ clock }) =>
       new PostgresConversationMemory({
         connectionString: bouncer.url,
-        schema: emptySchema(),
+        schema: await emptySchema(),
         ...(clock ? { clock } : {}),
       }),
     {
       openShared: async () => {
-        const schema = emptySchema();
+        const schema = await emptySchema();
         return {
           open: async () => new PostgresConversationMemory({ connectionString: bouncer.url, schema }),
           destroy: async () => {},

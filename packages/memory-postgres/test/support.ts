@@ -1,4 +1,4 @@
-import { createTestSchema, type TestSchema } from '@flux-rag/test-postgres';
+import { createTestSchema, type TestSchema, withClient } from '@flux-rag/test-postgres';
 import { testPostgresUrl } from '@flux-rag/test-postgres/vitest';
 import pg from 'pg';
 import { afterAll, afterEach } from 'vitest';
@@ -43,6 +43,46 @@ export function usePostgres() {
       pool.on('error', () => {});
       closers.push(() => pool.end().catch(() => {}));
       return pool;
+    },
+  };
+}
+
+/**
+ * Empty schemas for the conformance suite's cases, reused: creating and migrating a schema per case (500+ cases)
+ * would dominate a run, so a name is handed out fresh (the store creates and migrates it on first use), and after
+ * each case every schema it used is emptied (its rows deleted, its identity restarted) and handed to a later
+ * case. A case that never opened its store leaves no schema behind, and its name is simply reused. Schema
+ * creation itself is tested in src/postgres-migrations.test.ts and test/parallel-init.test.ts.
+ *
+ * `primaryUrl` is read after each case (a server started in `beforeAll` is known by then); `freshName` gives a
+ * name no other case uses.
+ */
+export function reusedSchemas(primaryUrl: () => string, freshName: () => string | Promise<string>) {
+  const used: string[] = [];
+  const empty: string[] = [];
+  afterEach(async () => {
+    const dirty = used.splice(0);
+    if (dirty.length === 0) return;
+    await withClient(primaryUrl(), async (client) => {
+      const { rows } = await client.query<{ name: string }>(
+        'SELECT nspname AS name FROM pg_namespace WHERE nspname = ANY($1::text[])',
+        [dirty],
+      );
+      // Every table of the schema (message_operations too, whose key refers to sessions: TRUNCATE refuses a
+      // referenced table without it).
+      const tables = (s: string) => ['sessions', 'messages', 'message_operations'].map((t) => `"${s}".${t}`);
+      if (rows.length > 0) {
+        await client.query(`TRUNCATE ${rows.flatMap((row) => tables(row.name)).join(', ')} RESTART IDENTITY`);
+      }
+    });
+    empty.push(...dirty);
+  });
+  return {
+    /** An empty schema's name, for one case. */
+    async next(): Promise<string> {
+      const name = empty.pop() ?? (await freshName());
+      used.push(name);
+      return name;
     },
   };
 }

@@ -4,9 +4,9 @@ import { PostgresConversationMemory } from '@flux-rag/memory-postgres';
 import { withClient } from '@flux-rag/test-postgres';
 import { testPostgresUrl } from '@flux-rag/test-postgres/vitest';
 import BetterSqlite3 from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { formatReport, migrateSqliteToPostgres } from '../dist/index.js';
-import { freshSchema, legacyCopy, tempDir } from './helpers.js';
+import { legacyCopy, perTestScratch } from './helpers.js';
 
 const S = '0c5c7fd0-a6a3-4450-a513-270e269e0d37'; // a session of the fixture
 const T = '2025-03-01T14:32:01.117364';
@@ -41,33 +41,24 @@ function damagedFile(dir: string): string {
 const BAD = 14;
 
 describe('migrateSqliteToPostgres - invalid rows', () => {
-  let dir: ReturnType<typeof tempDir>;
-  let schema: Awaited<ReturnType<typeof freshSchema>>;
-  beforeEach(async () => {
-    dir = tempDir();
-    schema = await freshSchema();
-  });
-  afterEach(async () => {
-    await schema.drop();
-    dir.remove();
-  });
+  const scratch = perTestScratch();
   const run = (sqlitePath: string, onInvalid: 'fail' | 'skip' | 'repair', rejectsPath?: string) =>
     migrateSqliteToPostgres({
       sqlitePath,
       postgresDsn: testPostgresUrl(),
-      schema: schema.name,
+      schema: scratch.schema,
       onInvalid,
       maxContentBytes: 1000,
       ...(rejectsPath ? { rejectsPath } : {}),
     });
   const count = (table: string) =>
     withClient(testPostgresUrl(), async (c) => {
-      const r = await c.query(`SELECT count(*)::int AS n FROM "${schema.name}".${table}`);
+      const r = await c.query(`SELECT count(*)::int AS n FROM "${scratch.schema}".${table}`);
       return r.rows[0].n as number;
     });
 
   it('fail - reports every invalid row by id and reason and writes nothing', async () => {
-    const report = await run(damagedFile(dir.dir), 'fail');
+    const report = await run(damagedFile(scratch.dir), 'fail');
     expect(report.ok).toBe(false);
     expect(report.invalid.count).toBe(BAD);
     const reasons = Object.fromEntries(
@@ -94,7 +85,7 @@ describe('migrateSqliteToPostgres - invalid rows', () => {
     // Validated before the target is touched: not even the schema or the tables were created.
     expect(report.target.schemaVersion).toBeNull();
     const created = await withClient(testPostgresUrl(), async (c) => {
-      const r = await c.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema.name]);
+      const r = await c.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [scratch.schema]);
       return r.rowCount;
     });
     expect(created).toBe(0);
@@ -102,11 +93,11 @@ describe('migrateSqliteToPostgres - invalid rows', () => {
 
   it('fail - into a target holding rows, invalid rows leave it exactly as it was', async () => {
     await migrateSqliteToPostgres({
-      sqlitePath: legacyCopy(dir.dir),
+      sqlitePath: legacyCopy(scratch.dir),
       postgresDsn: testPostgresUrl(),
-      schema: schema.name,
+      schema: scratch.schema,
     });
-    const report = await run(damagedFile(dir.dir), 'fail');
+    const report = await run(damagedFile(scratch.dir), 'fail');
     expect(report.ok).toBe(false);
     expect(report.invalid.count).toBe(BAD);
     expect(report.tables.messages.written).toBe(0);
@@ -115,8 +106,8 @@ describe('migrateSqliteToPostgres - invalid rows', () => {
   });
 
   it('skip - writes the good rows, every bad row with its reason goes to the rejects file', async () => {
-    const rejects = path.join(dir.dir, 'rejects.jsonl');
-    const report = await run(damagedFile(dir.dir), 'skip', rejects);
+    const rejects = path.join(scratch.dir, 'rejects.jsonl');
+    const report = await run(damagedFile(scratch.dir), 'skip', rejects);
     expect(report.ok).toBe(true);
     expect(report.tables.messages).toMatchObject({ read: 947 + 13, written: 948, rejected: 12 });
     expect(report.tables.sessions).toMatchObject({ read: 42, written: 40, rejected: 2 });
@@ -136,8 +127,8 @@ describe('migrateSqliteToPostgres - invalid rows', () => {
   });
 
   it('repair - applies the documented rules, lists every change, rejects only what no rule fixes', async () => {
-    const rejects = path.join(dir.dir, 'rejects.jsonl');
-    const report = await run(damagedFile(dir.dir), 'repair', rejects);
+    const rejects = path.join(scratch.dir, 'rejects.jsonl');
+    const report = await run(damagedFile(scratch.dir), 'repair', rejects);
     expect(report.ok).toBe(true);
     expect(report.recoveredSessions).toBe(1);
     expect(report.tables.messages).toMatchObject({ written: 960, rejected: 0, repaired: 11 });
@@ -148,7 +139,7 @@ describe('migrateSqliteToPostgres - invalid rows', () => {
 
     const memory = new PostgresConversationMemory({
       connectionString: testPostgresUrl(),
-      schema: schema.name,
+      schema: scratch.schema,
     });
     try {
       const recovered = await memory.getSession('gone-session');

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { ConversationMemory, Message, Session, SessionSummary } from '@flux-rag/memory-core';
 import { createTestSchema, type TestSchema } from '@flux-rag/test-postgres';
 import { testPostgresUrl } from '@flux-rag/test-postgres/vitest';
+import { afterEach, beforeEach } from 'vitest';
 
 /** The legacy file written by the original Python code (a copy of shared/legacy/flux-rag-memory.db). */
 export const LEGACY_FIXTURE = fileURLToPath(new URL('./fixtures/legacy-memory.db', import.meta.url));
@@ -20,6 +21,43 @@ export function legacyCopy(dir: string, name = 'legacy.db'): string {
   const file = path.join(dir, name);
   copyFileSync(LEGACY_FIXTURE, file);
   return file;
+}
+
+/** A test's scratch space: a temporary folder and the name of a PostgreSQL schema no other test uses. */
+export interface Scratch {
+  /** The temporary folder, removed after the test. */
+  readonly dir: string;
+  /** The schema's name; it does not exist until a migration creates it, and is dropped after the test. */
+  readonly schema: string;
+}
+
+/**
+ * A fresh {@link Scratch} for each test of the calling `describe` block (its hooks are registered there), removed
+ * after the test whether it passed or not. Read its fields inside tests and hooks, not at collection time.
+ */
+export function perTestScratch(): Scratch {
+  let dir: ReturnType<typeof tempDir> | undefined;
+  let schema: TestSchema | undefined;
+  beforeEach(async () => {
+    dir = tempDir();
+    schema = await freshSchema();
+  });
+  afterEach(async () => {
+    await schema?.drop();
+    dir?.remove();
+  });
+  const current = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('perTestScratch() is read outside a test');
+    return value;
+  };
+  return {
+    get dir() {
+      return current(dir).dir;
+    },
+    get schema() {
+      return current(schema).name;
+    },
+  };
 }
 
 /** A schema of its own on the run's PostgreSQL server, not created: the migration creates it. */

@@ -4,9 +4,9 @@ import { SqliteConversationMemory } from '@flux-rag/memory-sqlite';
 import { withClient } from '@flux-rag/test-postgres';
 import { testPostgresUrl } from '@flux-rag/test-postgres/vitest';
 import BetterSqlite3 from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generateLegacyFile, migratePostgresToSqlite, migrateSqliteToPostgres } from '../dist/index.js';
-import { freshSchema, readEverything, tempDir } from './helpers.js';
+import { perTestScratch, readEverything } from './helpers.js';
 
 /** JSON text with object keys sorted: JSONB keeps its own key order and escapes, the legacy files Python's. */
 function canonical(text: string): string {
@@ -65,24 +65,15 @@ function contents(file: string, order: 'rowid' | 'seq') {
 }
 
 describe('two SQLite files merged into one PostgreSQL schema, then reversed', () => {
-  let dir: ReturnType<typeof tempDir>;
-  let schema: Awaited<ReturnType<typeof freshSchema>>;
-  beforeEach(async () => {
-    dir = tempDir();
-    schema = await freshSchema();
-  });
-  afterEach(async () => {
-    await schema.drop();
-    dir.remove();
-  });
+  const scratch = perTestScratch();
 
   it('merge keeps seq unique and each file order; the reverse writes exactly the union', async () => {
     const files = [1, 2].map((seed) => {
-      const file = path.join(dir.dir, `legacy-${seed}.db`);
+      const file = path.join(scratch.dir, `legacy-${seed}.db`);
       generateLegacyFile({ path: file, sessions: 10, messages: 200, seed });
       return file;
     });
-    const target = { postgresDsn: testPostgresUrl(), schema: schema.name };
+    const target = { postgresDsn: testPostgresUrl(), schema: scratch.schema };
     const first = await migrateSqliteToPostgres({ ...target, sqlitePath: files[0]! });
     expect(first.target.load).toBe('bulk');
     const second = await migrateSqliteToPostgres({ ...target, sqlitePath: files[1]! });
@@ -93,7 +84,7 @@ describe('two SQLite files merged into one PostgreSQL schema, then reversed', ()
     // Both files' rowids run 1..200: copied as they were, they gave 400 rows with 200 distinct seq values.
     const seqs = await withClient(testPostgresUrl(), async (c) => {
       const r = await c.query(
-        `SELECT count(*)::int AS n, count(DISTINCT seq)::int AS d FROM "${schema.name}".messages`,
+        `SELECT count(*)::int AS n, count(DISTINCT seq)::int AS d FROM "${scratch.schema}".messages`,
       );
       return r.rows[0] as { n: number; d: number };
     });
@@ -101,7 +92,7 @@ describe('two SQLite files merged into one PostgreSQL schema, then reversed', ()
     // Each file's order of messages within a session (timestamp, then rowid) is PostgreSQL's order.
     const postgres = new PostgresConversationMemory({
       connectionString: testPostgresUrl(),
-      schema: schema.name,
+      schema: scratch.schema,
     });
     try {
       for (const file of files) {
@@ -113,7 +104,7 @@ describe('two SQLite files merged into one PostgreSQL schema, then reversed', ()
       const again = await migrateSqliteToPostgres({ ...target, sqlitePath: files[1]! });
       expect(again.tables.messages.written).toBe(0);
 
-      const laptop = path.join(dir.dir, 'laptop.db');
+      const laptop = path.join(scratch.dir, 'laptop.db');
       const reverse = await migratePostgresToSqlite({ ...target, sqlitePath: laptop });
       expect(reverse.ok).toBe(true);
       expect(reverse.tables.messages).toMatchObject({ read: 400, written: 400 });
@@ -138,21 +129,21 @@ describe('two SQLite files merged into one PostgreSQL schema, then reversed', ()
 
   it("a schema merged by an earlier version (duplicate seq) reverses after the README's repair", async () => {
     const files = [3, 4].map((seed) => {
-      const file = path.join(dir.dir, `legacy-${seed}.db`);
+      const file = path.join(scratch.dir, `legacy-${seed}.db`);
       generateLegacyFile({ path: file, sessions: 5, messages: 60, seed });
       return file;
     });
-    const target = { postgresDsn: testPostgresUrl(), schema: schema.name };
+    const target = { postgresDsn: testPostgresUrl(), schema: scratch.schema };
     for (const file of files) await migrateSqliteToPostgres({ ...target, sqlitePath: file });
     const q = (text: string) =>
       withClient(testPostgresUrl(), async (c) => {
-        await c.query(`SET search_path TO "${schema.name}"`);
+        await c.query(`SET search_path TO "${scratch.schema}"`);
         return (await c.query(text)).rows;
       });
     // What the earlier version left: the second file's messages with the rowids of their file, 1 to 60.
     await q('UPDATE messages SET seq = seq - 60 WHERE seq > 60');
     expect(await q('SELECT count(DISTINCT seq)::int AS d FROM messages')).toEqual([{ d: 60 }]);
-    const laptop = path.join(dir.dir, 'laptop.db');
+    const laptop = path.join(scratch.dir, 'laptop.db');
     await expect(migratePostgresToSqlite({ ...target, sqlitePath: laptop })).rejects.toThrow(/UNIQUE|seq/);
 
     // The repair given in the README, verbatim.
@@ -160,11 +151,14 @@ describe('two SQLite files merged into one PostgreSQL schema, then reversed', ()
       UPDATE messages AS m SET seq = o.n FROM o WHERE m.id = o.id`);
     await q(`SELECT setval(pg_get_serial_sequence('messages', 'seq'), (SELECT max(seq) FROM messages))`);
     expect(await q('SELECT count(DISTINCT seq)::int AS d FROM messages')).toEqual([{ d: 120 }]);
-    const reverse = await migratePostgresToSqlite({ ...target, sqlitePath: path.join(dir.dir, 'again.db') });
+    const reverse = await migratePostgresToSqlite({
+      ...target,
+      sqlitePath: path.join(scratch.dir, 'again.db'),
+    });
     expect(reverse.ok).toBe(true);
     expect(reverse.tables.messages).toMatchObject({ read: 120, written: 120 });
     const [a, b] = files.map((file) => contents(file, 'rowid'));
-    const union = contents(path.join(dir.dir, 'again.db'), 'seq');
+    const union = contents(path.join(scratch.dir, 'again.db'), 'seq');
     expect(union.messages.sort()).toEqual([...a!.messages, ...b!.messages].sort());
     expect(union.bySession).toEqual({ ...a!.bySession, ...b!.bySession });
   });

@@ -7,12 +7,11 @@ import {
   pgBouncerForTests,
   startPgBouncer,
   type TestPgBouncer,
-  type TestSchema,
   withClient,
 } from '@flux-rag/test-postgres';
 import { testPostgresUrl } from '@flux-rag/test-postgres/vitest';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   generateLegacyFile,
   MigrationError,
@@ -20,7 +19,7 @@ import {
   migrateSqliteToPostgres,
 } from '../dist/index.js';
 import { killed, startChildRun } from './child-run.js';
-import { freshSchema, legacyCopy, readEverything, tempDir } from './helpers.js';
+import { legacyCopy, perTestScratch, readEverything, tempDir } from './helpers.js';
 
 // The migrator with PgBouncer (transaction mode, default settings) in front of the server, both ways: reading
 // from it (the source is one transaction) and writing into it (no session state: every transaction carries
@@ -34,8 +33,6 @@ const SESSIONS = 40;
 
 describe.skipIf('missing' in pgbouncer)('migrator through PgBouncer (pool_mode = transaction)', () => {
   let bouncer: TestPgBouncer;
-  let dir: ReturnType<typeof tempDir>;
-  let schema: TestSchema;
   /** A generated legacy file of {@link MESSAGES} messages, written once for the file. */
   let generated: string;
   let generatedDir: ReturnType<typeof tempDir>;
@@ -49,23 +46,16 @@ describe.skipIf('missing' in pgbouncer)('migrator through PgBouncer (pool_mode =
     await bouncer?.stop();
     generatedDir?.remove();
   });
-  beforeEach(async () => {
-    dir = tempDir();
-    schema = await freshSchema();
-  });
-  afterEach(async () => {
-    await schema.drop();
-    dir.remove();
-  });
+  const scratch = perTestScratch();
 
   const counts = () =>
     withClient(testPostgresUrl(), async (c) => {
-      const exists = await c.query('SELECT to_regclass($1) AS t', [`"${schema.name}".messages`]);
+      const exists = await c.query('SELECT to_regclass($1) AS t', [`"${scratch.schema}".messages`]);
       if (!exists.rows[0].t) return { sessions: 0, messages: 0, distinct: 0 };
       const r = await c.query(
-        `SELECT (SELECT count(*)::int FROM "${schema.name}".sessions) AS sessions,
-                (SELECT count(*)::int FROM "${schema.name}".messages) AS messages,
-                (SELECT count(DISTINCT id)::int FROM "${schema.name}".messages) AS distinct`,
+        `SELECT (SELECT count(*)::int FROM "${scratch.schema}".sessions) AS sessions,
+                (SELECT count(*)::int FROM "${scratch.schema}".messages) AS messages,
+                (SELECT count(DISTINCT id)::int FROM "${scratch.schema}".messages) AS distinct`,
       );
       return r.rows[0] as { sessions: number; messages: number; distinct: number };
     });
@@ -76,7 +66,7 @@ describe.skipIf('missing' in pgbouncer)('migrator through PgBouncer (pool_mode =
       const r = await c.query<{ pid: number }>(
         `SELECT pid FROM pg_locks
          WHERE locktype = 'advisory' AND granted AND classid = $1::integer::oid AND objid = hashtext($2)::oid`,
-        [MIGRATION_LOCK_CLASS, schema.name],
+        [MIGRATION_LOCK_CLASS, scratch.schema],
       );
       return r.rows.map((row) => row.pid);
     });
@@ -86,24 +76,24 @@ describe.skipIf('missing' in pgbouncer)('migrator through PgBouncer (pool_mode =
     await migrateSqliteToPostgres({
       sqlitePath: generated,
       postgresDsn: testPostgresUrl(),
-      schema: schema.name,
+      schema: scratch.schema,
     });
     await withClient(testPostgresUrl(), (c) =>
-      c.query(`DELETE FROM "${schema.name}".messages WHERE seq % 2 = 0`),
+      c.query(`DELETE FROM "${scratch.schema}".messages WHERE seq % 2 = 0`),
     );
     return (await counts()).messages;
   }
 
   /** A migration of the generated file into the test's schema through the pooler, in a child process. */
   const childThroughPooler = (env: Record<string, string>) =>
-    startChildRun({ SQLITE: generated, DSN: bouncer.url, SCHEMA: schema.name, BATCH: '200', ...env });
+    startChildRun({ SQLITE: generated, DSN: bouncer.url, SCHEMA: scratch.schema, BATCH: '200', ...env });
 
   /** The generated file migrated through the pooler, expected complete and verified. */
   async function completesThroughPooler() {
     const report = await migrateSqliteToPostgres({
       sqlitePath: generated,
       postgresDsn: bouncer.url,
-      schema: schema.name,
+      schema: scratch.schema,
       batchSize: 200,
     });
     expect(report.ok).toBe(true);
@@ -114,19 +104,22 @@ describe.skipIf('missing' in pgbouncer)('migrator through PgBouncer (pool_mode =
 
   it('migratePostgresToSqlite - reads a store through the pooler: the laptop copy returns what the server does', async () => {
     await migrateSqliteToPostgres({
-      sqlitePath: legacyCopy(dir.dir),
+      sqlitePath: legacyCopy(scratch.dir),
       postgresDsn: testPostgresUrl(),
-      schema: schema.name,
+      schema: scratch.schema,
     });
-    const target = path.join(dir.dir, 'laptop.db');
+    const target = path.join(scratch.dir, 'laptop.db');
     const report = await migratePostgresToSqlite({
       sqlitePath: target,
       postgresDsn: bouncer.url,
-      schema: schema.name,
+      schema: scratch.schema,
     });
     expect(report.ok).toBe(true);
     expect(report.verification).toMatchObject({ status: 'passed', sessions: 40, messages: 947 });
-    const postgres = new PostgresConversationMemory({ connectionString: bouncer.url, schema: schema.name });
+    const postgres = new PostgresConversationMemory({
+      connectionString: bouncer.url,
+      schema: scratch.schema,
+    });
     const sqlite = new SqliteConversationMemory({ filename: target });
     try {
       expect(await readEverything(sqlite)).toEqual(await readEverything(postgres));
@@ -137,7 +130,7 @@ describe.skipIf('missing' in pgbouncer)('migrator through PgBouncer (pool_mode =
   }, 120_000);
 
   it('migrateSqliteToPostgres - the legacy file into the pooler: loaded, verified, the store returns what SQLite does; a re-run writes 0 rows', async () => {
-    const options = { sqlitePath: legacyCopy(dir.dir), postgresDsn: bouncer.url, schema: schema.name };
+    const options = { sqlitePath: legacyCopy(scratch.dir), postgresDsn: bouncer.url, schema: scratch.schema };
     const report = await migrateSqliteToPostgres(options);
     expect(report.ok).toBe(true);
     expect(report.target.load).toBe('bulk');
@@ -146,8 +139,11 @@ describe.skipIf('missing' in pgbouncer)('migrator through PgBouncer (pool_mode =
     expect(report.verification).toMatchObject({ status: 'passed', sessions: 40, messages: 947 });
     expect(report.target.location).not.toContain(new URL(bouncer.url).password);
 
-    const sqlite = new SqliteConversationMemory({ filename: legacyCopy(dir.dir, 'read.db') });
-    const postgres = new PostgresConversationMemory({ connectionString: bouncer.url, schema: schema.name });
+    const sqlite = new SqliteConversationMemory({ filename: legacyCopy(scratch.dir, 'read.db') });
+    const postgres = new PostgresConversationMemory({
+      connectionString: bouncer.url,
+      schema: scratch.schema,
+    });
     try {
       expect(await readEverything(postgres)).toEqual(await readEverything(sqlite));
     } finally {
@@ -175,13 +171,13 @@ describe.skipIf('missing' in pgbouncer)('migrator through PgBouncer (pool_mode =
       );
       zoned = await startPgBouncer(database.url);
       const report = await migrateSqliteToPostgres({
-        sqlitePath: legacyCopy(dir.dir),
+        sqlitePath: legacyCopy(scratch.dir),
         postgresDsn: zoned.url,
         schema: 'memory',
       });
       expect(report.ok).toBe(true);
       expect(report.verification).toMatchObject({ status: 'passed', sessions: 40, messages: 947 });
-      const sqlite = new SqliteConversationMemory({ filename: legacyCopy(dir.dir, 'read.db') });
+      const sqlite = new SqliteConversationMemory({ filename: legacyCopy(scratch.dir, 'read.db') });
       const postgres = new PostgresConversationMemory({ connectionString: zoned.url, schema: 'memory' });
       try {
         expect(await readEverything(postgres)).toEqual(await readEverything(sqlite));
@@ -217,7 +213,7 @@ describe.skipIf('missing' in pgbouncer)('migrator through PgBouncer (pool_mode =
       report = await migrateSqliteToPostgres({
         sqlitePath: generated,
         postgresDsn: bouncer.url,
-        schema: schema.name,
+        schema: scratch.schema,
         batchSize: 100,
       });
     } finally {
@@ -259,7 +255,7 @@ describe.skipIf('missing' in pgbouncer)('migrator through PgBouncer (pool_mode =
 
   it('two runs at once through the pooler: the second is TARGET_BUSY (and directly too) and writes nothing; the first completes', async () => {
     await halfFilled();
-    const resume = path.join(dir.dir, 'resume');
+    const resume = path.join(scratch.dir, 'resume');
     const first = childThroughPooler({
       PAUSE_PHASE: 'messages',
       PAUSE_STEP: 'copy',
@@ -273,7 +269,7 @@ describe.skipIf('missing' in pgbouncer)('migrator through PgBouncer (pool_mode =
         const error = await migrateSqliteToPostgres({
           sqlitePath: generated,
           postgresDsn,
-          schema: schema.name,
+          schema: scratch.schema,
         }).then(
           () => undefined,
           (thrown: unknown) => thrown,
@@ -289,7 +285,7 @@ describe.skipIf('missing' in pgbouncer)('migrator through PgBouncer (pool_mode =
       const check = await migrateSqliteToPostgres({
         sqlitePath: generated,
         postgresDsn: bouncer.url,
-        schema: schema.name,
+        schema: scratch.schema,
         verifyOnly: true,
       });
       expect(check.verification).toMatchObject({ status: 'passed', messages: MESSAGES });
@@ -316,7 +312,7 @@ describe.skipIf('missing' in pgbouncer)('migrator through PgBouncer (pool_mode =
 
   it('a lock lost in the middle of a run (its server connection ended) stops the run before it writes more: TARGET_FAILED, then a re-run completes', async () => {
     await halfFilled();
-    const resume = path.join(dir.dir, 'resume');
+    const resume = path.join(scratch.dir, 'resume');
     const run = childThroughPooler({
       PAUSE_PHASE: 'messages',
       PAUSE_STEP: 'copy',

@@ -3,30 +3,23 @@ import { PostgresConversationMemory } from '@flux-rag/memory-postgres';
 import { SqliteConversationMemory } from '@flux-rag/memory-sqlite';
 import { testPostgresUrl } from '@flux-rag/test-postgres/vitest';
 import BetterSqlite3 from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { migratePostgresToSqlite, migrateSqliteToPostgres } from '../dist/index.js';
-import { freshSchema, legacyCopy, readEverything, tempDir } from './helpers.js';
+import { legacyCopy, perTestScratch, readEverything } from './helpers.js';
 
 describe('migratePostgresToSqlite - production data to a laptop', () => {
-  let dir: ReturnType<typeof tempDir>;
-  let schema: Awaited<ReturnType<typeof freshSchema>>;
+  const scratch = perTestScratch();
   beforeEach(async () => {
-    dir = tempDir();
-    schema = await freshSchema();
     await migrateSqliteToPostgres({
-      sqlitePath: legacyCopy(dir.dir),
+      sqlitePath: legacyCopy(scratch.dir),
       postgresDsn: testPostgresUrl(),
-      schema: schema.name,
+      schema: scratch.schema,
     });
-  });
-  afterEach(async () => {
-    await schema.drop();
-    dir.remove();
   });
 
   it('migrate - SQLite then returns for every session exactly what PostgreSQL returned', async () => {
-    const target = path.join(dir.dir, 'laptop.db');
-    const options = { sqlitePath: target, postgresDsn: testPostgresUrl(), schema: schema.name };
+    const target = path.join(scratch.dir, 'laptop.db');
+    const options = { sqlitePath: target, postgresDsn: testPostgresUrl(), schema: scratch.schema };
     const report = await migratePostgresToSqlite(options);
     expect(report.ok).toBe(true);
     expect(report.direction).toBe('postgres-to-sqlite');
@@ -36,7 +29,7 @@ describe('migratePostgresToSqlite - production data to a laptop', () => {
 
     const postgres = new PostgresConversationMemory({
       connectionString: testPostgresUrl(),
-      schema: schema.name,
+      schema: scratch.schema,
     });
     const sqlite = new SqliteConversationMemory({ filename: target });
     try {
@@ -46,7 +39,7 @@ describe('migratePostgresToSqlite - production data to a laptop', () => {
       await sqlite.close();
     }
     // seq came along: the legacy rowids, through PostgreSQL, into the new file's rowids.
-    const legacy = new BetterSqlite3(legacyCopy(dir.dir, 'again.db'), { readonly: true });
+    const legacy = new BetterSqlite3(legacyCopy(scratch.dir, 'again.db'), { readonly: true });
     const laptop = new BetterSqlite3(target, { readonly: true });
     const pairs = (db: BetterSqlite3.Database, key: string) =>
       Object.fromEntries(db.prepare(`SELECT id, ${key} FROM messages`).raw(true).all() as [string, number][]);
@@ -60,7 +53,7 @@ describe('migratePostgresToSqlite - production data to a laptop', () => {
   });
 
   it('merge - into a file holding its own rows: nothing of it is touched, seq conflicts take new values', async () => {
-    const target = path.join(dir.dir, 'laptop.db');
+    const target = path.join(scratch.dir, 'laptop.db');
     const mine = new SqliteConversationMemory({ filename: target });
     const own = await mine.createSession({ title: 'mine' });
     for (let i = 0; i < 5; i++) await mine.addMessage(own, { role: 'user', content: `local ${i}` });
@@ -69,7 +62,7 @@ describe('migratePostgresToSqlite - production data to a laptop', () => {
     const report = await migratePostgresToSqlite({
       sqlitePath: target,
       postgresDsn: testPostgresUrl(),
-      schema: schema.name,
+      schema: scratch.schema,
     });
     expect(report.ok).toBe(true);
     expect(report.target.load).toBe('merge');

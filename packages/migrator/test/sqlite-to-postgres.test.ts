@@ -3,28 +3,19 @@ import { SqliteConversationMemory } from '@flux-rag/memory-sqlite';
 import { withClient } from '@flux-rag/test-postgres';
 import { testPostgresUrl } from '@flux-rag/test-postgres/vitest';
 import BetterSqlite3 from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { formatReport, migrateSqliteToPostgres } from '../dist/index.js';
-import { dsnWithPassword, freshSchema, legacyCopy, readEverything, tempDir } from './helpers.js';
+import { dsnWithPassword, legacyCopy, perTestScratch, readEverything } from './helpers.js';
 
 describe('migrateSqliteToPostgres - the legacy fixture', () => {
-  let dir: ReturnType<typeof tempDir>;
-  let schema: Awaited<ReturnType<typeof freshSchema>>;
-  beforeEach(async () => {
-    dir = tempDir();
-    schema = await freshSchema();
-  });
-  afterEach(async () => {
-    await schema.drop();
-    dir.remove();
-  });
+  const scratch = perTestScratch();
 
   it('migrate - PostgreSQL then returns for every session exactly what SQLite returned', async () => {
-    const source = legacyCopy(dir.dir);
+    const source = legacyCopy(scratch.dir);
     const report = await migrateSqliteToPostgres({
       sqlitePath: source,
       postgresDsn: testPostgresUrl(),
-      schema: schema.name,
+      schema: scratch.schema,
     });
     expect(report.ok).toBe(true);
     expect(report.target.load).toBe('bulk');
@@ -39,10 +30,10 @@ describe('migrateSqliteToPostgres - the legacy fixture', () => {
 
     // The source read through the SQLite backend (it upgrades its own copy in place; the migrator read the
     // file as the Python code left it).
-    const sqlite = new SqliteConversationMemory({ filename: legacyCopy(dir.dir, 'read.db') });
+    const sqlite = new SqliteConversationMemory({ filename: legacyCopy(scratch.dir, 'read.db') });
     const postgres = new PostgresConversationMemory({
       connectionString: testPostgresUrl(),
-      schema: schema.name,
+      schema: scratch.schema,
     });
     try {
       const expected = await readEverything(sqlite);
@@ -56,15 +47,15 @@ describe('migrateSqliteToPostgres - the legacy fixture', () => {
   });
 
   it('migrate - keeps microseconds, seq order of equal timestamps and moves the identity past them', async () => {
-    const source = legacyCopy(dir.dir);
+    const source = legacyCopy(scratch.dir);
     await migrateSqliteToPostgres({
       sqlitePath: source,
       postgresDsn: testPostgresUrl(),
-      schema: schema.name,
+      schema: scratch.schema,
     });
     await withClient(testPostgresUrl(), async (client) => {
       const micros = await client.query(
-        `SELECT count(*)::int AS n FROM "${schema.name}".messages WHERE extract(microseconds FROM created_at)::int % 1000 <> 0`,
+        `SELECT count(*)::int AS n FROM "${scratch.schema}".messages WHERE extract(microseconds FROM created_at)::int % 1000 <> 0`,
       );
       expect(micros.rows[0].n).toBeGreaterThan(900);
       // The legacy file's rowids became seq, unchanged.
@@ -75,16 +66,16 @@ describe('migrateSqliteToPostgres - the legacy fixture', () => {
         ),
       );
       legacy.close();
-      const seqs = await client.query(`SELECT id, seq::int AS seq FROM "${schema.name}".messages`);
+      const seqs = await client.query(`SELECT id, seq::int AS seq FROM "${scratch.schema}".messages`);
       expect(Object.fromEntries(seqs.rows.map((r) => [r.id, r.seq]))).toEqual(rowids);
       const next = await client.query(
-        `SELECT nextval(pg_get_serial_sequence('"${schema.name}".messages', 'seq'))::int AS n`,
+        `SELECT nextval(pg_get_serial_sequence('"${scratch.schema}".messages', 'seq'))::int AS n`,
       );
       expect(next.rows[0].n).toBe(Math.max(...Object.values(rowids)) + 1);
       // Indexes and keys as the backend's migrations define them, rebuilt after the load.
       const indexes = await client.query(
         `SELECT indexname FROM pg_indexes WHERE schemaname = $1 ORDER BY indexname`,
-        [schema.name],
+        [scratch.schema],
       );
       expect(indexes.rows.map((r) => r.indexname)).toEqual(
         expect.arrayContaining([
@@ -96,7 +87,7 @@ describe('migrateSqliteToPostgres - the legacy fixture', () => {
       );
       const fk = await client.query(
         `SELECT count(*)::int AS n FROM pg_constraint WHERE contype = 'f' AND conrelid = $1::regclass`,
-        [`"${schema.name}".messages`],
+        [`"${scratch.schema}".messages`],
       );
       expect(fk.rows[0].n).toBe(1);
     });
@@ -104,9 +95,9 @@ describe('migrateSqliteToPostgres - the legacy fixture', () => {
 
   it('isolate - on the calling thread the migration gives the same result as in its worker', async () => {
     const report = await migrateSqliteToPostgres({
-      sqlitePath: legacyCopy(dir.dir),
+      sqlitePath: legacyCopy(scratch.dir),
       postgresDsn: testPostgresUrl(),
-      schema: schema.name,
+      schema: scratch.schema,
       isolate: false,
     });
     expect(report).toMatchObject({ ok: true, verification: { status: 'passed', messages: 947 } });
@@ -114,8 +105,8 @@ describe('migrateSqliteToPostgres - the legacy fixture', () => {
   });
 
   it('migrate - a re-run after success writes 0 rows and says so', async () => {
-    const source = legacyCopy(dir.dir);
-    const options = { sqlitePath: source, postgresDsn: testPostgresUrl(), schema: schema.name };
+    const source = legacyCopy(scratch.dir);
+    const options = { sqlitePath: source, postgresDsn: testPostgresUrl(), schema: scratch.schema };
     await migrateSqliteToPostgres(options);
     const again = await migrateSqliteToPostgres(options);
     expect(again.ok).toBe(true);
@@ -127,16 +118,16 @@ describe('migrateSqliteToPostgres - the legacy fixture', () => {
   });
 
   it('migrate - into a partly filled target writes only what is missing and recounts', async () => {
-    const source = legacyCopy(dir.dir);
-    const options = { sqlitePath: source, postgresDsn: testPostgresUrl(), schema: schema.name };
+    const source = legacyCopy(scratch.dir);
+    const options = { sqlitePath: source, postgresDsn: testPostgresUrl(), schema: scratch.schema };
     await migrateSqliteToPostgres(options);
     await withClient(testPostgresUrl(), async (client) => {
       // Lose a third of the messages and two sessions (with their messages) behind the migrator's back.
-      await client.query(`DELETE FROM "${schema.name}".messages WHERE seq % 3 = 0`);
+      await client.query(`DELETE FROM "${scratch.schema}".messages WHERE seq % 3 = 0`);
       await client.query(
-        `DELETE FROM "${schema.name}".sessions WHERE id IN (SELECT id FROM "${schema.name}".sessions ORDER BY id LIMIT 2)`,
+        `DELETE FROM "${scratch.schema}".sessions WHERE id IN (SELECT id FROM "${scratch.schema}".sessions ORDER BY id LIMIT 2)`,
       );
-      await client.query(`UPDATE "${schema.name}".sessions SET message_count = 0`);
+      await client.query(`UPDATE "${scratch.schema}".sessions SET message_count = 0`);
     });
     const report = await migrateSqliteToPostgres(options);
     expect(report.target.load).toBe('merge');
@@ -150,16 +141,16 @@ describe('migrateSqliteToPostgres - the legacy fixture', () => {
   });
 
   it('verifyOnly - names the sessions that differ and is not ok', async () => {
-    const source = legacyCopy(dir.dir);
-    const options = { sqlitePath: source, postgresDsn: testPostgresUrl(), schema: schema.name };
+    const source = legacyCopy(scratch.dir);
+    const options = { sqlitePath: source, postgresDsn: testPostgresUrl(), schema: scratch.schema };
     await migrateSqliteToPostgres(options);
     const touched = await withClient(testPostgresUrl(), async (client) => {
       const m = await client.query(
-        `UPDATE "${schema.name}".messages SET content = content || '!' WHERE seq = 10 RETURNING session_id`,
+        `UPDATE "${scratch.schema}".messages SET content = content || '!' WHERE seq = 10 RETURNING session_id`,
       );
       const s = await client.query(
-        `UPDATE "${schema.name}".sessions SET metadata = '{"changed": true}' WHERE id <> $1
-         AND id = (SELECT id FROM "${schema.name}".sessions WHERE id <> $1 ORDER BY id LIMIT 1) RETURNING id`,
+        `UPDATE "${scratch.schema}".sessions SET metadata = '{"changed": true}' WHERE id <> $1
+         AND id = (SELECT id FROM "${scratch.schema}".sessions WHERE id <> $1 ORDER BY id LIMIT 1) RETURNING id`,
         [m.rows[0].session_id],
       );
       return [m.rows[0].session_id as string, s.rows[0].id as string].sort();
@@ -173,11 +164,11 @@ describe('migrateSqliteToPostgres - the legacy fixture', () => {
   });
 
   it('dryRun - scans and counts, creates and writes nothing', async () => {
-    const source = legacyCopy(dir.dir);
+    const source = legacyCopy(scratch.dir);
     const report = await migrateSqliteToPostgres({
       sqlitePath: source,
       postgresDsn: testPostgresUrl(),
-      schema: schema.name,
+      schema: scratch.schema,
       dryRun: true,
     });
     expect(report.ok).toBe(true);
@@ -185,17 +176,17 @@ describe('migrateSqliteToPostgres - the legacy fixture', () => {
     expect(report.tables.messages).toMatchObject({ read: 947, written: 0 });
     expect(report.summary).toContain('987 rows would be written');
     const exists = await withClient(testPostgresUrl(), (c) =>
-      c.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema.name]),
+      c.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [scratch.schema]),
     );
     expect(exists.rows).toHaveLength(0);
   });
 
   it('report - never holds the password, in text or JSON', async () => {
-    const source = legacyCopy(dir.dir);
+    const source = legacyCopy(scratch.dir);
     const report = await migrateSqliteToPostgres({
       sqlitePath: source,
       postgresDsn: dsnWithPassword(),
-      schema: schema.name,
+      schema: scratch.schema,
     });
     expect(report.ok).toBe(true);
     expect(JSON.stringify(report)).not.toContain('S3cr3t-pw');
@@ -208,9 +199,9 @@ describe('migrateSqliteToPostgres - the legacy fixture', () => {
     const url = new URL(testPostgresUrl());
     const dsn = `${url.protocol}//${url.username}:my secret p@ss:w@${url.host}${url.pathname}`;
     const report = await migrateSqliteToPostgres({
-      sqlitePath: legacyCopy(dir.dir),
+      sqlitePath: legacyCopy(scratch.dir),
       postgresDsn: dsn,
-      schema: schema.name,
+      schema: scratch.schema,
     });
     expect(report.ok).toBe(true);
     for (const fragment of ['secret', 'p@ss', 'ss:w']) {
@@ -219,7 +210,7 @@ describe('migrateSqliteToPostgres - the legacy fixture', () => {
     }
     expect(report.target.location).toContain(`${url.host}${url.pathname}`);
     const error = await migrateSqliteToPostgres({
-      sqlitePath: legacyCopy(dir.dir),
+      sqlitePath: legacyCopy(scratch.dir),
       postgresDsn: 'postgresql://u:my secret p@ss@127.0.0.1:1/db',
     }).catch((e: unknown) => e as Error);
     expect((error as { code?: string }).code).toBe('BACKEND_UNAVAILABLE');
@@ -229,10 +220,10 @@ describe('migrateSqliteToPostgres - the legacy fixture', () => {
 
   it('errors - a missing source file is SOURCE_NOT_FOUND; an unreachable server never shows the password', async () => {
     await expect(
-      migrateSqliteToPostgres({ sqlitePath: `${dir.dir}/none.db`, postgresDsn: testPostgresUrl() }),
+      migrateSqliteToPostgres({ sqlitePath: `${scratch.dir}/none.db`, postgresDsn: testPostgresUrl() }),
     ).rejects.toMatchObject({ code: 'SOURCE_NOT_FOUND' });
     const error = await migrateSqliteToPostgres({
-      sqlitePath: legacyCopy(dir.dir),
+      sqlitePath: legacyCopy(scratch.dir),
       postgresDsn: 'postgresql://u:S3cr3t-pw@127.0.0.1:1/db',
     }).catch((e: unknown) => e as Error);
     expect(error).toBeInstanceOf(Error);

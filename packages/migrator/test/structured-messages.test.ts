@@ -3,9 +3,9 @@ import { PostgresConversationMemory } from '@flux-rag/memory-postgres';
 import { SqliteConversationMemory } from '@flux-rag/memory-sqlite';
 import { withClient } from '@flux-rag/test-postgres';
 import { testPostgresUrl } from '@flux-rag/test-postgres/vitest';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { migratePostgresToSqlite, migrateSqliteToPostgres } from '../dist/index.js';
-import { freshSchema, readEverything, tempDir } from './helpers.js';
+import { perTestScratch, readEverything } from './helpers.js';
 
 /*
  * Schema version 7's columns travel both ways: payload (JSON text, byte for byte: key order kept),
@@ -24,19 +24,10 @@ const PAYLOAD = {
 };
 
 describe('migrate - structured messages (schema version 7)', () => {
-  let dir: ReturnType<typeof tempDir>;
-  let schema: Awaited<ReturnType<typeof freshSchema>>;
-  beforeEach(async () => {
-    dir = tempDir();
-    schema = await freshSchema();
-  });
-  afterEach(async () => {
-    await schema.drop();
-    dir.remove();
-  });
+  const scratch = perTestScratch();
 
   async function sourceFile(): Promise<string> {
-    const file = path.join(dir.dir, 'source.db');
+    const file = path.join(scratch.dir, 'source.db');
     const store = new SqliteConversationMemory({ filename: file });
     try {
       const a = await store.createSession({ title: 'a' });
@@ -64,7 +55,7 @@ describe('migrate - structured messages (schema version 7)', () => {
 
   it('SQLite to PostgreSQL and back - payload, format and digest kept, verified, read back equal', async () => {
     const source = await sourceFile();
-    const options = { sqlitePath: source, postgresDsn: testPostgresUrl(), schema: schema.name };
+    const options = { sqlitePath: source, postgresDsn: testPostgresUrl(), schema: scratch.schema };
     const report = await migrateSqliteToPostgres(options);
     expect(report.ok).toBe(true);
     expect(report.verification).toMatchObject({ status: 'passed', sessions: 2, messages: 4 });
@@ -72,7 +63,7 @@ describe('migrate - structured messages (schema version 7)', () => {
     const sqlite = new SqliteConversationMemory({ filename: source });
     const postgres = new PostgresConversationMemory({
       connectionString: testPostgresUrl(),
-      schema: schema.name,
+      schema: scratch.schema,
     });
     try {
       const everything = await readEverything(sqlite);
@@ -84,12 +75,12 @@ describe('migrate - structured messages (schema version 7)', () => {
       expect(rich.format).toBe('ai-sdk/ui-message');
       // The text itself, key order included, as JSON.stringify wrote it.
       const stored = await withClient(testPostgresUrl(), (client) =>
-        client.query(`SELECT payload, digest FROM "${schema.name}".messages WHERE id = 'rich'`),
+        client.query(`SELECT payload, digest FROM "${scratch.schema}".messages WHERE id = 'rich'`),
       );
       expect(stored.rows[0].payload).toBe(JSON.stringify(PAYLOAD));
       expect(stored.rows[0].digest).toMatch(/^[0-9a-f]{64}$/);
 
-      const back = path.join(dir.dir, 'back.db');
+      const back = path.join(scratch.dir, 'back.db');
       const returned = await migratePostgresToSqlite({ ...options, sqlitePath: back });
       expect(returned.ok).toBe(true);
       expect(returned.verification).toMatchObject({ status: 'passed', messages: 4 });
@@ -107,16 +98,16 @@ describe('migrate - structured messages (schema version 7)', () => {
 
   it('verifyOnly - a payload or format changed in the target is a mismatch of its session; the digest cache alone is not', async () => {
     const source = await sourceFile();
-    const options = { sqlitePath: source, postgresDsn: testPostgresUrl(), schema: schema.name };
+    const options = { sqlitePath: source, postgresDsn: testPostgresUrl(), schema: scratch.schema };
     expect((await migrateSqliteToPostgres(options)).ok).toBe(true);
     for (const change of [`payload = replace(payload, '"z":1', '"z":2')`, `format = 'other'`]) {
       const touched = await withClient(testPostgresUrl(), async (client) => {
         await client.query('BEGIN');
         const before = await client.query(
-          `SELECT payload, format, digest FROM "${schema.name}".messages WHERE id = 'rich'`,
+          `SELECT payload, format, digest FROM "${scratch.schema}".messages WHERE id = 'rich'`,
         );
         const changed = await client.query(
-          `UPDATE "${schema.name}".messages SET ${change} WHERE id = 'rich' RETURNING session_id`,
+          `UPDATE "${scratch.schema}".messages SET ${change} WHERE id = 'rich' RETURNING session_id`,
         );
         await client.query('COMMIT');
         return { sessionId: changed.rows[0].session_id as string, before: before.rows[0] };
@@ -126,7 +117,7 @@ describe('migrate - structured messages (schema version 7)', () => {
       expect(report.verification.mismatches.map((m) => m.sessionId)).toEqual([touched.sessionId]);
       await withClient(testPostgresUrl(), (client) =>
         client.query(
-          `UPDATE "${schema.name}".messages SET payload = $1, format = $2, digest = $3 WHERE id = 'rich'`,
+          `UPDATE "${scratch.schema}".messages SET payload = $1, format = $2, digest = $3 WHERE id = 'rich'`,
           [touched.before.payload, touched.before.format, touched.before.digest],
         ),
       );
@@ -134,7 +125,7 @@ describe('migrate - structured messages (schema version 7)', () => {
     }
     // A message imported or written by the Python app has no stored digest; it is the same message.
     await withClient(testPostgresUrl(), (client) =>
-      client.query(`UPDATE "${schema.name}".messages SET digest = NULL WHERE id = 'rich'`),
+      client.query(`UPDATE "${scratch.schema}".messages SET digest = NULL WHERE id = 'rich'`),
     );
     expect((await migrateSqliteToPostgres({ ...options, verifyOnly: true })).ok).toBe(true);
   });
