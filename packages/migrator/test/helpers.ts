@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ConversationMemory, Message, Session, SessionSummary } from '@flux-rag/memory-core';
-import { createTestSchema, type TestSchema } from '@flux-rag/test-postgres';
+import { createTestSchema, type TestSchema, withClient } from '@flux-rag/test-postgres';
 import { testPostgresUrl } from '@flux-rag/test-postgres/vitest';
 import { afterEach, beforeEach } from 'vitest';
 
@@ -92,4 +92,23 @@ export async function readEverything(memory: ConversationMemory): Promise<{
     };
   }
   return { sessions, byId };
+}
+
+/**
+ * Row counts of a target schema on the run's server, read directly (not through a store): sessions, messages and
+ * distinct message ids; all 0 before a migration created the tables.
+ */
+export function targetCounts(
+  schema: string,
+): Promise<{ sessions: number; messages: number; distinct: number }> {
+  return withClient(testPostgresUrl(), async (c) => {
+    const exists = await c.query('SELECT to_regclass($1) AS t', [`"${schema}".messages`]);
+    if (!exists.rows[0].t) return { sessions: 0, messages: 0, distinct: 0 };
+    const r = await c.query(
+      `SELECT (SELECT count(*)::int FROM "${schema}".sessions) AS sessions,
+              (SELECT count(*)::int FROM "${schema}".messages) AS messages,
+              (SELECT count(DISTINCT id)::int FROM "${schema}".messages) AS distinct`,
+    );
+    return r.rows[0] as { sessions: number; messages: number; distinct: number };
+  });
 }

@@ -4,7 +4,7 @@ import { testPostgresUrl } from '@flux-rag/test-postgres/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateLegacyFile, migrateSqliteToPostgres } from '../dist/index.js';
 import { startChildRun as child, killed } from './child-run.js';
-import { freshSchema, tempDir } from './helpers.js';
+import { freshSchema, targetCounts, tempDir } from './helpers.js';
 
 const MESSAGES = 20_000;
 const SESSIONS = 200;
@@ -19,18 +19,6 @@ describe('migrateSqliteToPostgres - killed with SIGKILL at any moment, then run 
   });
   afterAll(() => dir.remove());
 
-  const counts = (schema: string) =>
-    withClient(testPostgresUrl(), async (c) => {
-      const exists = await c.query('SELECT to_regclass($1) AS t', [`"${schema}".messages`]);
-      if (!exists.rows[0].t) return { sessions: 0, messages: 0, distinct: 0 };
-      const r = await c.query(
-        `SELECT (SELECT count(*)::int FROM "${schema}".sessions) AS sessions,
-                (SELECT count(*)::int FROM "${schema}".messages) AS messages,
-                (SELECT count(DISTINCT id)::int FROM "${schema}".messages) AS distinct`,
-      );
-      return r.rows[0] as { sessions: number; messages: number; distinct: number };
-    });
-
   async function rerunAndCheck(schema: string) {
     const report = await migrateSqliteToPostgres({
       sqlitePath: source,
@@ -39,7 +27,11 @@ describe('migrateSqliteToPostgres - killed with SIGKILL at any moment, then run 
     });
     expect(report.ok).toBe(true);
     expect(report.verification).toMatchObject({ status: 'passed', sessions: SESSIONS, messages: MESSAGES });
-    expect(await counts(schema)).toEqual({ sessions: SESSIONS, messages: MESSAGES, distinct: MESSAGES });
+    expect(await targetCounts(schema)).toEqual({
+      sessions: SESSIONS,
+      messages: MESSAGES,
+      distinct: MESSAGES,
+    });
     return report;
   }
 
@@ -62,7 +54,7 @@ describe('migrateSqliteToPostgres - killed with SIGKILL at any moment, then run 
         });
         expect(await run.paused).toBe(true);
         await killed(run.process);
-        expect(await counts(schema.name)).toMatchObject({ sessions: 0, messages: 0 });
+        expect(await targetCounts(schema.name)).toMatchObject({ sessions: 0, messages: 0 });
         const report = await rerunAndCheck(schema.name);
         expect(report.target.load).toBe('bulk');
       } finally {
@@ -93,7 +85,7 @@ describe('migrateSqliteToPostgres - killed with SIGKILL at any moment, then run 
       });
       expect(await run.paused).toBe(true);
       await killed(run.process);
-      const between = await counts(schema.name);
+      const between = await targetCounts(schema.name);
       expect(between.messages).toBeGreaterThan(MESSAGES / 2);
       expect(between.messages).toBeLessThan(MESSAGES);
       const report = await rerunAndCheck(schema.name);
@@ -111,7 +103,7 @@ describe('migrateSqliteToPostgres - killed with SIGKILL at any moment, then run 
         const run = child({ SQLITE: source, DSN: testPostgresUrl(), SCHEMA: schema.name });
         await new Promise((resolve) => setTimeout(resolve, delay));
         await killed(run.process);
-        const now = await counts(schema.name);
+        const now = await targetCounts(schema.name);
         expect(now.messages).toBe(now.distinct);
       }
       await rerunAndCheck(schema.name);

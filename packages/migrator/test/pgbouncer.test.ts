@@ -19,7 +19,7 @@ import {
   migrateSqliteToPostgres,
 } from '../dist/index.js';
 import { killed, startChildRun } from './child-run.js';
-import { legacyCopy, perTestScratch, readEverything, tempDir } from './helpers.js';
+import { legacyCopy, perTestScratch, readEverything, targetCounts, tempDir } from './helpers.js';
 
 // The migrator with PgBouncer (transaction mode, default settings) in front of the server, both ways: reading
 // from it (the source is one transaction) and writing into it (no session state: every transaction carries
@@ -48,17 +48,7 @@ describe.skipIf('missing' in pgbouncer)('migrator through PgBouncer (pool_mode =
   });
   const scratch = perTestScratch();
 
-  const counts = () =>
-    withClient(testPostgresUrl(), async (c) => {
-      const exists = await c.query('SELECT to_regclass($1) AS t', [`"${scratch.schema}".messages`]);
-      if (!exists.rows[0].t) return { sessions: 0, messages: 0, distinct: 0 };
-      const r = await c.query(
-        `SELECT (SELECT count(*)::int FROM "${scratch.schema}".sessions) AS sessions,
-                (SELECT count(*)::int FROM "${scratch.schema}".messages) AS messages,
-                (SELECT count(DISTINCT id)::int FROM "${scratch.schema}".messages) AS distinct`,
-      );
-      return r.rows[0] as { sessions: number; messages: number; distinct: number };
-    });
+  const counts = () => targetCounts(scratch.schema);
 
   /** Server processes holding the migration lock of the test's schema, read on the server itself. */
   const lockHolders = () =>

@@ -98,6 +98,34 @@ export async function startChatServer(options: {
     res.end(JSON.stringify({ error: 'This chat changed in another tab: reload it.' }));
   }
 
+  /**
+   * What both POST routes do first: save the chat the request carries (a stale one is answered 409, and `null`
+   * returned), then start the model's reply. The validated copy goes to the model only; the store keeps what the
+   * client sent.
+   */
+  async function saveAndStream(
+    res: ServerResponse,
+    save: Parameters<typeof store.saveChat>[0] & { messages: UIMessage[] },
+    abortSignal?: AbortSignal,
+  ) {
+    try {
+      await store.saveChat(save);
+    } catch (error) {
+      if (!ConflictError.isInstance(error)) throw error;
+      conflict(res);
+      return null;
+    }
+    statuses.push(200);
+    const validated = await validateUIMessages({ messages: save.messages, tools });
+    return streamText({
+      model,
+      messages: await convertToModelMessages(validated, { tools, ignoreIncompleteToolCalls: true }),
+      tools,
+      stopWhen: isStepCount(5),
+      ...(abortSignal ? { abortSignal } : {}),
+    });
+  }
+
   /** The persistence guide's POST, as the README shows it. */
   async function chatRoute(req: IncomingMessage, res: ServerResponse) {
     const { id, messages, trigger, messageId } = (await readJson(req)) as {
@@ -110,22 +138,8 @@ export async function startChatServer(options: {
     res.on('close', () => {
       if (!res.writableFinished) abort.abort();
     });
-    try {
-      await store.saveChat({ id, messages, trigger, messageId });
-    } catch (error) {
-      if (!ConflictError.isInstance(error)) throw error;
-      return conflict(res);
-    }
-    statuses.push(200);
-    // The validated copy goes to the model only; the store keeps what the client sent.
-    const validated = await validateUIMessages({ messages, tools });
-    const result = streamText({
-      model,
-      messages: await convertToModelMessages(validated, { tools, ignoreIncompleteToolCalls: true }),
-      tools,
-      stopWhen: isStepCount(5),
-      abortSignal: abort.signal,
-    });
+    const result = await saveAndStream(res, { id, messages, trigger, messageId }, abort.signal);
+    if (!result) return;
     const onEnd = (event: EndEvent) => {
       ends.push(event);
       return track(store.saveChat({ id, messages: event.messages, end: event })).then(() => undefined);
@@ -177,20 +191,8 @@ export async function startChatServer(options: {
   async function resumableChatRoute(req: IncomingMessage, res: ServerResponse, redis: ResumableStreamRedis) {
     const { id, message } = (await readJson(req)) as { id: string; message: UIMessage };
     const messages = [...(await store.readChat(id)).messages, message];
-    try {
-      await store.saveChat({ id, messages, activeStreamId: null });
-    } catch (error) {
-      if (!ConflictError.isInstance(error)) throw error;
-      return conflict(res);
-    }
-    statuses.push(200);
-    const validated = await validateUIMessages({ messages, tools });
-    const result = streamText({
-      model,
-      messages: await convertToModelMessages(validated, { tools, ignoreIncompleteToolCalls: true }),
-      tools,
-      stopWhen: isStepCount(5),
-    });
+    const result = await saveAndStream(res, { id, messages, activeStreamId: null });
+    if (!result) return;
     const streamId = generateId();
     let registration: Promise<void> | undefined;
     pipeUIMessageStreamToResponse({
