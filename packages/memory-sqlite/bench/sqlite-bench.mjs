@@ -1,16 +1,17 @@
 // `pnpm bench`: @flux-rag/memory-sqlite against the same operations written directly on better-sqlite3
-// prepared statements, in the same process and run, on files of 10k and 1M messages (100 per session) that
-// are generated once under the OS temp folder and reused. Prints ops/s, latencies and ratios; then issue 8's
+// prepared statements, in the same process and run, on files of 10k and 1M messages (100 per session),
+// generated in a fresh mkdtemp folder removed after the run (or kept and reused in BENCH_DIR). Prints ops/s, latencies and ratios; then issue 8's
 // measures on the large file: searchMessages (a selective and a common word), metadata-filtered getSessions
 // with the term index and with a json_extract scan, cursor vs offset paging through every session, and the
 // time to upgrade that file from schema version 3 (building the indexes).
 //
 // Options (environment): BENCH_TIME_MS (per task, over BENCH_ROUNDS alternating rounds, default 3000 over 4),
 // BENCH_READS_ONLY=1 (the hot reads only, e.g. with many short rounds on a loaded machine), BENCH_MESSAGES (largest file, default
-// 1000000), BENCH_DIR (where the files go, default <tmp>/flux-rag-memory-sqlite-bench), BENCH_UPGRADE=0 to skip
+// 1000000), BENCH_DIR (a folder of your own where the files
+// are kept and reused across runs; default a fresh mkdtemp folder, removed after), BENCH_UPGRADE=0 to skip
 // the upgrade timing (it copies the large file and rebuilds its indexes).
 import { randomUUID } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseSearchQuery, snippetOf } from '@flux-rag/memory-core/backend';
@@ -27,7 +28,9 @@ const READS_ONLY = process.env.BENCH_READS_ONLY === '1';
 const LARGE = Number(process.env.BENCH_MESSAGES ?? 1_000_000);
 const SMALL = 10_000;
 const PER_SESSION = 100;
-const DIR = process.env.BENCH_DIR ?? join(tmpdir(), 'flux-rag-memory-sqlite-bench');
+const OWN_DIR = process.env.BENCH_DIR === undefined;
+// Never a fixed name in the shared temporary folder: another user's run could have made it, or read it.
+const DIR = process.env.BENCH_DIR ?? mkdtempSync(join(tmpdir(), 'flux-rag-memory-sqlite-bench-'));
 // Bump when the generated content or schema changes, so that old files are not reused.
 const DATASET_VERSION = 3;
 const UPGRADE = process.env.BENCH_UPGRADE !== '0';
@@ -623,4 +626,8 @@ async function upgradeBench(path) {
   }
 }
 
-await main();
+try {
+  await main();
+} finally {
+  if (OWN_DIR) rmSync(DIR, { recursive: true, force: true });
+}
