@@ -405,11 +405,12 @@ describe('errors', () => {
     });
     try {
       await store.createSession({ metadata: { a: 'x' } });
+      // One call at a time: a second call started before the first settles would reject with no handler yet.
       for (const listing of [
-        store.getSessions({ where: { metadata: { a: 'x' } } }),
-        store.getSessionsPage({ where: { metadata: { a: 'x' } } }),
+        () => store.getSessions({ where: { metadata: { a: 'x' } } }),
+        () => store.getSessionsPage({ where: { metadata: { a: 'x' } } }),
       ]) {
-        const error = await listing.then(
+        const error = await listing().then(
           () => null,
           (e: unknown) => e,
         );
