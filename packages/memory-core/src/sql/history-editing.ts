@@ -1,4 +1,4 @@
-import { type Kysely, type RawBuilder, type Selectable, sql, type Transaction } from 'kysely';
+import { type Kysely, type RawBuilder, type Selectable, type Transaction } from 'kysely';
 import type {
   MessageRow,
   MessageWrite,
@@ -13,6 +13,7 @@ import { dateToIsoMicros, type IsoMicros } from '../timestamp.js';
 import { LIMITS, type MessageDigest, type RewriteResult, type UpsertResult } from '../types.js';
 import type { SqlCodecs } from './codecs.js';
 import type { Database, SessionsTable, StoredTimestamp } from './database.js';
+import { type DigestRow, digestColumns, type EditStatements } from './edit-statements.js';
 import { storedDigest, toMessage } from './rows.js';
 
 /**
@@ -33,6 +34,8 @@ export interface EditContext {
    * holds the database's write lock (SQLite's `BEGIN IMMEDIATE`).
    */
   readonly rowLocks: boolean;
+  /** The hot statements, compiled once per store on its query builder. */
+  readonly statements: EditStatements;
 }
 
 type Trx = Transaction<Database>;
@@ -47,10 +50,8 @@ export async function lockSession(
   sessionId: string,
   scope: Scope,
 ): Promise<Selectable<SessionsTable> | undefined> {
-  let query = trx.selectFrom('sessions').selectAll().where('id', '=', sessionId);
-  if (scope.ownerId !== null) query = query.where('owner_id', '=', scope.ownerId);
-  if (ctx.rowLocks) query = query.forUpdate();
-  return query.executeTakeFirst();
+  const { rows } = await trx.executeQuery(ctx.statements.lockSession(scope, { sessionId }));
+  return rows[0];
 }
 
 /** The recorded result of `operation` on the session, when the call is a replay (see core's `replayOperation`). */
@@ -99,14 +100,6 @@ async function record(trx: Trx, sessionId: string, operation: OperationKey | und
       .where('seq', '<=', seq - LIMITS.operationsKept)
       .execute();
   }
-}
-
-/** The columns a digest is computed from when the row has none; the payload only then. */
-function digestColumns(trx: Trx) {
-  return trx
-    .selectFrom('messages')
-    .select(['id', 'seq', 'digest', 'role', 'content', 'metadata', 'format'])
-    .select(sql<string | null>`CASE WHEN digest IS NULL THEN payload END`.as('payload'));
 }
 
 /** The later of `now` and a stored timestamp: appended rows never sort before the history they follow. */
@@ -159,10 +152,14 @@ async function touchSession(
   change: { appended: number; removed: number; at: IsoMicros | null },
 ) {
   const updatedAt = ctx.codecs.encodeTimestamp(dateToIsoMicros(now));
+  if (ctx.countsByTriggers || (change.appended === 0 && change.removed === 0)) {
+    // Replacements keep the count and the last message's time: the activity time alone changes.
+    await trx.executeQuery(ctx.statements.touchUpdatedAt({ sessionId, at: updatedAt }));
+    return;
+  }
   await trx
     .updateTable('sessions')
     .set((eb) => {
-      if (ctx.countsByTriggers) return { updated_at: updatedAt };
       const delta = change.appended - change.removed;
       return {
         updated_at: updatedAt,
@@ -210,15 +207,26 @@ export async function upsertMessages(
       throw new ConflictError('history', sessionId, undefined, { reason: 'last-id' });
     }
   }
-  // Only the rows of the ids given: their digests decide what is written.
+  // Only ids and stored digests are read (other columns only for rows without a digest): the digests decide
+  // what is written, and a message whose digest is the stored one costs nothing more.
   const stored = new Map<string, string>();
   const ids = messages.map((m) => m.id);
-  for (let i = 0; i < ids.length; i += CHUNK) {
-    const rows = await digestColumns(trx)
-      .where('session_id', '=', sessionId)
-      .where('id', 'in', ids.slice(i, i + CHUNK))
-      .execute();
+  const keep = (rows: readonly DigestRow[]) => {
     for (const row of rows) stored.set(row.id, storedDigest(row, ctx.codecs));
+  };
+  if (ids.length * 2 >= Number(session.message_count ?? 0)) {
+    // The call names most of the history (the usual whole-history upsert): one statement compiled once reads
+    // the session's rows, instead of lists of ids to build, send and look up.
+    keep((await trx.executeQuery(ctx.statements.sessionDigests({ sessionId }))).rows);
+  } else {
+    for (let i = 0; i < ids.length; i += CHUNK) {
+      keep(
+        await digestColumns(trx)
+          .where('session_id', '=', sessionId)
+          .where('id', 'in', ids.slice(i, i + CHUNK))
+          .execute(),
+      );
+    }
   }
   const appended: MessageWrite[] = [];
   let replaced = 0;
@@ -231,19 +239,18 @@ export async function upsertMessages(
       unchanged++;
     } else {
       // In place: seq, created_at and so the order key are kept.
-      await trx
-        .updateTable('messages')
-        .set({
+      await trx.executeQuery(
+        ctx.statements.replaceMessage({
+          sessionId,
+          id: m.id,
           role: m.role,
           content: m.content,
           metadata: ctx.codecs.encodeMetadata(m.metadata),
           payload: m.payloadJson,
           format: m.format,
           digest: m.digest,
-        })
-        .where('session_id', '=', sessionId)
-        .where('id', '=', m.id)
-        .execute();
+        }),
+      );
       replaced++;
     }
   }
@@ -389,11 +396,7 @@ export async function readDigests(
   sessionId: string,
   scope: Scope,
 ): Promise<MessageDigest[]> {
-  let query = db
-    .selectFrom('messages')
-    .select(['id', 'digest', 'role', 'content', 'metadata', 'format'])
-    .select(sql<string | null>`CASE WHEN digest IS NULL THEN payload END`.as('payload'))
-    .where('session_id', '=', sessionId);
+  let query = digestColumns(db).where('session_id', '=', sessionId);
   const owner = scope.ownerId;
   if (owner !== null) {
     query = query.where('session_id', 'in', (eb) =>

@@ -59,6 +59,7 @@ import {
   type ScopedStatement,
 } from './compiled-statement.js';
 import type { Database, MessagesTable, SessionsTable, StoredJson, StoredTimestamp } from './database.js';
+import { compileEditStatements } from './edit-statements.js';
 import {
   deleteMessages,
   type EditContext,
@@ -174,6 +175,7 @@ export class SqlConversationMemory extends BaseConversationMemory {
   readonly #readOnly: boolean;
   #addMessageStatements: AddMessageStatements | undefined;
   #readStatements: ReadStatements | undefined;
+  #edit: EditContext | undefined;
 
   constructor(options: SqlMemoryOptions) {
     super(options);
@@ -199,14 +201,22 @@ export class SqlConversationMemory extends BaseConversationMemory {
     return this.#capabilities;
   }
 
-  /** What the shared editing statements (`history-editing.ts`, `session-updates.ts`, `purge.ts`) need. */
+  /**
+   * What the shared editing statements (`history-editing.ts`, `session-updates.ts`, `purge.ts`) need; made on
+   * first use (its statements are compiled then) and kept.
+   */
   #editContext(): EditContext {
-    return {
-      codecs: this.codecs,
-      orderKey: this.#orderKey('messages'),
-      countsByTriggers: this.dialect.activityKeptByTriggers ?? false,
-      rowLocks: this.dialect.rowLocks ?? true,
-    };
+    if (this.#edit === undefined) {
+      const rowLocks = this.dialect.rowLocks ?? true;
+      this.#edit = {
+        codecs: this.codecs,
+        orderKey: this.#orderKey('messages'),
+        countsByTriggers: this.dialect.activityKeptByTriggers ?? false,
+        rowLocks,
+        statements: compileEditStatements(this.db, rowLocks),
+      };
+    }
+    return this.#edit;
   }
 
   protected override async _upsertMessages(request: UpsertRequest, scope: Scope): Promise<UpsertResult> {
