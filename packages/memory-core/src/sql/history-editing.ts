@@ -1,4 +1,4 @@
-import { type Kysely, type RawBuilder, type Selectable, type Transaction } from 'kysely';
+import type { Kysely, RawBuilder, Selectable, Transaction } from 'kysely';
 import type {
   MessageRow,
   MessageWrite,

@@ -68,7 +68,7 @@ import {
   rewriteHistory,
   upsertMessages,
 } from './history-editing.js';
-import { purgeBatch } from './purge.js';
+import { purgeBatch, unreadableAfterCutoff } from './purge.js';
 import {
   messageRow,
   sessionRow,
@@ -265,7 +265,14 @@ export class SqlConversationMemory extends BaseConversationMemory {
 
   protected override async _purgeBatch(batch: PurgeBatch, scope: Scope): Promise<PurgeBatchResult> {
     this.#writable();
-    return this.writeTransaction((trx) => purgeBatch(trx, this.#editContext(), batch, scope));
+    const ctx = this.#editContext();
+    // Once per purge, before its first batch and outside any write transaction (a read holds no write lock).
+    const beyond =
+      batch.after === null && this.dialect.textTimestamps
+        ? await unreadableAfterCutoff(this.db, ctx, batch.inactiveBefore, scope)
+        : 0;
+    const result = await this.writeTransaction((trx) => purgeBatch(trx, ctx, batch, scope));
+    return beyond === 0 ? result : { ...result, unreadable: result.unreadable + beyond };
   }
 
   /** Runs `work` in a transaction that writes; the default is Kysely's transaction. */
