@@ -53,6 +53,8 @@ const OPEN: Measured = Object.freeze({ bytes: -1, height: -1 });
  * would expand past the limits is refused without being expanded.
  */
 export function walkJson(rules: JsonRules, field: string, value: unknown): number {
+  // The usual metadata, `{}`: nothing to walk, nothing to allocate.
+  if (isPlainObject(value) && isEmpty(value)) return 2;
   const walk = new JsonWalk(rules, field);
   walk.visit(value, 0);
   return walk.bytes;
@@ -249,6 +251,15 @@ export function jsonStringBytes(text: string): number {
     }
   }
   return bytes;
+}
+
+/**
+ * No enumerable string key (what `Object.keys` and JSON see; `for...in` also sees inherited ones, which only makes
+ * the answer "not empty" and sends the value through the whole walk) and no symbol key (which the walk refuses).
+ */
+function isEmpty(value: object): boolean {
+  for (const _ in value) return false;
+  return Object.getOwnPropertySymbols(value).length === 0;
 }
 
 /** A plain object: its prototype is `Object.prototype` or `null` (no class instance, no array). */

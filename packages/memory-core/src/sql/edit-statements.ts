@@ -68,8 +68,12 @@ export type Replacement = {
 export interface EditStatements {
   /** The session row in scope, locked for the transaction as the dialect locks it. */
   lockSession: ScopedStatement<{ sessionId: string }, Selectable<SessionsTable>>;
-  /** Every message of a session as a {@link DigestRow}: one statement, however long the history. */
-  sessionDigests: CompiledStatement<{ sessionId: string }, DigestRow>;
+  /**
+   * The id and stored digest of every message of a session: one statement, however long the history. Two
+   * columns only: a whole-history upsert compares one digest per row, and every column more is a value more
+   * per row to read and build (rows without a digest are read again, by id, through {@link digestColumns}).
+   */
+  sessionDigests: CompiledStatement<{ sessionId: string }, Pick<DigestRow, 'id' | 'digest'>>;
   /** Rewrites one message in place (its seq, `created_at` and so its position are kept). */
   replaceMessage: CompiledStatement<Replacement>;
   /** Sets the session's `updated_at` alone: after replacements, which change neither its count nor its last time. */
@@ -83,7 +87,7 @@ export function compileEditStatements(db: Kysely<Database>, rowLocks: boolean): 
       sessionLockQuery(db, rowLocks, p.sessionId, scope),
     ),
     sessionDigests: compileOnce((p: { sessionId: string }) =>
-      digestColumns(db).where('session_id', '=', p.sessionId),
+      db.selectFrom('messages').select(['id', 'digest']).where('session_id', '=', p.sessionId),
     ),
     replaceMessage: compileOnce((p: Replacement) =>
       db

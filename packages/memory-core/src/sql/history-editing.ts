@@ -13,7 +13,7 @@ import { dateToIsoMicros, type IsoMicros } from '../timestamp.js';
 import { LIMITS, type MessageDigest, type RewriteResult, type UpsertResult } from '../types.js';
 import type { SqlCodecs } from './codecs.js';
 import type { Database, SessionsTable, StoredTimestamp } from './database.js';
-import { type DigestRow, digestColumns, type EditStatements } from './edit-statements.js';
+import { digestColumns, type EditStatements } from './edit-statements.js';
 import { storedDigest, toMessage } from './rows.js';
 
 /**
@@ -189,6 +189,52 @@ function latest(trx: Trx, ctx: EditContext, sessionId: string) {
     .executeTakeFirst();
 }
 
+/**
+ * The stored digests of the session's messages among `ids`, by id (others may be included). Only ids and digests
+ * are read, the columns a digest is computed from only for rows without one (other writers' rows): a message
+ * whose digest is the stored one costs nothing more. When the call names most of the history (`count` is the
+ * session's message count), the usual whole-history upsert, one statement compiled once reads the whole session
+ * instead of lists of ids to build, send and look up.
+ */
+async function storedDigests(
+  trx: Trx,
+  ctx: EditContext,
+  sessionId: string,
+  ids: readonly string[],
+  count: number,
+): Promise<Map<string, string>> {
+  const stored = new Map<string, string>();
+  const missing: string[] = [];
+  const keep = (rows: readonly { id: string; digest: string | null }[]) => {
+    for (const row of rows) {
+      if (row.digest === null || row.digest === undefined) missing.push(row.id);
+      else stored.set(row.id, row.digest);
+    }
+  };
+  if (ids.length * 2 >= count) {
+    keep((await trx.executeQuery(ctx.statements.sessionDigests({ sessionId }))).rows);
+  } else {
+    for (let i = 0; i < ids.length; i += CHUNK) {
+      keep(
+        await trx
+          .selectFrom('messages')
+          .select(['id', 'digest'])
+          .where('session_id', '=', sessionId)
+          .where('id', 'in', ids.slice(i, i + CHUNK))
+          .execute(),
+      );
+    }
+  }
+  for (let i = 0; i < missing.length; i += CHUNK) {
+    const rows = await digestColumns(trx)
+      .where('session_id', '=', sessionId)
+      .where('id', 'in', missing.slice(i, i + CHUNK))
+      .execute();
+    for (const row of rows) stored.set(row.id, storedDigest(row, ctx.codecs));
+  }
+  return stored;
+}
+
 /** `upsertMessages`: see `UpsertRequest`. */
 export async function upsertMessages(
   trx: Trx,
@@ -207,27 +253,8 @@ export async function upsertMessages(
       throw new ConflictError('history', sessionId, undefined, { reason: 'last-id' });
     }
   }
-  // Only ids and stored digests are read (other columns only for rows without a digest): the digests decide
-  // what is written, and a message whose digest is the stored one costs nothing more.
-  const stored = new Map<string, string>();
   const ids = messages.map((m) => m.id);
-  const keep = (rows: readonly DigestRow[]) => {
-    for (const row of rows) stored.set(row.id, storedDigest(row, ctx.codecs));
-  };
-  if (ids.length * 2 >= Number(session.message_count ?? 0)) {
-    // The call names most of the history (the usual whole-history upsert): one statement compiled once reads
-    // the session's rows, instead of lists of ids to build, send and look up.
-    keep((await trx.executeQuery(ctx.statements.sessionDigests({ sessionId }))).rows);
-  } else {
-    for (let i = 0; i < ids.length; i += CHUNK) {
-      keep(
-        await digestColumns(trx)
-          .where('session_id', '=', sessionId)
-          .where('id', 'in', ids.slice(i, i + CHUNK))
-          .execute(),
-      );
-    }
-  }
+  const stored = await storedDigests(trx, ctx, sessionId, ids, Number(session.message_count ?? 0));
   const appended: MessageWrite[] = [];
   let replaced = 0;
   let unchanged = 0;
