@@ -271,7 +271,12 @@ export class SqlConversationMemory extends BaseConversationMemory {
       batch.after === null && this.dialect.textTimestamps
         ? await unreadableAfterCutoff(this.db, ctx, batch.inactiveBefore, scope)
         : 0;
-    const result = await this.writeTransaction((trx) => purgeBatch(trx, ctx, batch, scope));
+    let held = 0;
+    const result = await this.writeTransaction((trx) => {
+      held = performance.now();
+      return purgeBatch(trx, ctx, batch, scope);
+    });
+    if (!ctx.rowLocks && result.next !== null) await purgePause(performance.now() - held);
     return beyond === 0 ? result : { ...result, unreadable: result.unreadable + beyond };
   }
 
@@ -853,6 +858,20 @@ export class SqlConversationMemory extends BaseConversationMemory {
     }
     return query;
   }
+}
+
+/**
+ * The pause after a purge batch that held a database-wide write lock (`rowLocks` false: SQLite's `BEGIN
+ * IMMEDIATE`) for `heldMs`, before the next batch takes it again: twice the time held, 5 to 200 ms. SQLite has no
+ * queue of waiting writers: another connection polls for the lock (every 1 to 10 ms in this library's driver),
+ * and batches that follow each other within microseconds would keep it out until the purge ends. With the lock
+ * free two thirds of the time, a concurrent write seldom waits, and never for more than a batch. A purge takes
+ * about three times as long as it would back to back; it is a background task. Row locks (PostgreSQL) lock only
+ * the idle sessions, which nothing else writes, so there the batches follow each other at once.
+ */
+function purgePause(heldMs: number): Promise<void> {
+  const ms = Math.min(200, Math.max(5, 2 * heldMs));
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /**
