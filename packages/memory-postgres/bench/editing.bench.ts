@@ -15,7 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { JsonInput } from '@flux-rag/memory-core';
-import { createTestDatabase, startTestPostgres } from '@flux-rag/test-postgres';
+import { createTestDatabase, startTestPostgres, withClient } from '@flux-rag/test-postgres';
 import pg from 'pg';
 import { PostgresConversationMemory } from '../src/index.js';
 import { alternate } from './alternate.js';
@@ -60,6 +60,7 @@ try {
     const history = Array.from({ length: size }, (_, i) => msg(i));
     await store.upsertMessages(storeSession, history);
     await store.upsertMessages(rawSession, history);
+    await analyze();
     const changed = (i: number, tag: string) => {
       const next = [...history];
       next[size - 1] = msg(size - 1, `${tag}${i}`);
@@ -88,6 +89,7 @@ try {
         Array.from({ length: Math.min(1000, size - i) }, (_, j) => msg(i + j)),
       );
     }
+    await analyze();
     for (const k of [1, 10, 100]) {
       const after = `m${size - 1}`;
       const suffix = Array.from({ length: k }, (_, j) => ({ id: `x${j}`, role: 'user', content: `x${j}` }));
@@ -119,6 +121,17 @@ try {
   await raw.end();
   await database.drop();
   await server.stop();
+}
+
+/**
+ * Statistics for the rows just written, as a live database has them: without, the planner takes a session's
+ * thousands of rows for a handful and reads `id IN (...)` through the session's whole key range.
+ */
+async function analyze() {
+  await withClient(database.url, async (client) => {
+    await client.query(`VACUUM ANALYZE "${SCHEMA}".sessions`);
+    await client.query(`VACUUM ANALYZE "${SCHEMA}".messages`);
+  });
 }
 
 /**
