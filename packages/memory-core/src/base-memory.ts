@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { type Clock, monotonic } from './clock.js';
 import { CONTRACT_VERSION, type ConversationMemory } from './conversation-memory.js';
 import {
@@ -28,6 +28,7 @@ import type {
   StoreHealth,
 } from './portable.js';
 import { parseSearchQuery, type SearchTerm } from './search/search-query.js';
+import { sha256Hex } from './sha256.js';
 import { dateToIsoMicros } from './timestamp.js';
 import type {
   HistoryOptions,
@@ -1226,5 +1227,5 @@ function operationKey(
 ): OperationKey | undefined {
   if (operationId === undefined) return undefined;
   const text = JSON.stringify([...request, messages.map((m) => [m.id ?? null, m.digest])]);
-  return { operationId, requestDigest: createHash('sha256').update(text).digest('hex') };
+  return { operationId, requestDigest: sha256Hex(text) };
 }

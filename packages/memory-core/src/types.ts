@@ -231,7 +231,10 @@ export interface PurgeResult {
   sessions: number;
   /** Messages deleted with them. */
   messages: number;
-  /** Sessions kept because their `updatedAt` cannot be read (legacy files); never purged. */
+  /**
+   * Sessions kept because their `updatedAt` cannot be read (legacy files): every such session of the scope,
+   * counted once, whatever its stored text sorts as; never purged.
+   */
   unreadable: number;
 }
 

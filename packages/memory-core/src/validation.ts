@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   type CursorBinding,
   decodeHistoryCursor,
@@ -8,7 +7,9 @@ import {
   type SessionPosition,
 } from './cursor.js';
 import { ValidationError } from './errors.js';
+import { isPlainObject, type JsonRules, walkJson } from './json-walk.js';
 import type { ImportOptions, PortableMessage, PortableRecord, PortableSession } from './portable.js';
+import { sha256Hex } from './sha256.js';
 import { parseTimestamp } from './timestamp.js';
 import {
   DEFAULTS,
@@ -98,8 +99,7 @@ export function assertTitle(field: string, value: unknown): asserts value is str
 export function assertMetadata(field: string, value: unknown): asserts value is Metadata {
   if (!isPlainObject(value))
     throw new ValidationError(field, `expected a plain JSON object, got ${describe(value)}`);
-  const walk: JsonWalk = { ...METADATA_RULES, field, bytes: 0, done: new Map(), open: new Set() };
-  assertJson(walk, field, value, 0);
+  walkJson(METADATA_RULES, field, value);
 }
 
 /**
@@ -111,8 +111,7 @@ export function assertMetadata(field: string, value: unknown): asserts value is 
  */
 export function assertPayload(field: string, value: unknown): string | null {
   if (value === null) return null;
-  const walk: JsonWalk = { ...PAYLOAD_RULES, field, bytes: 0, done: new Map(), open: new Set() };
-  assertJson(walk, field, value, 0);
+  walkJson(PAYLOAD_RULES, field, value);
   return JSON.stringify(value);
 }
 
@@ -129,17 +128,11 @@ export function assertFormat(field: string, value: unknown): asserts value is st
   }
 }
 
-/** What a JSON walk allows: the largest JSON text, the deepest nesting, and whether `undefined` properties pass. */
-interface JsonRules {
-  maxBytes: number;
-  maxDepth: number;
-  /** Object properties whose value is `undefined` are skipped (they are not in the JSON text). */
-  dropUndefined: boolean;
-  /**
-   * Strings and keys may hold U+0000 and lone surrogates: the value is stored as JSON text, where
-   * `JSON.stringify` escapes them (`\u0000`), not as database text or JSONB, which cannot hold them.
-   */
-  anyText: boolean;
+/** Throws `assertText`'s error for a string it refuses (the walk calls it only for those). */
+function refuseText(field: string, text: string): never {
+  assertText(field, text);
+  // assertText refuses every text isStorableText refuses; reaching here would be a bug in one of them.
+  throw new Error(`refuseText: ${field} was not refused`);
 }
 
 const METADATA_RULES: JsonRules = {
@@ -147,126 +140,19 @@ const METADATA_RULES: JsonRules = {
   maxDepth: LIMITS.metadataDepth,
   dropUndefined: false,
   anyText: false,
+  isStorableText,
+  refuseText,
+  describe,
 };
 const PAYLOAD_RULES: JsonRules = {
   maxBytes: LIMITS.payloadBytes,
   maxDepth: LIMITS.payloadDepth,
   dropUndefined: true,
   anyText: true,
+  isStorableText,
+  refuseText,
+  describe,
 };
-
-/** What a validated object adds wherever it appears: its JSON size in bytes and its nesting height. */
-interface Measured {
-  bytes: number;
-  height: number;
-}
-
-/** State of one `assertMetadata` or `assertPayload` walk. */
-interface JsonWalk extends JsonRules {
-  /** The top-level field, which a size error names. */
-  field: string;
-  /** Bytes of JSON text counted so far, shared references at their expanded size. */
-  bytes: number;
-  /** Objects already validated, with their expanded size and height. */
-  done: Map<object, Measured>;
-  /** Objects on the current path: meeting one again is a cycle. */
-  open: Set<object>;
-}
-
-/** Adds `bytes` to the walk's total and refuses the value as soon as the total passes the limit. */
-function count(walk: JsonWalk, bytes: number): void {
-  walk.bytes += bytes;
-  if (walk.bytes > walk.maxBytes) {
-    throw new ValidationError(
-      walk.field,
-      `is larger than ${walk.maxBytes} bytes as JSON (shared references count at their expanded size)`,
-    );
-  }
-}
-
-/** Validates `value` at `depth`; returns its JSON size in bytes and its nesting height (0 for a scalar). */
-function assertJson(walk: JsonWalk, path: string, value: unknown, depth: number): Measured {
-  switch (typeof value) {
-    case 'string': {
-      if (!walk.anyText) assertText(path, value);
-      const bytes = Buffer.byteLength(JSON.stringify(value), 'utf8');
-      count(walk, bytes);
-      return { bytes, height: 0 };
-    }
-    case 'boolean': {
-      const bytes = value ? 4 : 5;
-      count(walk, bytes);
-      return { bytes, height: 0 };
-    }
-    case 'number': {
-      if (!Number.isFinite(value)) throw new ValidationError(path, `${value} is not representable in JSON`);
-      const bytes = JSON.stringify(value).length;
-      count(walk, bytes);
-      return { bytes, height: 0 };
-    }
-    case 'object': {
-      if (value === null) {
-        count(walk, 4);
-        return { bytes: 4, height: 0 };
-      }
-      if (depth >= walk.maxDepth) {
-        throw new ValidationError(path, `nesting deeper than ${walk.maxDepth} levels`);
-      }
-      if (walk.open.has(value)) throw new ValidationError(path, 'contains a cycle');
-      const known = walk.done.get(value);
-      if (known !== undefined) {
-        // Seen through another reference: valid, but it counts again at its full size and height.
-        if (depth + known.height > walk.maxDepth) {
-          throw new ValidationError(path, `nesting deeper than ${walk.maxDepth} levels`);
-        }
-        count(walk, known.bytes);
-        return known;
-      }
-      walk.open.add(value);
-      let bytes = 2;
-      let height = 0;
-      if (Array.isArray(value)) {
-        count(walk, 2 + Math.max(0, value.length - 1));
-        bytes += Math.max(0, value.length - 1);
-        for (let i = 0; i < value.length; i++) {
-          if (!(i in value)) throw new ValidationError(`${path}[${i}]`, 'sparse array holes are not JSON');
-          const item = assertJson(walk, `${path}[${i}]`, value[i], depth + 1);
-          bytes += item.bytes;
-          height = Math.max(height, item.height);
-        }
-      } else if (isPlainObject(value)) {
-        if (Object.getOwnPropertySymbols(value).length > 0)
-          throw new ValidationError(path, 'has symbol keys');
-        const all = Object.entries(value);
-        const entries = walk.dropUndefined ? all.filter(([, item]) => item !== undefined) : all;
-        count(walk, 2 + Math.max(0, entries.length - 1));
-        bytes += Math.max(0, entries.length - 1);
-        for (const [key, item] of entries) {
-          if (!walk.anyText) assertText(`${path} key ${JSON.stringify(key.slice(0, 40))}`, key);
-          const keyBytes = Buffer.byteLength(JSON.stringify(key), 'utf8') + 1;
-          count(walk, keyBytes);
-          const measured = assertJson(walk, `${path}.${key}`, item, depth + 1);
-          bytes += keyBytes + measured.bytes;
-          height = Math.max(height, measured.height);
-        }
-      } else {
-        throw new ValidationError(path, `expected a JSON value, got ${describe(value)}`);
-      }
-      walk.open.delete(value);
-      const measured = { bytes, height: height + 1 };
-      walk.done.set(value, measured);
-      return measured;
-    }
-    default:
-      throw new ValidationError(path, `expected a JSON value, got ${describe(value)}`);
-  }
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
 
 function describe(value: unknown): string {
   if (value === null) return 'null';
@@ -356,9 +242,7 @@ export function digestOf(
   // The same text as JSON.stringify([role, content, metadata, format, payload]), without serialising the payload
   // a second time.
   const head = JSON.stringify([role, content, metadata, format]);
-  return createHash('sha256')
-    .update(`${head.slice(0, -1)},${payloadJson ?? 'null'}]`)
-    .digest('hex');
+  return sha256Hex(`${head.slice(0, -1)},${payloadJson ?? 'null'}]`);
 }
 
 /**

@@ -79,6 +79,8 @@ export function sqliteDialect(connection: SqliteConnection): SqlDialect {
     activityKeptByTriggers: true,
     // Every write transaction is `BEGIN IMMEDIATE`: it holds the file's write lock, and SQLite has no FOR UPDATE.
     rowLocks: false,
+    // Legacy writers (the Python app, hand edits) may have left any text in timestamp columns.
+    textTimestamps: true,
     ignoreDuplicates: onConflictDoNothing,
     // `coalesce(created_order, created_at)`: the canonical sort key of a legacy timestamp, or the canonical text
     // itself, as the listing indexes of schema version 6 hold it.

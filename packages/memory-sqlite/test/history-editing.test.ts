@@ -237,4 +237,51 @@ describe('history editing on SQLite', () => {
     expect((await again.getSessions()).map((x) => x.id).sort()).toEqual([ids[1], ids[2], active].sort());
     expect(counters(path).stored).toEqual(counters(path).truth);
   });
+
+  it('purgeSessions - unreadable text sorting at or after the cutoff is counted too, once, and kept; readable text there is not counted', async () => {
+    const { path, store } = open();
+    const owner = 'team-a';
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) ids.push(await store.createSession(i < 10 ? {} : { ownerId: owner }));
+    await store.close();
+    const raw = new Database(path);
+    const set = raw.prepare('UPDATE sessions SET updated_at = ? WHERE id = ?');
+    // Idle and readable: purged.
+    set.run('2020-01-01T00:00:00.000000', ids[0]);
+    // Unreadable text after the cutoff '2021-01-01T00:00:00.000000' in text order, which no batch meets.
+    set.run('yesterday', ids[1]);
+    set.run('2099-02-30T00:00:00.000000', ids[2]); // the canonical shape, an impossible date
+    set.run('2099-13-01T00:00:00.000000', ids[3]);
+    set.run('2021-06-31T10:00:00.000000', ids[4]);
+    set.run('2021-01-01T24:00:00.000000', ids[5]);
+    set.run(Buffer.from('2030-01-01'), ids[6]); // a BLOB sorts after every text
+    // Readable forms after the cutoff: active, neither purged nor counted.
+    set.run('2099-01-01 00:00:00', ids[7]);
+    set.run('2024-02-29T23:59:59.999999', ids[8]);
+    // ids[9] keeps the time it was created at (now). Before the cutoff but unreadable: met by a batch.
+    set.run('2020-02-30T00:00:00.000000', ids[10]);
+    // The owner's other session: unreadable after the cutoff.
+    set.run('tomorrow', ids[11]);
+    raw.close();
+    const again = new SqliteConversationMemory({ filename: path });
+    cleanups.push(() => again.close());
+    const inactiveBefore = new Date('2021-01-01T00:00:00Z');
+    expect(await again.forOwner(owner).purgeSessions({ inactiveBefore, batchSize: 1 })).toEqual({
+      sessions: 0,
+      messages: 0,
+      unreadable: 2,
+    });
+    expect(await again.purgeSessions({ inactiveBefore, batchSize: 1 })).toEqual({
+      sessions: 1,
+      messages: 0,
+      unreadable: 8,
+    });
+    // Counted again by the next purge: nothing unreadable is ever deleted.
+    expect(await again.purgeSessions({ inactiveBefore, batchSize: 100 })).toEqual({
+      sessions: 0,
+      messages: 0,
+      unreadable: 8,
+    });
+    expect((await again.getSessions()).map((x) => x.id).sort()).toEqual(ids.slice(1).sort());
+  });
 });

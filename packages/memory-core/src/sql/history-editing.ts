@@ -1,4 +1,4 @@
-import { type Kysely, type RawBuilder, type Selectable, sql, type Transaction } from 'kysely';
+import type { Kysely, RawBuilder, Selectable, Transaction } from 'kysely';
 import type {
   MessageRow,
   MessageWrite,
@@ -13,6 +13,7 @@ import { dateToIsoMicros, type IsoMicros } from '../timestamp.js';
 import { LIMITS, type MessageDigest, type RewriteResult, type UpsertResult } from '../types.js';
 import type { SqlCodecs } from './codecs.js';
 import type { Database, SessionsTable, StoredTimestamp } from './database.js';
+import { digestColumns, type EditStatements } from './edit-statements.js';
 import { storedDigest, toMessage } from './rows.js';
 
 /**
@@ -33,6 +34,8 @@ export interface EditContext {
    * holds the database's write lock (SQLite's `BEGIN IMMEDIATE`).
    */
   readonly rowLocks: boolean;
+  /** The hot statements, compiled once per store on its query builder. */
+  readonly statements: EditStatements;
 }
 
 type Trx = Transaction<Database>;
@@ -47,10 +50,8 @@ export async function lockSession(
   sessionId: string,
   scope: Scope,
 ): Promise<Selectable<SessionsTable> | undefined> {
-  let query = trx.selectFrom('sessions').selectAll().where('id', '=', sessionId);
-  if (scope.ownerId !== null) query = query.where('owner_id', '=', scope.ownerId);
-  if (ctx.rowLocks) query = query.forUpdate();
-  return query.executeTakeFirst();
+  const { rows } = await trx.executeQuery(ctx.statements.lockSession(scope, { sessionId }));
+  return rows[0];
 }
 
 /** The recorded result of `operation` on the session, when the call is a replay (see core's `replayOperation`). */
@@ -99,14 +100,6 @@ async function record(trx: Trx, sessionId: string, operation: OperationKey | und
       .where('seq', '<=', seq - LIMITS.operationsKept)
       .execute();
   }
-}
-
-/** The columns a digest is computed from when the row has none; the payload only then. */
-function digestColumns(trx: Trx) {
-  return trx
-    .selectFrom('messages')
-    .select(['id', 'seq', 'digest', 'role', 'content', 'metadata', 'format'])
-    .select(sql<string | null>`CASE WHEN digest IS NULL THEN payload END`.as('payload'));
 }
 
 /** The later of `now` and a stored timestamp: appended rows never sort before the history they follow. */
@@ -159,10 +152,14 @@ async function touchSession(
   change: { appended: number; removed: number; at: IsoMicros | null },
 ) {
   const updatedAt = ctx.codecs.encodeTimestamp(dateToIsoMicros(now));
+  if (ctx.countsByTriggers || (change.appended === 0 && change.removed === 0)) {
+    // Replacements keep the count and the last message's time: the activity time alone changes.
+    await trx.executeQuery(ctx.statements.touchUpdatedAt({ sessionId, at: updatedAt }));
+    return;
+  }
   await trx
     .updateTable('sessions')
     .set((eb) => {
-      if (ctx.countsByTriggers) return { updated_at: updatedAt };
       const delta = change.appended - change.removed;
       return {
         updated_at: updatedAt,
@@ -192,6 +189,52 @@ function latest(trx: Trx, ctx: EditContext, sessionId: string) {
     .executeTakeFirst();
 }
 
+/**
+ * The stored digests of the session's messages among `ids`, by id (others may be included). Only ids and digests
+ * are read, the columns a digest is computed from only for rows without one (other writers' rows): a message
+ * whose digest is the stored one costs nothing more. When the call names most of the history (`count` is the
+ * session's message count), the usual whole-history upsert, one statement compiled once reads the whole session
+ * instead of lists of ids to build, send and look up.
+ */
+async function storedDigests(
+  trx: Trx,
+  ctx: EditContext,
+  sessionId: string,
+  ids: readonly string[],
+  count: number,
+): Promise<Map<string, string>> {
+  const stored = new Map<string, string>();
+  const missing: string[] = [];
+  const keep = (rows: readonly { id: string; digest: string | null }[]) => {
+    for (const row of rows) {
+      if (row.digest === null || row.digest === undefined) missing.push(row.id);
+      else stored.set(row.id, row.digest);
+    }
+  };
+  if (ids.length * 2 >= count) {
+    keep((await trx.executeQuery(ctx.statements.sessionDigests({ sessionId }))).rows);
+  } else {
+    for (let i = 0; i < ids.length; i += CHUNK) {
+      keep(
+        await trx
+          .selectFrom('messages')
+          .select(['id', 'digest'])
+          .where('session_id', '=', sessionId)
+          .where('id', 'in', ids.slice(i, i + CHUNK))
+          .execute(),
+      );
+    }
+  }
+  for (let i = 0; i < missing.length; i += CHUNK) {
+    const rows = await digestColumns(trx)
+      .where('session_id', '=', sessionId)
+      .where('id', 'in', missing.slice(i, i + CHUNK))
+      .execute();
+    for (const row of rows) stored.set(row.id, storedDigest(row, ctx.codecs));
+  }
+  return stored;
+}
+
 /** `upsertMessages`: see `UpsertRequest`. */
 export async function upsertMessages(
   trx: Trx,
@@ -210,16 +253,8 @@ export async function upsertMessages(
       throw new ConflictError('history', sessionId, undefined, { reason: 'last-id' });
     }
   }
-  // Only the rows of the ids given: their digests decide what is written.
-  const stored = new Map<string, string>();
   const ids = messages.map((m) => m.id);
-  for (let i = 0; i < ids.length; i += CHUNK) {
-    const rows = await digestColumns(trx)
-      .where('session_id', '=', sessionId)
-      .where('id', 'in', ids.slice(i, i + CHUNK))
-      .execute();
-    for (const row of rows) stored.set(row.id, storedDigest(row, ctx.codecs));
-  }
+  const stored = await storedDigests(trx, ctx, sessionId, ids, Number(session.message_count ?? 0));
   const appended: MessageWrite[] = [];
   let replaced = 0;
   let unchanged = 0;
@@ -231,19 +266,18 @@ export async function upsertMessages(
       unchanged++;
     } else {
       // In place: seq, created_at and so the order key are kept.
-      await trx
-        .updateTable('messages')
-        .set({
+      await trx.executeQuery(
+        ctx.statements.replaceMessage({
+          sessionId,
+          id: m.id,
           role: m.role,
           content: m.content,
           metadata: ctx.codecs.encodeMetadata(m.metadata),
           payload: m.payloadJson,
           format: m.format,
           digest: m.digest,
-        })
-        .where('session_id', '=', sessionId)
-        .where('id', '=', m.id)
-        .execute();
+        }),
+      );
       replaced++;
     }
   }
@@ -295,8 +329,12 @@ export async function rewriteHistory(
   let removedQuery = digestColumns(trx).where('session_id', '=', sessionId);
   if (from !== null) {
     const { at, seq } = from;
+    // `(key, seq) > (at, seq)` as a row comparison, which PostgreSQL seeks in the history index: the expanded OR
+    // form walked every row sharing the key (a whole-history upsert gives all its messages one createdAt), so a
+    // rewrite after the last of 10,000 such messages read them all. `key >= at` is for SQLite, whose key is an
+    // expression: it seeks its expression index on a plain comparison, not on a row comparison holding it.
     removedQuery = removedQuery.where((eb) =>
-      eb.and([eb(key, '>=', at), eb.or([eb(key, '>', at), eb.and([eb(key, '=', at), eb('seq', '>', seq)])])]),
+      eb.and([eb(key, '>=', at), eb(eb.tuple(key, eb.ref('seq')), '>', eb.tuple(at, seq))]),
     );
   }
   const removedRows = await removedQuery.orderBy(key, 'asc').orderBy('seq', 'asc').execute();
@@ -310,12 +348,13 @@ export async function rewriteHistory(
   ) {
     throw new ConflictError('history', sessionId, undefined, { reason: 'expected-ids' });
   }
-  const seqs = removedRows.map((row) => Number(row.seq));
-  for (let i = 0; i < seqs.length; i += CHUNK) {
+  // By (session_id, id), the key both databases index: PostgreSQL has no index on seq alone, and a delete by seq
+  // walked the session's whole history index (a rewrite of 10 messages cost 5x more at 10,000 than at 100).
+  for (let i = 0; i < removed.length; i += CHUNK) {
     await trx
       .deleteFrom('messages')
       .where('session_id', '=', sessionId)
-      .where('seq', 'in', seqs.slice(i, i + CHUNK))
+      .where('id', 'in', removed.slice(i, i + CHUNK))
       .execute();
   }
   // An id the kept history still holds cannot be appended again.
@@ -389,11 +428,7 @@ export async function readDigests(
   sessionId: string,
   scope: Scope,
 ): Promise<MessageDigest[]> {
-  let query = db
-    .selectFrom('messages')
-    .select(['id', 'digest', 'role', 'content', 'metadata', 'format'])
-    .select(sql<string | null>`CASE WHEN digest IS NULL THEN payload END`.as('payload'))
-    .where('session_id', '=', sessionId);
+  let query = digestColumns(db).where('session_id', '=', sessionId);
   const owner = scope.ownerId;
   if (owner !== null) {
     query = query.where('session_id', 'in', (eb) =>

@@ -121,6 +121,13 @@ export interface SqlDialect {
    */
   readonly rowLocks?: boolean;
   /**
+   * True when timestamp columns hold text that other writers may have left in any form, readable or not
+   * (SQLite): `purgeSessions` then also counts the unreadable text that sorts at or after its cutoff, which its
+   * batches never reach (see `unreadableAfterCutoff`). Default false (a timestamp type holds only instants or
+   * `NULL`).
+   */
+  readonly textTimestamps?: boolean;
+  /**
    * Makes `insert` skip a row whose key is taken (a session's `id`, a message's `(session_id, id)`) instead of
    * failing: the rows it reports inserted are those that were new (`ON CONFLICT DO NOTHING`; a MySQL-shaped
    * dialect says `INSERT IGNORE`).

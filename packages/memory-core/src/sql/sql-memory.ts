@@ -59,6 +59,7 @@ import {
   type ScopedStatement,
 } from './compiled-statement.js';
 import type { Database, MessagesTable, SessionsTable, StoredJson, StoredTimestamp } from './database.js';
+import { compileEditStatements } from './edit-statements.js';
 import {
   deleteMessages,
   type EditContext,
@@ -67,7 +68,7 @@ import {
   rewriteHistory,
   upsertMessages,
 } from './history-editing.js';
-import { purgeBatch } from './purge.js';
+import { purgeBatch, unreadableAfterCutoff } from './purge.js';
 import {
   messageRow,
   sessionRow,
@@ -174,6 +175,7 @@ export class SqlConversationMemory extends BaseConversationMemory {
   readonly #readOnly: boolean;
   #addMessageStatements: AddMessageStatements | undefined;
   #readStatements: ReadStatements | undefined;
+  #edit: EditContext | undefined;
 
   constructor(options: SqlMemoryOptions) {
     super(options);
@@ -199,14 +201,22 @@ export class SqlConversationMemory extends BaseConversationMemory {
     return this.#capabilities;
   }
 
-  /** What the shared editing statements (`history-editing.ts`, `session-updates.ts`, `purge.ts`) need. */
+  /**
+   * What the shared editing statements (`history-editing.ts`, `session-updates.ts`, `purge.ts`) need; made on
+   * first use (its statements are compiled then) and kept.
+   */
   #editContext(): EditContext {
-    return {
-      codecs: this.codecs,
-      orderKey: this.#orderKey('messages'),
-      countsByTriggers: this.dialect.activityKeptByTriggers ?? false,
-      rowLocks: this.dialect.rowLocks ?? true,
-    };
+    if (this.#edit === undefined) {
+      const rowLocks = this.dialect.rowLocks ?? true;
+      this.#edit = {
+        codecs: this.codecs,
+        orderKey: this.#orderKey('messages'),
+        countsByTriggers: this.dialect.activityKeptByTriggers ?? false,
+        rowLocks,
+        statements: compileEditStatements(this.db, rowLocks),
+      };
+    }
+    return this.#edit;
   }
 
   protected override async _upsertMessages(request: UpsertRequest, scope: Scope): Promise<UpsertResult> {
@@ -255,7 +265,19 @@ export class SqlConversationMemory extends BaseConversationMemory {
 
   protected override async _purgeBatch(batch: PurgeBatch, scope: Scope): Promise<PurgeBatchResult> {
     this.#writable();
-    return this.writeTransaction((trx) => purgeBatch(trx, this.#editContext(), batch, scope));
+    const ctx = this.#editContext();
+    // Once per purge, before its first batch and outside any write transaction (a read holds no write lock).
+    const beyond =
+      batch.after === null && this.dialect.textTimestamps
+        ? await unreadableAfterCutoff(this.db, ctx, batch.inactiveBefore, scope)
+        : 0;
+    let held = 0;
+    const result = await this.writeTransaction((trx) => {
+      held = performance.now();
+      return purgeBatch(trx, ctx, batch, scope);
+    });
+    if (!ctx.rowLocks && result.next !== null) await purgePause(performance.now() - held);
+    return beyond === 0 ? result : { ...result, unreadable: result.unreadable + beyond };
   }
 
   /** Runs `work` in a transaction that writes; the default is Kysely's transaction. */
@@ -836,6 +858,20 @@ export class SqlConversationMemory extends BaseConversationMemory {
     }
     return query;
   }
+}
+
+/**
+ * The pause after a purge batch that held a database-wide write lock (`rowLocks` false: SQLite's `BEGIN
+ * IMMEDIATE`) for `heldMs`, before the next batch takes it again: twice the time held, 5 to 200 ms. SQLite has no
+ * queue of waiting writers: another connection polls for the lock (every 1 to 10 ms in this library's driver),
+ * and batches that follow each other within microseconds would keep it out until the purge ends. With the lock
+ * free two thirds of the time, a concurrent write seldom waits, and never for more than a batch. A purge takes
+ * about three times as long as it would back to back; it is a background task. Row locks (PostgreSQL) lock only
+ * the idle sessions, which nothing else writes, so there the batches follow each other at once.
+ */
+function purgePause(heldMs: number): Promise<void> {
+  const ms = Math.min(200, Math.max(5, 2 * heldMs));
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /**
