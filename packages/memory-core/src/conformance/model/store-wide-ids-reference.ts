@@ -6,11 +6,14 @@ const UNSCOPED: Scope = Object.freeze({ ownerId: null });
 
 /**
  * The reference for a backend without `historyEditing` (contract 1.0 ids): a message id is unique across the whole
- * store, and an id already stored is a conflict even for an equal message. Small stores only: it looks at every
+ * store, and an id already stored is a conflict even for an equal message (once the session is known to exist). Small stores only: it looks at every
  * session on each append.
  */
 export class StoreWideIdsReference extends InMemoryConversationMemory {
   protected override async _addMessage(record: MessageRecord, scope: Scope, encoded?: EncodedMessage) {
+    // The session is checked first, as every backend does: a message to a missing session is
+    // SessionNotFoundError even when its id is taken elsewhere.
+    if (!(await this._getSession(record.sessionId, scope))) return super._addMessage(record, scope, encoded);
     const sessions = await this._listSessions(
       { order: 'id', limit: 10_000, after: null, ids: undefined },
       UNSCOPED,
