@@ -1,4 +1,5 @@
 import { dateToIsoMicros, isoMicrosToDate, parseTimestamp } from '@flux-rag/memory-core/backend';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { sqliteCodecs, UNREADABLE_TIMESTAMP } from './sqlite-codecs.js';
 
@@ -42,6 +43,15 @@ describe('sqliteCodecs timestamps', () => {
       '2025-01-00T00:00:00.000000',
       '1900-02-29T00:00:00.000000',
       '2000-02-29T00:00:00.000000',
+      '0001-01-01T00:00:00.000000',
+      '0000-02-29T12:00:00.500000',
+      '0099-12-31T23:59:59.999999',
+      '9999-12-31T23:59:59.999999',
+      '2025-0a-01T00:00:00.000000',
+      '2025-03-01T14:32:01.11736a',
+      '2025/03/01T14:32:01.117364',
+      '2025-03-01T14:32:01,117364',
+      '２025-03-01T14:32:01.117364',
       '2025-03-01 14:32:01',
       '2025-03-01T14:32:01.117364+02:00',
       '2025-03-01T14:32:01.117364Z',
@@ -61,6 +71,23 @@ describe('sqliteCodecs timestamps', () => {
     // The canonical form past the 28th is checked against the month's length, not left to Date's rollover.
     expect(sqliteCodecs.decodeDate!('2025-02-29T00:00:00.000000').toISOString()).toBe(
       isoMicrosToDate(UNREADABLE_TIMESTAMP).toISOString(),
+    );
+  });
+
+  it('decodeDate - reads every canonical instant as Date reads its ISO text (fast-check)', () => {
+    fc.assert(
+      fc.property(
+        fc.date({
+          min: new Date('0000-01-01T00:00:00.000Z'),
+          max: new Date('9999-12-31T23:59:59.999Z'),
+          noInvalidDate: true,
+        }),
+        fc.integer({ min: 0, max: 999 }),
+        (date, micros) => {
+          const text = `${date.toISOString().slice(0, 23)}${String(micros).padStart(3, '0')}`;
+          expect(sqliteCodecs.decodeDate!(text).getTime()).toBe(date.getTime());
+        },
+      ),
     );
   });
 

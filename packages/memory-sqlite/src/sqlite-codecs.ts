@@ -28,8 +28,9 @@ export const sqliteCodecs: SqlCodecs = {
     return (text === null ? null : parseTimestamp(text)) ?? UNREADABLE_TIMESTAMP;
   },
   decodeDate(value: unknown): Date {
-    // The canonical form is the ISO text of its instant but for the zone: `Date` reads its milliseconds directly.
-    if (typeof value === 'string' && isCanonicalNaive(value)) return new Date(`${value.slice(0, 23)}Z`);
+    // The canonical form names its instant field by field: its milliseconds are read directly.
+    const time = typeof value === 'string' ? canonicalNaiveTime(value) : null;
+    if (time !== null) return new Date(time);
     return isoMicrosToDate(sqliteCodecs.decodeTimestamp(value));
   },
   encodeMetadata: (value) => JSON.stringify(value),
@@ -42,23 +43,45 @@ export const sqliteCodecs: SqlCodecs = {
 };
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
-/** The form of `2025-03-01T14:32:01.117364`, each field in its range (days up to 31 in any month). */
-const CANONICAL_NAIVE =
-  /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{6}$/;
+/** What `2025-03-01T14:32:01.117364` has at each position: a separator's code, or 0 for a digit. */
+const CANONICAL_SHAPE = Array.from('0000-00-00T00:00:00.000000', (c) => (c === '0' ? 0 : c.charCodeAt(0)));
 
 /**
- * True for the form this package and the Python code write, naming a real instant. A regular expression and,
- * past the 28th, the length of the month, because nearly every stored value has this form and
- * `parseTimestamp`, which accepts every ISO 8601 variant, costs about as much per row as reading the row.
+ * The instant (milliseconds since the epoch) of text of the form this package and the Python code write,
+ * `2025-03-01T14:32:01.117364`, each field in its range and the date one that exists; `null` for any other text.
+ * Read field by field rather than by a regular expression and `Date`'s parser: nearly every stored value has
+ * this form, it is read for every row a listing returns, and `parseTimestamp` (every ISO 8601 variant) or the
+ * regular expression plus `new Date(text)` cost twice as much per value.
  */
-function isCanonicalNaive(text: string): boolean {
-  if (!CANONICAL_NAIVE.test(text)) return false;
-  const day = digits(text, 8, 2);
-  if (day <= 28) return true;
+function canonicalNaiveTime(text: string): number | null {
+  if (text.length !== CANONICAL_SHAPE.length) return null;
+  for (let i = 0; i < CANONICAL_SHAPE.length; i++) {
+    const code = text.charCodeAt(i);
+    const shape = CANONICAL_SHAPE[i]!;
+    if (shape === 0 ? code < 48 || code > 57 : code !== shape) return null;
+  }
   const year = digits(text, 0, 4);
   const month = digits(text, 5, 2);
-  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  return day <= (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!);
+  const day = digits(text, 8, 2);
+  const hour = digits(text, 11, 2);
+  const minute = digits(text, 14, 2);
+  const second = digits(text, 17, 2);
+  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return null;
+  if (day > 28) {
+    const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+    if (day > (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!)) return null;
+  }
+  const millis = digits(text, 20, 3);
+  if (year >= 100) return Date.UTC(year, month - 1, day, hour, minute, second, millis);
+  // Date.UTC reads years 0 to 99 as 1900 to 1999; setUTCFullYear takes the year as given.
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  return date.setUTCHours(hour, minute, second, millis);
+}
+
+/** True for the canonical form naming a real instant (see {@link canonicalNaiveTime}). */
+function isCanonicalNaive(text: string): boolean {
+  return canonicalNaiveTime(text) !== null;
 }
 
 /** The number written by the `count` digits of `text` from `at`. */
