@@ -237,10 +237,13 @@ export class OrphanOnMissingSession extends InMemoryConversationMemory {
 
 /** Un-awaited writes race each other: no per-session queue, and storage latency varies. */
 export class WritesNotQueued extends InMemoryConversationMemory {
+  #calls = 0;
   override async addMessage(sessionId: string, input: NewMessage): Promise<string> {
     const valid = validateNewMessage(input);
     const id = valid.id ?? randomUUID();
-    await new Promise((resolve) => setTimeout(resolve, Math.random() * 3));
+    // Every other call waits: the next one overtakes it, every time (random waits sometimes kept the order on a
+    // loaded machine, and the suite then missed this variant).
+    await new Promise((resolve) => setTimeout(resolve, this.#calls++ % 2 === 0 ? 4 : 0));
     await this._addMessage({ ...valid, id, sessionId, createdAt: new Date() }, UNSCOPED);
     return id;
   }
