@@ -4,12 +4,17 @@ import path from 'node:path';
 import { type EmbeddedPostgresServer, freePort, startEmbeddedPostgres } from './embedded-server.js';
 import { withClient } from './test-server.js';
 
-/** A primary and one streaming replica of it, each on its own loopback port, for replica tests. */
+/**
+ * A primary and a streaming replica of it (or more, see {@link ReplicaPairOptions.replicas}), each on its own
+ * loopback port, for replica tests.
+ */
 export interface ReplicaPair {
   /** The primary (read-write). */
   readonly primary: EmbeddedPostgresServer;
-  /** The hot standby, streaming from the primary. */
+  /** The hot standby, streaming from the primary: the first of {@link replicas}, which the methods act on. */
   readonly replica: EmbeddedPostgresServer;
+  /** Every hot standby, in the order made: `replica` first. */
+  readonly replicas: readonly EmbeddedPostgresServer[];
   /** How the replica's base backup was taken: `pg_basebackup` (system tools) or a file copy. */
   readonly method: 'pg_basebackup' | 'file copy';
   /** The servers' `server_version`. */
@@ -19,7 +24,7 @@ export interface ReplicaPair {
   /** Resumes WAL replay on the replica (`pg_wal_replay_resume()`). */
   resumeReplay(): Promise<void>;
   /**
-   * Resolves once the replica has replayed everything the primary had written when called; rejects after
+   * Resolves once every replica has replayed everything the primary had written when called; rejects after
    * `timeoutMs` (default 10,000).
    */
   waitForReplay(timeoutMs?: number): Promise<void>;
@@ -27,7 +32,7 @@ export interface ReplicaPair {
   stopReplica(): Promise<void>;
   /** Starts the stopped replica again on the same port; it resumes streaming from where it stopped. */
   startReplica(): Promise<void>;
-  /** Stops both servers and deletes their data. Idempotent. */
+  /** Stops every server and deletes their data. Idempotent. */
   destroy(): Promise<void>;
 }
 
@@ -44,6 +49,8 @@ export interface ReplicaPairOptions {
    * soon reads return to the replica sets it `on`.
    */
   settings?: Readonly<Record<string, string>>;
+  /** How many hot standbys to make, each from its own base backup of the primary; default 1. */
+  replicas?: number;
 }
 
 /**
@@ -62,59 +69,79 @@ export async function startReplicaPair(options: ReplicaPairOptions = {}): Promis
     ...binOption,
     settings: { wal_level: 'replica', max_wal_senders: '10', wal_keep_size: '256MB', ...options.settings },
   });
-  let replica: EmbeddedPostgresServer | undefined;
+  const replicas: EmbeddedPostgresServer[] = [];
   try {
-    const replicaPort = await freePort();
-    const conninfo = `host=127.0.0.1 port=${primary.port} user=postgres application_name=replica`;
-    replica = await startEmbeddedPostgres({
-      ...binOption,
-      port: replicaPort,
-      // A standby's settings; hot_standby_feedback keeps the primary from vacuuming rows a replica read uses.
-      settings: {
-        hot_standby: 'on',
-        hot_standby_feedback: 'on',
-        primary_conninfo: conninfo,
-        ...options.settings,
-      },
-      createData: systemBinDir
-        ? (dataDir, run) =>
-            run(path.join(systemBinDir, 'pg_basebackup'), [
-              '--host=127.0.0.1',
-              `--port=${primary.port}`,
-              '--username=postgres',
-              `--pgdata=${dataDir}`,
-              '--wal-method=stream',
-              '--checkpoint=fast',
-              '--write-recovery-conf',
-              '--no-sync',
-            ])
-        : (dataDir, run) => copyBaseBackup(primary, dataDir, run),
-    });
-    const serverVersion = await withClient(replica.url, async (client) => {
-      const { rows } = await client.query<{ v: string; standby: boolean }>(
-        'SELECT current_setting($1) AS v, pg_is_in_recovery() AS standby',
-        ['server_version'],
+    for (let i = 0; i < (options.replicas ?? 1); i++) {
+      replicas.push(
+        await startStandby(primary, systemBinDir, i === 0 ? 'replica' : `replica${i + 1}`, options),
       );
-      if (!rows[0]?.standby) throw new Error('the replica is not in recovery');
-      return rows[0].v;
-    });
-    return pairOf(primary, replica, systemBinDir ? 'pg_basebackup' : 'file copy', serverVersion);
+    }
+    const versions = await Promise.all(
+      replicas.map((replica) =>
+        withClient(replica.url, async (client) => {
+          const { rows } = await client.query<{ v: string; standby: boolean }>(
+            'SELECT current_setting($1) AS v, pg_is_in_recovery() AS standby',
+            ['server_version'],
+          );
+          if (!rows[0]?.standby) throw new Error('the replica is not in recovery');
+          return rows[0].v;
+        }),
+      ),
+    );
+    return pairOf(primary, replicas, systemBinDir ? 'pg_basebackup' : 'file copy', versions[0]!);
   } catch (error) {
-    await replica?.destroy();
+    for (const replica of replicas) await replica.destroy();
     await primary.destroy();
     throw error;
   }
 }
 
+/** One hot standby of `primary`, named `name` in its `application_name`, from a base backup of its own. */
+async function startStandby(
+  primary: EmbeddedPostgresServer,
+  systemBinDir: string | undefined | null,
+  name: string,
+  options: ReplicaPairOptions,
+): Promise<EmbeddedPostgresServer> {
+  const binOption = systemBinDir ? { binDir: systemBinDir } : {};
+  const conninfo = `host=127.0.0.1 port=${primary.port} user=postgres application_name=${name}`;
+  return startEmbeddedPostgres({
+    ...binOption,
+    port: await freePort(),
+    // A standby's settings; hot_standby_feedback keeps the primary from vacuuming rows a replica read uses.
+    settings: {
+      hot_standby: 'on',
+      hot_standby_feedback: 'on',
+      primary_conninfo: conninfo,
+      ...options.settings,
+    },
+    createData: systemBinDir
+      ? (dataDir, run) =>
+          run(path.join(systemBinDir, 'pg_basebackup'), [
+            '--host=127.0.0.1',
+            `--port=${primary.port}`,
+            '--username=postgres',
+            `--pgdata=${dataDir}`,
+            '--wal-method=stream',
+            '--checkpoint=fast',
+            '--write-recovery-conf',
+            '--no-sync',
+          ])
+      : (dataDir, run) => copyBaseBackup(primary, dataDir, run),
+  });
+}
+
 function pairOf(
   primary: EmbeddedPostgresServer,
-  replica: EmbeddedPostgresServer,
+  replicas: readonly EmbeddedPostgresServer[],
   method: ReplicaPair['method'],
   serverVersion: string,
 ): ReplicaPair {
+  const replica = replicas[0]!;
   return {
     primary,
     replica,
+    replicas,
     method,
     serverVersion,
     async pauseReplay() {
@@ -141,23 +168,24 @@ function pairOf(
         return rows[0]!.lsn;
       });
       const deadline = Date.now() + timeoutMs;
-      await withClient(replica.url, async (client) => {
-        for (;;) {
-          const { rows } = await client.query<{ done: boolean }>(
-            'SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS done',
-            [target],
-          );
-          if (rows[0]?.done) return;
-          if (Date.now() > deadline)
-            throw new Error(`the replica did not replay up to ${target} in ${timeoutMs} ms`);
-          await delay(10);
-        }
-      });
+      for (const standby of replicas)
+        await withClient(standby.url, async (client) => {
+          for (;;) {
+            const { rows } = await client.query<{ done: boolean }>(
+              'SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS done',
+              [target],
+            );
+            if (rows[0]?.done) return;
+            if (Date.now() > deadline)
+              throw new Error(`the replica did not replay up to ${target} in ${timeoutMs} ms`);
+            await delay(10);
+          }
+        });
     },
     stopReplica: () => replica.stop(),
     startReplica: () => replica.start(),
     async destroy() {
-      await replica.destroy();
+      for (const standby of replicas) await standby.destroy();
       await primary.destroy();
     },
   };
