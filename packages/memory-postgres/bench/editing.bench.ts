@@ -19,6 +19,7 @@ import { createTestDatabase, startTestPostgres, withClient } from '@flux-rag/tes
 import pg from 'pg';
 import { PostgresConversationMemory } from '../src/index.js';
 import { alternate } from './alternate.js';
+import { rawTransaction } from './raw-transaction.js';
 
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 100);
 const sizes = (name: string, fallback: string) => (process.env[name] ?? fallback).split(',').map(Number);
@@ -139,9 +140,7 @@ async function analyze() {
  * (its digest is computed, the others are not looked at); otherwise every message is hashed and compared.
  */
 async function rawUpsert(sessionId: string, messages: Msg[], told: boolean) {
-  const client = await raw.connect();
-  try {
-    await client.query('BEGIN');
+  return rawTransaction(raw, async (client) => {
     await client.query({
       name: 'lock',
       text: `SELECT * FROM "${SCHEMA}".sessions WHERE id = $1 FOR UPDATE`,
@@ -176,11 +175,5 @@ async function rawUpsert(sessionId: string, messages: Msg[], told: boolean) {
       text: `UPDATE "${SCHEMA}".sessions SET updated_at = $2 WHERE id = $1`,
       values: [sessionId, new Date()],
     });
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }

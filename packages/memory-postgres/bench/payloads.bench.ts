@@ -14,6 +14,7 @@ import { createTestDatabase, startTestPostgres, withClient } from '@flux-rag/tes
 import pg from 'pg';
 import { PostgresConversationMemory } from '../src/index.js';
 import { alternate } from './alternate.js';
+import { rawTransaction } from './raw-transaction.js';
 
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 1000);
 const PER = Number(process.env.BENCH_PER ?? 100);
@@ -139,10 +140,8 @@ async function rawAdd(sessionId: string, m: NewMessage) {
   const digest = createHash('sha256')
     .update(`${JSON.stringify([m.role, m.content, m.metadata, format]).slice(0, -1)},${payload ?? 'null'}]`)
     .digest('hex');
-  const client = await raw.connect();
-  try {
+  return rawTransaction(raw, async (client) => {
     const at = new Date();
-    await client.query('BEGIN');
     const updated = await client.query({
       name: 'touch',
       text: `UPDATE "${SCHEMA}".sessions SET updated_at = $2, last_message_at = $2,
@@ -166,11 +165,5 @@ async function rawAdd(sessionId: string, m: NewMessage) {
         digest,
       ],
     });
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }

@@ -10,6 +10,7 @@ import { createTestDatabase, startPgBouncer, startTestPostgres, withClient } fro
 import pg from 'pg';
 import { PostgresConversationMemory } from '../src/index.js';
 import { medians, ROUNDS, type Row, TIME_MS } from './bench-rounds.js';
+import { rawTransaction } from './raw-transaction.js';
 
 const CONCURRENCY = 16;
 const HISTORY = `SELECT * FROM "bench".messages WHERE session_id = $1 ORDER BY created_at DESC, seq DESC LIMIT $2`;
@@ -95,12 +96,10 @@ async function seed() {
 
 /** The store's addMessage transaction by hand: same statements, same round trips; named or not. */
 async function rawAddMessage(pool: pg.Pool, sessionId: string, named: boolean) {
-  const client = await pool.connect();
-  const run = (name: string, text: string, values: unknown[]) =>
-    client.query(named ? { name, text, values } : { text, values });
-  try {
+  return rawTransaction(pool, async (client) => {
+    const run = (name: string, text: string, values: unknown[]) =>
+      client.query(named ? { name, text, values } : { text, values });
     const at = new Date().toISOString();
-    await client.query('BEGIN');
     const updated = await run(
       'touch',
       `UPDATE bench.sessions SET updated_at = $2, last_message_at = $2, message_count = message_count + 1
@@ -114,13 +113,7 @@ async function rawAddMessage(pool: pg.Pool, sessionId: string, named: boolean) {
        VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (session_id, id) DO NOTHING`,
       [randomUUID(), sessionId, 'user', 'How do I rotate the API keys?', at, '{}'],
     );
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 async function rawHistory(pool: pg.Pool, named: boolean) {

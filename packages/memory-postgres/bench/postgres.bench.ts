@@ -9,6 +9,7 @@ import { createTestDatabase, startTestPostgres, withClient } from '@flux-rag/tes
 import pg from 'pg';
 import { PostgresConversationMemory } from '../src/index.js';
 import { medians, ROUNDS, type Row, TIME_MS } from './bench-rounds.js';
+import { rawTransaction } from './raw-transaction.js';
 
 const CONCURRENCY = 16;
 /** Messages in the larger read store (BENCH_MESSAGES; default 1M); the smaller holds 10k. */
@@ -54,10 +55,8 @@ async function open(schema: string) {
 
 /** The store's addMessage transaction, written by hand: same statements, same round trips, prepared. */
 async function rawAddMessage(schema: string, sessionId: string) {
-  const client = await raw.connect();
-  try {
+  return rawTransaction(raw, async (client) => {
     const at = new Date().toISOString();
-    await client.query('BEGIN');
     const updated = await client.query({
       name: `touch_${schema}`,
       text: `UPDATE "${schema}".sessions SET updated_at = $2, last_message_at = $2,
@@ -71,13 +70,7 @@ async function rawAddMessage(schema: string, sessionId: string) {
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (session_id, id) DO NOTHING`,
       values: [randomUUID(), sessionId, 'user', 'How do I rotate the API keys?', at, '{}'],
     });
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 async function benchWrites(store: PostgresConversationMemory, schema: string) {
