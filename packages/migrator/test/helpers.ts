@@ -3,9 +3,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ConversationMemory, Message, Session, SessionSummary } from '@flux-rag/memory-core';
+import { PostgresConversationMemory } from '@flux-rag/memory-postgres';
+import { SqliteConversationMemory } from '@flux-rag/memory-sqlite';
 import { createTestSchema, type TestSchema, withClient } from '@flux-rag/test-postgres';
 import { testPostgresUrl } from '@flux-rag/test-postgres/vitest';
-import { afterEach, beforeEach } from 'vitest';
+import { afterEach, beforeEach, expect } from 'vitest';
 
 /** The legacy file written by the original Python code (a copy of shared/legacy/flux-rag-memory.db). */
 export const LEGACY_FIXTURE = fileURLToPath(new URL('./fixtures/legacy-memory.db', import.meta.url));
@@ -111,4 +113,22 @@ export function targetCounts(
     );
     return r.rows[0] as { sessions: number; messages: number; distinct: number };
   });
+}
+
+/**
+ * Asserts that the SQLite file and the PostgreSQL schema return the same through the contract (every listing,
+ * session and history: {@link readEverything}); both stores are closed after.
+ */
+export async function expectSameContent(
+  sqliteFile: string,
+  postgres: { connectionString: string; schema: string },
+): Promise<void> {
+  const sqlite = new SqliteConversationMemory({ filename: sqliteFile });
+  const server = new PostgresConversationMemory(postgres);
+  try {
+    expect(await readEverything(server)).toEqual(await readEverything(sqlite));
+  } finally {
+    await sqlite.close();
+    await server.close();
+  }
 }

@@ -1,7 +1,5 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { PostgresConversationMemory } from '@flux-rag/memory-postgres';
-import { SqliteConversationMemory } from '@flux-rag/memory-sqlite';
 import {
   createTestDatabase,
   pgBouncerForTests,
@@ -19,7 +17,7 @@ import {
   migrateSqliteToPostgres,
 } from '../dist/index.js';
 import { killed, startChildRun } from './child-run.js';
-import { legacyCopy, perTestScratch, readEverything, targetCounts, tempDir } from './helpers.js';
+import { expectSameContent, legacyCopy, perTestScratch, targetCounts, tempDir } from './helpers.js';
 
 // The migrator with PgBouncer (transaction mode, default settings) in front of the server, both ways: reading
 // from it (the source is one transaction) and writing into it (no session state: every transaction carries
@@ -106,17 +104,7 @@ describe.skipIf('missing' in pgbouncer)('migrator through PgBouncer (pool_mode =
     });
     expect(report.ok).toBe(true);
     expect(report.verification).toMatchObject({ status: 'passed', sessions: 40, messages: 947 });
-    const postgres = new PostgresConversationMemory({
-      connectionString: bouncer.url,
-      schema: scratch.schema,
-    });
-    const sqlite = new SqliteConversationMemory({ filename: target });
-    try {
-      expect(await readEverything(sqlite)).toEqual(await readEverything(postgres));
-    } finally {
-      await postgres.close();
-      await sqlite.close();
-    }
+    await expectSameContent(target, { connectionString: bouncer.url, schema: scratch.schema });
   }, 120_000);
 
   it('migrateSqliteToPostgres - the legacy file into the pooler: loaded, verified, the store returns what SQLite does; a re-run writes 0 rows', async () => {
@@ -129,17 +117,10 @@ describe.skipIf('missing' in pgbouncer)('migrator through PgBouncer (pool_mode =
     expect(report.verification).toMatchObject({ status: 'passed', sessions: 40, messages: 947 });
     expect(report.target.location).not.toContain(new URL(bouncer.url).password);
 
-    const sqlite = new SqliteConversationMemory({ filename: legacyCopy(scratch.dir, 'read.db') });
-    const postgres = new PostgresConversationMemory({
+    await expectSameContent(legacyCopy(scratch.dir, 'read.db'), {
       connectionString: bouncer.url,
       schema: scratch.schema,
     });
-    try {
-      expect(await readEverything(postgres)).toEqual(await readEverything(sqlite));
-    } finally {
-      await sqlite.close();
-      await postgres.close();
-    }
 
     const again = await migrateSqliteToPostgres(options);
     expect(again.ok).toBe(true);
@@ -167,14 +148,10 @@ describe.skipIf('missing' in pgbouncer)('migrator through PgBouncer (pool_mode =
       });
       expect(report.ok).toBe(true);
       expect(report.verification).toMatchObject({ status: 'passed', sessions: 40, messages: 947 });
-      const sqlite = new SqliteConversationMemory({ filename: legacyCopy(scratch.dir, 'read.db') });
-      const postgres = new PostgresConversationMemory({ connectionString: zoned.url, schema: 'memory' });
-      try {
-        expect(await readEverything(postgres)).toEqual(await readEverything(sqlite));
-      } finally {
-        await sqlite.close();
-        await postgres.close();
-      }
+      await expectSameContent(legacyCopy(scratch.dir, 'read.db'), {
+        connectionString: zoned.url,
+        schema: 'memory',
+      });
     } finally {
       await zoned?.stop();
       await database.drop();

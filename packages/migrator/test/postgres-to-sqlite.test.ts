@@ -1,11 +1,10 @@
 import path from 'node:path';
-import { PostgresConversationMemory } from '@flux-rag/memory-postgres';
 import { SqliteConversationMemory } from '@flux-rag/memory-sqlite';
 import { testPostgresUrl } from '@flux-rag/test-postgres/vitest';
 import BetterSqlite3 from 'better-sqlite3';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { migratePostgresToSqlite, migrateSqliteToPostgres } from '../dist/index.js';
-import { legacyCopy, perTestScratch, readEverything } from './helpers.js';
+import { expectSameContent, legacyCopy, perTestScratch, readEverything } from './helpers.js';
 
 describe('migratePostgresToSqlite - production data to a laptop', () => {
   const scratch = perTestScratch();
@@ -27,17 +26,7 @@ describe('migratePostgresToSqlite - production data to a laptop', () => {
     expect(report.tables.messages).toMatchObject({ read: 947, written: 947 });
     expect(report.verification).toMatchObject({ status: 'passed', sessions: 40, messages: 947 });
 
-    const postgres = new PostgresConversationMemory({
-      connectionString: testPostgresUrl(),
-      schema: scratch.schema,
-    });
-    const sqlite = new SqliteConversationMemory({ filename: target });
-    try {
-      expect(await readEverything(sqlite)).toEqual(await readEverything(postgres));
-    } finally {
-      await postgres.close();
-      await sqlite.close();
-    }
+    await expectSameContent(target, { connectionString: testPostgresUrl(), schema: scratch.schema });
     // seq came along: the legacy rowids, through PostgreSQL, into the new file's rowids.
     const legacy = new BetterSqlite3(legacyCopy(scratch.dir, 'again.db'), { readonly: true });
     const laptop = new BetterSqlite3(target, { readonly: true });
