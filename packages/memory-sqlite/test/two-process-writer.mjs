@@ -1,10 +1,12 @@
 // One of the writers of two-processes.test.ts: a separate Node process writing to the shared file through the
-// built package. Usage: node two-process-writer.mjs <file> <name> <count>; it prints "ready", waits for a line
+// package as the global setup compiled it (test/build-once.ts). Usage: node two-process-writer.mjs <build> <file>
+// <name> <count>, where <build> is the compiled package's index.js; it prints "ready", waits for a line
 // on stdin (sent to both writers at once), writes, then prints what it wrote as JSON.
+import { pathToFileURL } from 'node:url';
 import { ConflictError } from '@flux-rag/memory-core';
-import { SqliteConversationMemory } from '../dist/index.js';
 
-const [file, name, count] = process.argv.slice(2);
+const [build, file, name, count] = process.argv.slice(2);
+const { SqliteConversationMemory } = await import(pathToFileURL(build).href);
 const store = new SqliteConversationMemory({ filename: file });
 // Both processes start together, on a file that does not exist yet: they also race to create the schema.
 process.stdout.write('ready\n');

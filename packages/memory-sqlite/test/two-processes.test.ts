@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { SqliteConversationMemory } from '../src/index.js';
 import { SQLITE_SCHEMA_VERSION } from '../src/sqlite-migrations.js';
+import { TEST_BUILD_DIR } from './build-once.js';
 import { openPlain, tempDir, tempFile } from './support.js';
 
 const WRITER = fileURLToPath(new URL('./two-process-writer.mjs', import.meta.url));
@@ -21,7 +23,7 @@ interface Writer {
 }
 
 function startWriter(file: string, name: string): Writer {
-  const child = spawn(process.execPath, [WRITER, file, name, String(COUNT)], {
+  const child = spawn(process.execPath, [WRITER, join(TEST_BUILD_DIR, 'index.js'), file, name, String(COUNT)], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stdout = '';
