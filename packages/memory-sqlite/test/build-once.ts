@@ -18,7 +18,19 @@ export default function setup(): void {
   rmSync(TEST_BUILD_DIR, { recursive: true, force: true });
   execFileSync(
     process.execPath,
-    [tsc, '-p', 'tsconfig.build.json', '--outDir', TEST_BUILD_DIR, '--declaration', 'false', '--declarationMap', 'false', '--sourceMap', 'false'],
+    [
+      tsc,
+      '-p',
+      'tsconfig.build.json',
+      '--outDir',
+      TEST_BUILD_DIR,
+      '--declaration',
+      'false',
+      '--declarationMap',
+      'false',
+      '--sourceMap',
+      'false',
+    ],
     { cwd: root, stdio: 'inherit' },
   );
 }
