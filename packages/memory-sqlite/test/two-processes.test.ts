@@ -23,9 +23,13 @@ interface Writer {
 }
 
 function startWriter(file: string, name: string): Writer {
-  const child = spawn(process.execPath, [WRITER, join(TEST_BUILD_DIR, 'index.js'), file, name, String(COUNT)], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [WRITER, join(TEST_BUILD_DIR, 'index.js'), file, name, String(COUNT)],
+    {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
   let stdout = '';
   let stderr = '';
   let signalReady: () => void;
