@@ -60,6 +60,78 @@ export function walkJson(rules: JsonRules, field: string, value: unknown): numbe
   return walk.bytes;
 }
 
+/** The most values (objects, arrays and scalars) {@link treeJsonBound} looks at before leaving it to the walk. */
+const TREE_VALUES = 4096;
+
+/**
+ * The common case without the walk's bookkeeping (no map of objects seen, no path, no count per character):
+ * when `value` has at most 4,096 values and {@link walkJson} would accept it under `rules` except perhaps for its
+ * size, returns an upper bound of its JSON text's UTF-8 length (every character counted at 6 bytes, as `\u0000`,
+ * and every number at 24); otherwise -1, which says nothing: the caller then runs {@link walkJson}, which gives
+ * the verdict and names the error. An object reached twice is looked at twice, as in a tree, which is how the
+ * walk counts it too; a cycle meets the nesting limit and gives -1.
+ *
+ * It exists because `upsertMessages` validates every message of the history it is given, on every call: the
+ * walk's map and path cost more than the JSON text and the digest of a short message together.
+ */
+export function treeJsonBound(rules: JsonRules, value: unknown): number {
+  const state: TreeState = { rules, values: 0 };
+  return treeBound(state, value, 0);
+}
+
+interface TreeState {
+  readonly rules: JsonRules;
+  values: number;
+}
+
+/** JSON text's UTF-8 bytes per UTF-16 code unit at most: `\u001f`, or a lone surrogate as `\udc00`. */
+const MAX_BYTES_PER_UNIT = 6;
+/** The longest number text: `-2.2250738585072014e-308`. */
+const MAX_NUMBER_BYTES = 24;
+
+function treeBound(state: TreeState, value: unknown, depth: number): number {
+  if (++state.values > TREE_VALUES) return -1;
+  switch (typeof value) {
+    case 'string':
+      return state.rules.anyText || state.rules.isStorableText(value)
+        ? value.length * MAX_BYTES_PER_UNIT + 2
+        : -1;
+    case 'boolean':
+      return 5;
+    case 'number':
+      return Number.isFinite(value) ? MAX_NUMBER_BYTES : -1;
+    case 'object': {
+      if (value === null) return 4;
+      if (depth >= state.rules.maxDepth) return -1;
+      let bytes = 2;
+      if (Array.isArray(value)) {
+        const length = value.length;
+        for (let i = 0; i < length; i++) {
+          const item = i in value ? treeBound(state, value[i], depth + 1) : -1;
+          if (item < 0) return -1;
+          bytes += item + 1;
+        }
+        return bytes;
+      }
+      if (!isPlainObject(value) || Object.getOwnPropertySymbols(value).length > 0) return -1;
+      const { anyText, dropUndefined, isStorableText } = state.rules;
+      for (const key in value) {
+        // An inherited enumerable key: JSON leaves it out; the walk decides.
+        if (!Object.hasOwn(value, key)) return -1;
+        const item = value[key];
+        if (item === undefined && dropUndefined) continue;
+        if (!anyText && !isStorableText(key)) return -1;
+        const itemBytes = treeBound(state, item, depth + 1);
+        if (itemBytes < 0) return -1;
+        bytes += key.length * MAX_BYTES_PER_UNIT + 4 + itemBytes;
+      }
+      return bytes;
+    }
+    default:
+      return -1;
+  }
+}
+
 /** State of one walk. A class, so that every walk has the same shape (one hidden class, no dictionary mode). */
 class JsonWalk {
   /** Bytes of JSON text counted so far, shared references at their expanded size. */

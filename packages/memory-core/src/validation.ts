@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import {
   type CursorBinding,
   decodeHistoryCursor,
@@ -7,7 +8,7 @@ import {
   type SessionPosition,
 } from './cursor.js';
 import { ValidationError } from './errors.js';
-import { isPlainObject, type JsonRules, walkJson } from './json-walk.js';
+import { isPlainObject, type JsonRules, treeJsonBound, walkJson } from './json-walk.js';
 import type { ImportOptions, PortableMessage, PortableRecord, PortableSession } from './portable.js';
 import { sha256Hex } from './sha256.js';
 import { parseTimestamp } from './timestamp.js';
@@ -99,6 +100,8 @@ export function assertTitle(field: string, value: unknown): asserts value is str
 export function assertMetadata(field: string, value: unknown): asserts value is Metadata {
   if (!isPlainObject(value))
     throw new ValidationError(field, `expected a plain JSON object, got ${describe(value)}`);
+  const bound = treeJsonBound(METADATA_RULES, value);
+  if (bound >= 0 && bound <= METADATA_RULES.maxBytes) return;
   walkJson(METADATA_RULES, field, value);
 }
 
@@ -110,8 +113,20 @@ export function assertMetadata(field: string, value: unknown): asserts value is 
  * (what is stored and digested), or `null` for a `null` payload.
  */
 export function assertPayload(field: string, value: unknown): string | null {
+  return encodePayload(value, () => field);
+}
+
+/** {@link assertPayload}, its field named only when refused (see `validateMessageAt`). */
+function encodePayload(value: unknown, field: () => string): string | null {
   if (value === null) return null;
-  walkJson(PAYLOAD_RULES, field, value);
+  const bound = treeJsonBound(PAYLOAD_RULES, value);
+  if (bound >= 0) {
+    // Valid but for the size, which the text itself tells exactly (one native pass) when the bound cannot.
+    const json = JSON.stringify(value);
+    if (bound <= PAYLOAD_RULES.maxBytes || Buffer.byteLength(json, 'utf8') <= PAYLOAD_RULES.maxBytes)
+      return json;
+  }
+  walkJson(PAYLOAD_RULES, field(), value);
   return JSON.stringify(value);
 }
 
@@ -214,18 +229,32 @@ export interface ValidMessage {
  * its digest.
  */
 export function validateNewMessage(input: unknown, at = ''): ValidMessage {
+  return validateMessageAt(input, () => at);
+}
+
+/**
+ * {@link validateNewMessage}, the field prefix made only when an error names it: each check below is a
+ * sufficient condition tried first, and the assertion (the rule, and the error) runs only where it fails, so a
+ * valid message of a whole-history upsert builds no field names.
+ */
+function validateMessageAt(input: unknown, at: () => string): ValidMessage {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new ValidationError(at || 'message', `expected an object, got ${describe(input)}`);
+    throw new ValidationError(at() || 'message', `expected an object, got ${describe(input)}`);
   }
   const { id, role, content, metadata = {}, payload = null, format = null } = input as NewMessage;
-  if (id !== undefined) assertId(`${at}id`, id);
-  assertRole(`${at}role`, role);
-  assertText(`${at}content`, content);
-  assertMetadata(`${at}metadata`, metadata);
-  const payloadJson = assertPayload(`${at}payload`, payload);
-  assertFormat(`${at}format`, format);
+  if (id !== undefined && !isShortText(id, LIMITS.idLength)) assertId(`${at()}id`, id);
+  if (!isShortText(role, LIMITS.roleLength)) assertRole(`${at()}role`, role);
+  if (typeof content !== 'string' || !isStorableText(content)) assertText(`${at()}content`, content);
+  if (!(isPlainObject(metadata) && isEmptyObject(metadata))) assertMetadata(`${at()}metadata`, metadata);
+  const payloadJson = encodePayload(payload, () => `${at()}payload`);
+  if (format !== null && !isShortText(format, LIMITS.formatLength)) assertFormat(`${at()}format`, format);
   const digest = digestOf(role, content, metadata, format, payloadJson);
   return { id, role, content, metadata, payload: payload as JsonValue | null, format, payloadJson, digest };
+}
+
+/** A string of 1 to `max` characters that every backend stores unchanged (what ids, roles and formats are). */
+function isShortText(value: unknown, max: number): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= max && isStorableText(value);
 }
 
 /**
@@ -240,9 +269,18 @@ export function digestOf(
   payloadJson: string | null,
 ): string {
   // The same text as JSON.stringify([role, content, metadata, format, payload]), without serialising the payload
-  // a second time.
-  const head = JSON.stringify([role, content, metadata, format]);
-  return sha256Hex(`${head.slice(0, -1)},${payloadJson ?? 'null'}]`);
+  // a second time, nor an array made for the purpose (this runs for every message of every upsert).
+  const metadataJson = isEmptyObject(metadata) ? '{}' : JSON.stringify(metadata);
+  const formatJson = format === null ? 'null' : JSON.stringify(format);
+  return sha256Hex(
+    `[${JSON.stringify(role)},${JSON.stringify(content)},${metadataJson},${formatJson},${payloadJson ?? 'null'}]`,
+  );
+}
+
+/** No enumerable key, own or inherited: `JSON.stringify` would write `{}` for it (given a validated object). */
+function isEmptyObject(value: object): boolean {
+  for (const _ in value) return false;
+  return true;
 }
 
 /**
@@ -280,7 +318,7 @@ export function validateMessageList(field: string, value: unknown): ValidMessage
   const seen = new Map<string, number>();
   let bytes = 0;
   return value.map((item, i) => {
-    const valid = validateNewMessage(item, `${field}[${i}].`);
+    const valid = validateMessageAt(item, () => `${field}[${i}].`);
     if (valid.id !== undefined) {
       const first = seen.get(valid.id);
       if (first !== undefined) {

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { assertMetadata, assertPayload } from '../src/backend.js';
-import { ValidationError } from '../src/index.js';
-import { type JsonRules, jsonStringBytes, walkJson } from '../src/json-walk.js';
+import { LIMITS, ValidationError } from '../src/index.js';
+import { type JsonRules, jsonStringBytes, treeJsonBound, walkJson } from '../src/json-walk.js';
 
 /** The UTF-8 length of the JSON text, written out: what the walk must count without writing it. */
 const utf8Json = (value: unknown) => Buffer.byteLength(JSON.stringify(value), 'utf8');
@@ -213,5 +213,81 @@ describe('walkJson: the paths and messages errors name', () => {
     expect(refusal(() => walkJson(payloadRules(30), 'messages[0].payload', big))).toBe(
       'messages[0].payload | Invalid messages[0].payload: is larger than 30 bytes as JSON (shared references count at their expanded size)',
     );
+  });
+});
+
+describe('treeJsonBound: the quick path of the payload and metadata checks agrees with the walk', () => {
+  /** Metadata rules as the validation has them, with a small limit. */
+  const metadataRules = (maxBytes: number, maxDepth = 8): JsonRules => ({
+    ...payloadRules(maxBytes, maxDepth),
+    dropUndefined: false,
+    anyText: false,
+    isStorableText: (text) => !/\u0000|[\uD800-\uDFFF]/.test(text),
+  });
+  /** JSON values, with what is not JSON mixed in: the walk refuses these and the quick path must never accept them. */
+  const odd = fc.oneof(
+    fc.constantFrom(undefined, Number.NaN, Number.POSITIVE_INFINITY, () => 1, Symbol('s'), 1n, new Date(0)),
+    fc.constantFrom(new Map(), Object.create({ inherited: 1 }), { [Symbol('k')]: 1 }, 'a\u0000b', '\uD800'),
+  );
+  const values = fc.letrec((tie) => ({
+    value: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      fc.jsonValue({ maxDepth: 2 }),
+      odd,
+      fc.array(tie('value'), { maxLength: 4 }),
+      fc.dictionary(fc.string({ maxLength: 4 }), tie('value'), { maxKeys: 4 }),
+    ),
+  })).value;
+
+  for (const [name, rules] of [
+    ['payload', payloadRules(120, 4)],
+    ['metadata', metadataRules(120, 4)],
+  ] as const) {
+    test(`${name} rules: a bound is only given for what the walk accepts but for size, and it is never below the size`, () => {
+      fc.assert(
+        fc.property(values, (value) => {
+          const bound = treeJsonBound(rules, value);
+          if (bound < 0) return;
+          const unlimited = { ...rules, maxBytes: Number.MAX_SAFE_INTEGER };
+          const bytes = walkJson(unlimited, name, value);
+          expect(bound).toBeGreaterThanOrEqual(bytes);
+          expect(bytes).toBe(utf8Json(value));
+        }),
+        { numRuns: 3000 },
+      );
+    });
+  }
+
+  test('a cycle, a value too deep and more than 4,096 values are left to the walk', () => {
+    const cyclic: unknown[] = [];
+    cyclic.push(cyclic);
+    const rules = payloadRules(1_000_000, 4);
+    expect(treeJsonBound(rules, cyclic)).toBe(-1);
+    // Four levels of nesting are allowed, a fifth is not (the walk's limit, as it counts).
+    expect(treeJsonBound(rules, [[[[[1]]]]])).toBe(-1);
+    expect(treeJsonBound(rules, [[[[1]]]])).toBeGreaterThan(0);
+    expect(refusal(() => walkJson(rules, 'p', [[[[1]]]]))).toBeUndefined();
+    // The array itself and its items: 4,096 values at most.
+    expect(
+      treeJsonBound(
+        rules,
+        Array.from({ length: 4096 }, () => 0),
+      ),
+    ).toBe(-1);
+    expect(
+      treeJsonBound(
+        rules,
+        Array.from({ length: 4095 }, () => 0),
+      ),
+    ).toBeGreaterThan(0);
+  });
+
+  test('assertPayload through the quick path: the same text, and a payload over the limit is still refused', () => {
+    const payload = { parts: [{ type: 'text', text: 'é'.repeat(10) }], gone: undefined };
+    expect(assertPayload('payload', payload)).toBe(JSON.stringify(payload));
+    // Under the exact limit only by its UTF-8 length: the bound (6 bytes a character) cannot tell, the text can.
+    const big = 'x'.repeat(LIMITS.payloadBytes - 2);
+    expect(assertPayload('payload', big)).toHaveLength(LIMITS.payloadBytes);
+    expect(refusal(() => assertPayload('payload', `${big}é`))).toMatch(/^payload \| .*larger than/);
   });
 });
