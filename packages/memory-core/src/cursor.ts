@@ -59,9 +59,30 @@ function canonical(value: unknown): string {
 }
 
 function digest(tag: string, binding: CursorBinding): string {
-  const text = canonical([tag, binding.backend, binding.ownerId, binding.sessionId, binding.filter ?? null]);
-  return createHash('sha256').update(text).digest('base64url').slice(0, 22);
+  const filter = binding.filter ?? null;
+  // Most listings have no filter: their digest is remembered, as every page of every listing makes one.
+  // Ids are never empty and never hold U+0000, so `null` as '' and that separator keep keys apart.
+  const key =
+    filter === null
+      ? `${tag}\u0000${binding.backend}\u0000${binding.ownerId ?? ''}\u0000${binding.sessionId ?? ''}`
+      : null;
+  const known = key === null ? undefined : DIGESTS.get(key);
+  if (known !== undefined) return known;
+  const text = canonical([tag, binding.backend, binding.ownerId, binding.sessionId, filter]);
+  const value = createHash('sha256').update(text).digest('base64url').slice(0, 22);
+  if (key !== null) {
+    if (DIGESTS.size >= MAX_DIGESTS) DIGESTS.clear();
+    DIGESTS.set(key, value);
+  }
+  return value;
 }
+
+/**
+ * Digests of unfiltered listings by tag, backend, owner and session; cleared when full (a history listing per
+ * session may pass through: the bound keeps it small, and a miss only costs a hash).
+ */
+const DIGESTS = new Map<string, string>();
+const MAX_DIGESTS = 4096;
 
 function encode(tag: string, binding: CursorBinding, position: unknown[]): string {
   return Buffer.from(JSON.stringify([tag, digest(tag, binding), ...position]), 'utf8').toString('base64url');

@@ -329,7 +329,7 @@ export function jsonStringBytes(text: string): number {
  * No enumerable string key (what `Object.keys` and JSON see; `for...in` also sees inherited ones, which only makes
  * the answer "not empty" and sends the value through the whole walk) and no symbol key (which the walk refuses).
  */
-function isEmpty(value: object): boolean {
+export function isEmpty(value: object): boolean {
   for (const _ in value) return false;
   return Object.getOwnPropertySymbols(value).length === 0;
 }
