@@ -59,7 +59,9 @@ export { jsonContains } from './search/metadata-contains.js';
 export { parseSearchQuery, type SearchTerm, UNSPACED_SCRIPT, wordsOf } from './search/search-query.js';
 export { applySessionUpdate, mergePatch } from './session-update.js';
 export {
+  dateTimeFieldsToMillis,
   dateToIsoMicros,
+  digitsAt,
   type IsoMicros,
   isoMicrosToDate,
   isoMicrosToNaive,

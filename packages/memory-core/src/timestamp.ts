@@ -63,3 +63,48 @@ export function isoMicrosToDate(value: IsoMicros): Date {
 export function isoMicrosToNaive(value: IsoMicros): string {
   return value.slice(0, 26);
 }
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
+/** What `2025-03-01T14:32:01` has at each position: a separator's code, 0 for a digit, -1 for the date-time separator. */
+const DATE_TIME_SHAPE = Array.from('0000-00-00?00:00:00', (c) =>
+  c === '0' ? 0 : c === '?' ? -1 : c.charCodeAt(0),
+);
+
+/**
+ * The instant (milliseconds since the epoch) of `YYYY-MM-DD?HH:MM:SS` at the start of `text`, where `?` is the
+ * character `separator` (`T` or a space), each field in its range and the date one that exists, plus `millis`;
+ * `NaN` when those 19 characters are anything else. What follows them (a fraction, a zone) is the caller's to
+ * check. Read field by field rather than by a regular expression and `Date`'s parser, which cost two to four
+ * times as much: the backends read every timestamp of every row a listing returns through this.
+ */
+export function dateTimeFieldsToMillis(text: string, separator: string, millis: number): number {
+  if (text.length < 19 || text.charCodeAt(10) !== separator.charCodeAt(0)) return Number.NaN;
+  for (let i = 0; i < 19; i++) {
+    const code = text.charCodeAt(i);
+    const shape = DATE_TIME_SHAPE[i]!;
+    if (shape === 0 ? code < 48 || code > 57 : shape !== -1 && code !== shape) return Number.NaN;
+  }
+  const year = digitsAt(text, 0, 4);
+  const month = digitsAt(text, 5, 2);
+  const day = digitsAt(text, 8, 2);
+  const hour = digitsAt(text, 11, 2);
+  const minute = digitsAt(text, 14, 2);
+  const second = digitsAt(text, 17, 2);
+  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return Number.NaN;
+  if (day > 28) {
+    const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+    if (day > (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!)) return Number.NaN;
+  }
+  if (year >= 100) return Date.UTC(year, month - 1, day, hour, minute, second, millis);
+  // Date.UTC reads years 0 to 99 as 1900 to 1999; setUTCFullYear takes the year as given.
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  return date.setUTCHours(hour, minute, second, millis);
+}
+
+/** The number written by the `count` digits of `text` from `at` (the caller checked they are digits). */
+export function digitsAt(text: string, at: number, count: number): number {
+  let value = 0;
+  for (let i = at; i < at + count; i++) value = value * 10 + text.charCodeAt(i) - 48;
+  return value;
+}

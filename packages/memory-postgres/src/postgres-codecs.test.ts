@@ -1,5 +1,7 @@
 import type { PortableRecord } from '@flux-rag/memory-core';
+import { isoMicrosToDate } from '@flux-rag/memory-core/backend';
 import { createTestDatabase, uniqueName, withClient } from '@flux-rag/test-postgres';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { usePostgres } from '../test/support.js';
 import { postgresCodecs } from './postgres-codecs.js';
@@ -23,6 +25,54 @@ async function exported(store: AsyncIterable<PortableRecord>) {
 }
 
 describe('postgresCodecs', () => {
+  it('decodeDate - reads the server text of every instant, fraction of 0 to 6 digits, as the slow path does (fast-check)', () => {
+    const slow = (text: string) => isoMicrosToDate(postgresCodecs.decodeTimestamp(text)).getTime();
+    fc.assert(
+      fc.property(
+        fc.date({
+          min: new Date('1000-01-01T00:00:00.000Z'),
+          max: new Date('9999-12-31T23:59:59.999Z'),
+          noInvalidDate: true,
+        }),
+        fc.integer({ min: 0, max: 999 }),
+        fc.integer({ min: 0, max: 6 }),
+        (date, micros, digits) => {
+          const fraction = `${date.toISOString().slice(20, 23)}${String(micros).padStart(3, '0')}`.slice(
+            0,
+            digits,
+          );
+          const text = `${date.toISOString().slice(0, 10)} ${date.toISOString().slice(11, 19)}${digits ? `.${fraction}` : ''}+00`;
+          expect(postgresCodecs.decodeDate!(text).getTime(), text).toBe(slow(text));
+        },
+      ),
+    );
+  });
+
+  it('decodeDate - near misses take the slow path and read as it reads them', () => {
+    for (const text of [
+      '2025-03-01 14:32:01.1173645+00',
+      '2025-03-01 14:32:01.+00',
+      '2025-03-01 14:32:01.117364+02',
+      '2025-03-01 14:32:01.117364+05:30',
+      '2025-03-01T14:32:01.117364+00',
+      '2025-02-29 14:32:01+00',
+      '2025-03-01 24:00:00+00',
+      '2025-03-01 14:32:0x+00',
+      '0099-03-01 14:32:01+00 BC',
+      '12025-03-01 14:32:01+00',
+      '2025-03-01 14:32:01',
+    ]) {
+      const fast = postgresCodecs.decodeDate!(text).getTime();
+      expect(fast, text).toBe(isoMicrosToDate(postgresCodecs.decodeTimestamp(text)).getTime());
+    }
+    expect(postgresCodecs.decodeDate!('2025-03-01 14:32:01.117364+02').toISOString()).toBe(
+      '2025-03-01T12:32:01.117Z',
+    );
+    expect(postgresCodecs.decodeDate!('2025-03-01 14:32:01.5+00').toISOString()).toBe(
+      '2025-03-01T14:32:01.500Z',
+    );
+  });
+
   it('decodeTimestamp - reads server text in any offset as UTC with microseconds', () => {
     expect(postgresCodecs.decodeTimestamp('2025-03-01 14:32:01.117364+00')).toBe(
       '2025-03-01T14:32:01.117364Z',
