@@ -1,7 +1,9 @@
 /**
- * Runs each task `iterations` times, the tasks taking turns call by call, and returns each one's median latency
- * in ms: load from elsewhere on the (shared) machine then weighs on every side of a comparison alike. For tasks
- * too long for time-boxed rounds (`bench-rounds.ts`), such as whole-history edits.
+ * Runs each task `iterations` times, the tasks taking turns call by call (in reverse order every other turn, so
+ * that none always follows the same one), and returns each one's median latency in ms: load from elsewhere on
+ * the (shared) machine, and its speed, which drifts by a third within minutes here, then weigh on every side of
+ * a comparison alike. For the hot reads, whose 1.1x targets time-boxed rounds (`bench-rounds.ts`) could not
+ * decide, and for tasks too long for such rounds, such as whole-history edits.
  */
 export async function alternate<K extends string>(
   iterations: number,
@@ -9,8 +11,9 @@ export async function alternate<K extends string>(
 ): Promise<Record<K, number>> {
   const names = Object.keys(tasks) as K[];
   const samples = new Map<K, number[]>(names.map((name) => [name, []]));
+  const reversed = [...names].reverse();
   for (let i = 0; i < iterations; i++) {
-    for (const name of names) {
+    for (const name of i % 2 === 0 ? names : reversed) {
       const started = performance.now();
       await tasks[name](i);
       samples.get(name)!.push(performance.now() - started);

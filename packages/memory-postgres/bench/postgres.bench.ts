@@ -1,17 +1,21 @@
 /**
  * `pnpm bench`: PostgresConversationMemory side by side with raw pg (named prepared statements on one pool of
  * the same size) in one run, on MEMORY_TEST_POSTGRES_URL or a throwaway embedded server, in a database made
- * for the run and dropped after. Prints a table with the ratios. Environment: BENCH_ROUNDS, BENCH_TIME_MS,
- * BENCH_MESSAGES (the larger read store, default 1M), BENCH_READS_ONLY=1.
+ * for the run and dropped after. Prints a table with the ratios. Environment: BENCH_ROUNDS, BENCH_TIME_MS (the
+ * write tasks' rounds), BENCH_CALLS (the hot reads' calls per task), BENCH_MESSAGES (the larger read store, default
+ * 1M), BENCH_READS_ONLY=1.
  */
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase, startTestPostgres, withClient } from '@flux-rag/test-postgres';
 import pg from 'pg';
 import { PostgresConversationMemory } from '../src/index.js';
+import { alternate } from './alternate.js';
 import { medians, ROUNDS, type Row, TIME_MS } from './bench-rounds.js';
 import { rawTransaction } from './raw-transaction.js';
 
 const CONCURRENCY = 16;
+/** Calls per task of the hot reads (BENCH_CALLS), the store and raw pg taking turns call by call. */
+const CALLS = Number(process.env.BENCH_CALLS ?? 3000);
 /** Messages in the larger read store (BENCH_MESSAGES; default 1M); the smaller holds 10k. */
 const LARGE = Number(process.env.BENCH_MESSAGES ?? 1_000_000);
 const labelOf = (messages: number) =>
@@ -167,7 +171,10 @@ async function benchReads(store: PostgresConversationMemory, schema: string, mes
       return result.rows.reverse();
     },
   };
-  const p50 = await medians(tasks, 'p50');
+  // Call by call, not in time-boxed rounds: see `alternate`. Warmed up first (JIT, plan caches, buffers).
+  await alternate(200, tasks);
+  const t = await alternate(CALLS, tasks);
+  const p50 = (name: string) => t[name]!;
   const row = (operation: string, name: string) => {
     const store = p50(`store ${name}`);
     const rawP50 = p50(`raw ${name}`);

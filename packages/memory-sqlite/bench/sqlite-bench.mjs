@@ -5,7 +5,8 @@
 // with the term index and with a json_extract scan, cursor vs offset paging through every session, and the
 // time to upgrade that file from schema version 3 (building the indexes).
 //
-// Options (environment): BENCH_TIME_MS (per task, over BENCH_ROUNDS alternating rounds, default 3000 over 4),
+// Options (environment): BENCH_CALLS (the hot reads: calls per task, taking turns call by call, default 5000),
+// BENCH_TIME_MS (the other tasks: per task, over BENCH_ROUNDS alternating rounds, default 3000 over 4),
 // BENCH_READS_ONLY=1 (the hot reads only, e.g. with many short rounds on a loaded machine), BENCH_MESSAGES (largest file, default
 // 1000000), BENCH_DIR (a folder of your own where the files
 // are kept and reused across runs; default a fresh mkdtemp folder, removed after), BENCH_UPGRADE=0 to skip
@@ -23,6 +24,8 @@ import { SqliteConversationMemory } from '../dist/index.js';
 
 const TIME_MS = Number(process.env.BENCH_TIME_MS ?? 3000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
+/** Calls per task of the hot reads, taking turns call by call (see `alternateCalls`). */
+const CALLS = Number(process.env.BENCH_CALLS ?? 5000);
 /** BENCH_READS_ONLY=1: only the hot reads against the raw driver (no writes, search, filters, upgrade). */
 const READS_ONLY = process.env.BENCH_READS_ONLY === '1';
 const LARGE = Number(process.env.BENCH_MESSAGES ?? 1_000_000);
@@ -226,6 +229,27 @@ async function measure(tasks, { rounds = ROUNDS, ...options } = {}) {
   return Object.fromEntries(names.map((name) => [name, statistics(samples[name])]));
 }
 
+/**
+ * The hot reads' measure: the tasks take turns call by call, `calls` times each (BENCH_CALLS), and per task the
+ * statistics of all its calls. Time-boxed rounds (`measure`) give each side a stretch of its own, and this
+ * machine's speed drifts by a third within minutes: a drift between the store's stretch and the raw driver's
+ * moved the 1.1x ratios by more than 0.1 from run to run. Taking turns call by call puts any drift on both
+ * sides alike.
+ */
+async function alternateCalls(tasks, calls = CALLS) {
+  const names = Object.keys(tasks);
+  const samples = Object.fromEntries(names.map((name) => [name, []]));
+  for (let i = 0; i < calls + 200; i++) {
+    for (const name of i % 2 === 0 ? names : [...names].reverse()) {
+      const started = performance.now();
+      await tasks[name]();
+      // The first 200 turns warm up the JIT and the caches.
+      if (i >= 200) samples[name].push(performance.now() - started);
+    }
+  }
+  return Object.fromEntries(names.map((name) => [name, statistics(samples[name])]));
+}
+
 function statistics(samples) {
   const sorted = [...samples].sort((a, b) => a - b);
   const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
@@ -274,7 +298,7 @@ async function main() {
     const raw = rawStore(path);
     const ids = sessionIdsOf(path);
     let i = 0;
-    const results = await measure({
+    const results = await alternateCalls({
       'store getHistory': () => store.getHistory(ids[i++ & 4095], { limit: 50 }),
       'raw getHistory': () => raw.getHistory(ids[i++ & 4095], 50),
       'store getSessions': () => store.getSessions({ limit: 50 }),
