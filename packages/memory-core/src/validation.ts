@@ -270,17 +270,11 @@ export function digestOf(
 ): string {
   // The same text as JSON.stringify([role, content, metadata, format, payload]), without serialising the payload
   // a second time, nor an array made for the purpose (this runs for every message of every upsert).
-  const metadataJson = isEmptyObject(metadata) ? '{}' : JSON.stringify(metadata);
+  const metadataJson = isEmpty(metadata) ? '{}' : JSON.stringify(metadata);
   const formatJson = format === null ? 'null' : JSON.stringify(format);
   return sha256Hex(
     `[${JSON.stringify(role)},${JSON.stringify(content)},${metadataJson},${formatJson},${payloadJson ?? 'null'}]`,
   );
-}
-
-/** No enumerable key, own or inherited: `JSON.stringify` would write `{}` for it (given a validated object). */
-function isEmptyObject(value: object): boolean {
-  for (const _ in value) return false;
-  return true;
 }
 
 /**
