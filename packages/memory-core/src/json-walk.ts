@@ -67,7 +67,7 @@ const TREE_VALUES = 4096;
  * The common case without the walk's bookkeeping (no map of objects seen, no path, no count per character):
  * when `value` has at most 4,096 values and {@link walkJson} would accept it under `rules` except perhaps for its
  * size, returns an upper bound of its JSON text's UTF-8 length (every character counted at 6 bytes, as `\u0000`,
- * and every number at 24); otherwise -1, which says nothing: the caller then runs {@link walkJson}, which gives
+ * and every number at 25); otherwise -1, which says nothing: the caller then runs {@link walkJson}, which gives
  * the verdict and names the error. An object reached twice is looked at twice, as in a tree, which is how the
  * walk counts it too; a cycle meets the nesting limit and gives -1.
  *
@@ -86,8 +86,8 @@ interface TreeState {
 
 /** JSON text's UTF-8 bytes per UTF-16 code unit at most: `\u001f`, or a lone surrogate as `\udc00`. */
 const MAX_BYTES_PER_UNIT = 6;
-/** The longest number text: `-2.2250738585072014e-308`. */
-const MAX_NUMBER_BYTES = 24;
+/** The longest number text: `-0.0000012345678901234567` (17 digits after five zeros, the sign and `0.`). */
+const MAX_NUMBER_BYTES = 25;
 
 function treeBound(state: TreeState, value: unknown, depth: number): number {
   if (++state.values > TREE_VALUES) return -1;

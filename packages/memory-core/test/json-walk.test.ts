@@ -258,6 +258,15 @@ describe('treeJsonBound: the quick path of the payload and metadata checks agree
     });
   }
 
+  test('the longest number text counts in full: a bound never lets a payload one byte over the limit through', () => {
+    const longest = -0.0000012345678901234567;
+    expect(JSON.stringify(longest)).toHaveLength(25);
+    expect(treeJsonBound(payloadRules(25), longest)).toBeGreaterThanOrEqual(25);
+    // One byte short: the bound passes the limit, so the caller asks the walk, which refuses.
+    expect(treeJsonBound(payloadRules(24), longest)).toBeGreaterThan(24);
+    expect(refusal(() => walkJson(payloadRules(24), 'p', longest))).toMatch(/larger than 24 bytes/);
+  });
+
   test('a cycle, a value too deep and more than 4,096 values are left to the walk', () => {
     const cyclic: unknown[] = [];
     cyclic.push(cyclic);
