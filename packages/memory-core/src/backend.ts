@@ -61,7 +61,7 @@ export { applySessionUpdate, mergePatch } from './session-update.js';
 export {
   dateTimeFieldsToMillis,
   dateToIsoMicros,
-  digitsAt,
+  fractionDigitsToMillis,
   type IsoMicros,
   isoMicrosToDate,
   isoMicrosToNaive,

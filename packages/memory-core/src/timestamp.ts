@@ -102,8 +102,23 @@ export function dateTimeFieldsToMillis(text: string, separator: string, millis: 
   return date.setUTCHours(hour, minute, second, millis);
 }
 
+/**
+ * The milliseconds of the fraction of a second written by the digits of `text` from `start` to `end` (`.5` is
+ * 500, `.117364` is 117: cut, as `Date`'s are); `NaN` when any of them is not a digit. The caller checks where
+ * the fraction starts and how many digits its form allows.
+ */
+export function fractionDigitsToMillis(text: string, start: number, end: number): number {
+  let millis = 0;
+  for (let i = start; i < end; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 48 || code > 57) return Number.NaN;
+    if (i < start + 3) millis += (code - 48) * 10 ** (start + 2 - i);
+  }
+  return millis;
+}
+
 /** The number written by the `count` digits of `text` from `at` (the caller checked they are digits). */
-export function digitsAt(text: string, at: number, count: number): number {
+function digitsAt(text: string, at: number, count: number): number {
   let value = 0;
   for (let i = at; i < at + count; i++) value = value * 10 + text.charCodeAt(i) - 48;
   return value;

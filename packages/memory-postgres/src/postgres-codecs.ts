@@ -2,6 +2,7 @@ import type { IsoMicros, Metadata } from '@flux-rag/memory-core';
 import {
   dateTimeFieldsToMillis,
   dateToIsoMicros,
+  fractionDigitsToMillis,
   isoMicrosToDate,
   parseTimestamp,
 } from '@flux-rag/memory-core/backend';
@@ -120,13 +121,10 @@ function serverUtcMillis(text: string): number {
   }
   let millis = 0;
   if (end > 19) {
-    // A fraction: a dot and 1 to 6 digits, of which the first three make the milliseconds (cut, as Date's are).
+    // A fraction: a dot and 1 to 6 digits.
     if (text.charCodeAt(19) !== 46 || end - 20 < 1 || end - 20 > 6) return Number.NaN;
-    for (let i = 20; i < end; i++) {
-      const code = text.charCodeAt(i);
-      if (code < 48 || code > 57) return Number.NaN;
-      if (i < 23) millis += (code - 48) * 10 ** (22 - i);
-    }
+    millis = fractionDigitsToMillis(text, 20, end);
+    if (Number.isNaN(millis)) return Number.NaN;
   }
   return dateTimeFieldsToMillis(text, ' ', millis);
 }

@@ -1,7 +1,7 @@
 import type { IsoMicros } from '@flux-rag/memory-core';
 import {
   dateTimeFieldsToMillis,
-  digitsAt,
+  fractionDigitsToMillis,
   isoMicrosToDate,
   isoMicrosToNaive,
   parseTimestamp,
@@ -56,11 +56,8 @@ export const sqliteCodecs: SqlCodecs = {
  */
 function canonicalNaiveTime(text: string): number | null {
   if (text.length !== 26 || text.charCodeAt(19) !== 46) return null;
-  for (let i = 20; i < 26; i++) {
-    const code = text.charCodeAt(i);
-    if (code < 48 || code > 57) return null;
-  }
-  const time = dateTimeFieldsToMillis(text, 'T', digitsAt(text, 20, 3));
+  const millis = fractionDigitsToMillis(text, 20, 26);
+  const time = Number.isNaN(millis) ? Number.NaN : dateTimeFieldsToMillis(text, 'T', millis);
   return Number.isNaN(time) ? null : time;
 }
 
