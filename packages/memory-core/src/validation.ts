@@ -241,14 +241,19 @@ function validateMessageAt(input: unknown, at: () => string): ValidMessage {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new ValidationError(at() || 'message', `expected an object, got ${describe(input)}`);
   }
-  const { id, role, content, metadata = {}, payload = null, format = null } = input as NewMessage;
+  const { id, role, content, metadata: given, payload = null, format = null } = input as NewMessage;
   if (id !== undefined && !isShortText(id, LIMITS.idLength)) assertId(`${at()}id`, id);
   if (!isShortText(role, LIMITS.roleLength)) assertRole(`${at()}role`, role);
   if (typeof content !== 'string' || !isStorableText(content)) assertText(`${at()}content`, content);
-  if (!(isPlainObject(metadata) && isEmpty(metadata))) assertMetadata(`${at()}metadata`, metadata);
+  // Omitted metadata, the usual case, is `{}` with nothing to look at; empty metadata is checked once here,
+  // for the rule and for the digest.
+  const emptyMetadata = given === undefined || (isPlainObject(given) && isEmpty(given));
+  if (!emptyMetadata) assertMetadata(`${at()}metadata`, given);
+  const metadata: Metadata = given ?? {};
   const payloadJson = encodePayload(payload, () => `${at()}payload`);
   if (format !== null && !isShortText(format, LIMITS.formatLength)) assertFormat(`${at()}format`, format);
-  const digest = digestOf(role, content, metadata, format, payloadJson);
+  const metadataJson = emptyMetadata ? '{}' : JSON.stringify(metadata);
+  const digest = digestOfJson(role, content, metadataJson, format, payloadJson);
   return { id, role, content, metadata, payload: payload as JsonValue | null, format, payloadJson, digest };
 }
 
@@ -268,9 +273,25 @@ export function digestOf(
   format: string | null,
   payloadJson: string | null,
 ): string {
+  return digestOfJson(
+    role,
+    content,
+    isEmpty(metadata) ? '{}' : JSON.stringify(metadata),
+    format,
+    payloadJson,
+  );
+}
+
+/** {@link digestOf} with the metadata's JSON text made by the caller, which may know it is `{}`. */
+function digestOfJson(
+  role: string,
+  content: string,
+  metadataJson: string,
+  format: string | null,
+  payloadJson: string | null,
+): string {
   // The same text as JSON.stringify([role, content, metadata, format, payload]), without serialising the payload
   // a second time, nor an array made for the purpose (this runs for every message of every upsert).
-  const metadataJson = isEmpty(metadata) ? '{}' : JSON.stringify(metadata);
   const formatJson = format === null ? 'null' : JSON.stringify(format);
   return sha256Hex(
     `[${JSON.stringify(role)},${JSON.stringify(content)},${metadataJson},${formatJson},${payloadJson ?? 'null'}]`,

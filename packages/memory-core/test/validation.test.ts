@@ -222,6 +222,24 @@ describe('method inputs', () => {
     expect(refusedField(() => validateNewMessage([]))).toBe('message');
   });
 
+  test('metadata omitted, undefined or {} is one message; anything else empty-looking is checked', () => {
+    const digest = (metadata?: unknown) =>
+      validateNewMessage({ role: 'user', content: 'x', metadata }).digest;
+    const omitted = validateNewMessage({ role: 'user', content: 'x' });
+    expect(omitted.metadata).toEqual({});
+    expect(digest(undefined)).toBe(omitted.digest);
+    expect(digest({})).toBe(omitted.digest);
+    expect(digest(Object.create(null))).toBe(omitted.digest);
+    expect(digest({ a: 1 })).not.toBe(omitted.digest);
+    // Each would serialise as {} (or be left out) and must still be refused, not digested as empty metadata.
+    expect(refusedField(() => digest(null))).toBe('metadata');
+    expect(refusedField(() => digest({ [Symbol('s')]: 1 }))).toBe('metadata');
+    expect(refusedField(() => digest(new Map()))).toBe('metadata');
+    expect(refusedField(() => digest([]))).toBe('metadata');
+    // Omitted metadata gives each message an object of its own, not one shared between them.
+    expect(validateNewMessage({ role: 'user', content: 'x' }).metadata).not.toBe(omitted.metadata);
+  });
+
   test('history and session listing options: integer ranges and defaults', () => {
     expect(validateHistoryOptions(undefined)).toEqual({ limit: undefined });
     expect(validateHistoryOptions({ limit: LIMITS.historyLimit })).toEqual({ limit: 100_000 });
