@@ -52,6 +52,7 @@ export function postgresDialect(options: PostgresDialectOptions): SqlDialect {
     location: `${location} (schema ${schema})`,
     codecs: postgresCodecs,
     ignoreDuplicates: onConflictDoNothing,
+    writesInWith: true,
     metadataFilter: { where: (eb, filter) => metadataContains(eb, filter) },
     search,
     mapError: mapErrorByPhase({

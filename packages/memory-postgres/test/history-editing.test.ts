@@ -1,4 +1,5 @@
 import { withClient } from '@flux-rag/test-postgres';
+import pgDriver from 'pg';
 import { describe, expect, it } from 'vitest';
 import { usePostgres } from './support.js';
 
@@ -58,6 +59,87 @@ describe('history editing on PostgreSQL', () => {
       messageCount: 0,
       lastMessageAt: null,
     });
+  });
+
+  it('upsertMessages - the last write carries the session update: BEGIN, lock, digests, write, COMMIT', async () => {
+    const pool = new pgDriver.Pool({ connectionString: pg.url, max: 1 });
+    const sent: string[] = [];
+    pool.on('connect', (client) => {
+      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+      (client as unknown as { query: unknown }).query = (...args: unknown[]) => {
+        const [first] = args as [string | { text: string }];
+        sent.push((typeof first === 'string' ? first : first.text).trim().split(/\s+/)[0]!.toLowerCase());
+        return query(...args);
+      };
+    });
+    try {
+      const store = await pg.store({ pool });
+      const s = await store.createSession();
+      await store.upsertMessages(s, [msg('a'), msg('b')]);
+      const check = async () => {
+        const c = await counters(store.schema);
+        expect(c.stored).toEqual(c.truth);
+      };
+      const statements = async (call: () => Promise<unknown>) => {
+        sent.length = 0;
+        await call();
+        return [...sent];
+      };
+      const updatedAt = async () => (await store.getSession(s))!.updatedAt.getTime();
+      let before = await updatedAt();
+      // One replaced: the replacement and the session's activity time in one statement.
+      expect(await statements(() => store.upsertMessages(s, [msg('a', 'A'), msg('b')]))).toEqual([
+        'begin',
+        'select',
+        'select',
+        'with',
+        'commit',
+      ]);
+      expect(await updatedAt()).toBeGreaterThan(before);
+      await check();
+      // Two replaced: the first alone, the second with the session.
+      expect(await statements(() => store.upsertMessages(s, [msg('a', 'A2'), msg('b', 'B2')]))).toEqual([
+        'begin',
+        'select',
+        'select',
+        'update',
+        'with',
+        'commit',
+      ]);
+      // Replaced and appended: the appended rows travel with the counters.
+      expect(
+        await statements(() => store.upsertMessages(s, [msg('a', 'A3'), msg('b', 'B2'), msg('c')])),
+      ).toEqual(['begin', 'select', 'select', 'update', 'with', 'commit']);
+      await check();
+      // 1,201 appended: two INSERTs of 500, then the last 201 with the session update.
+      before = await updatedAt();
+      const many = Array.from({ length: 1_201 }, (_, i) => msg(`n${i}`));
+      expect(await statements(() => store.upsertMessages(s, many))).toEqual([
+        'begin',
+        'select',
+        'select',
+        'insert',
+        'insert',
+        'with',
+        'commit',
+      ]);
+      expect(await updatedAt()).toBeGreaterThan(before);
+      await check();
+      expect((await store.getHistory(s)).map((m) => m.id)).toEqual(['a', 'b', 'c', ...many.map((m) => m.id)]);
+      expect((await store.getHistory(s, { limit: 2 })).map((m) => m.content)).toEqual(['n1199', 'n1200']);
+      // Nothing changed: nothing written, the activity time kept.
+      before = await updatedAt();
+      expect(await statements(() => store.upsertMessages(s, [msg('a', 'A3')]))).toEqual([
+        'begin',
+        'select',
+        'select',
+        'commit',
+      ]);
+      expect(await updatedAt()).toBe(before);
+      await check();
+    } finally {
+      await pool.end();
+    }
   });
 
   it('updateSession - concurrent merge patches from two stores all apply (the row is locked)', async () => {

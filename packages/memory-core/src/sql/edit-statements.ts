@@ -1,4 +1,4 @@
-import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
+import { type Kysely, type QueryCreator, type Selectable, sql, type Transaction } from 'kysely';
 import type { Scope } from '../base-memory.js';
 import {
   type CompiledStatement,
@@ -78,10 +78,32 @@ export interface EditStatements {
   replaceMessage: CompiledStatement<Replacement>;
   /** Sets the session's `updated_at` alone: after replacements, which change neither its count nor its last time. */
   touchUpdatedAt: CompiledStatement<{ sessionId: string; at: StoredTimestamp }>;
+  /**
+   * {@link replaceMessage} and {@link touchUpdatedAt} in one statement (`WITH replaced AS (UPDATE messages ...)
+   * UPDATE sessions ...`), where the dialect has `writesInWith`; `undefined` elsewhere.
+   */
+  replaceAndTouch: CompiledStatement<Replacement & { at: StoredTimestamp }> | undefined;
 }
 
 /** Compiles {@link EditStatements} on `db`, the store's query builder (its plugins, such as a schema, apply). */
-export function compileEditStatements(db: Kysely<Database>, rowLocks: boolean): EditStatements {
+export function compileEditStatements(
+  db: Kysely<Database>,
+  rowLocks: boolean,
+  writesInWith: boolean,
+): EditStatements {
+  const replace = (qc: Kysely<Database> | QueryCreator<Database>, p: Replacement) =>
+    qc
+      .updateTable('messages')
+      .set({
+        role: p.role,
+        content: p.content,
+        metadata: p.metadata,
+        payload: p.payload,
+        format: p.format,
+        digest: p.digest,
+      })
+      .where('session_id', '=', p.sessionId)
+      .where('id', '=', p.id);
   return {
     lockSession: compileForScope((p: { sessionId: string }, scope) =>
       sessionLockQuery(db, rowLocks, p.sessionId, scope),
@@ -89,22 +111,18 @@ export function compileEditStatements(db: Kysely<Database>, rowLocks: boolean): 
     sessionDigests: compileOnce((p: { sessionId: string }) =>
       db.selectFrom('messages').select(['id', 'digest']).where('session_id', '=', p.sessionId),
     ),
-    replaceMessage: compileOnce((p: Replacement) =>
-      db
-        .updateTable('messages')
-        .set({
-          role: p.role,
-          content: p.content,
-          metadata: p.metadata,
-          payload: p.payload,
-          format: p.format,
-          digest: p.digest,
-        })
-        .where('session_id', '=', p.sessionId)
-        .where('id', '=', p.id),
-    ),
+    replaceMessage: compileOnce((p: Replacement) => replace(db, p)),
     touchUpdatedAt: compileOnce((p: { sessionId: string; at: StoredTimestamp }) =>
       db.updateTable('sessions').set({ updated_at: p.at }).where('id', '=', p.sessionId),
     ),
+    replaceAndTouch: writesInWith
+      ? compileOnce((p: Replacement & { at: StoredTimestamp }) =>
+          db
+            .with('replaced', (qc) => replace(qc, p))
+            .updateTable('sessions')
+            .set({ updated_at: p.at })
+            .where('id', '=', p.sessionId),
+        )
+      : undefined,
   };
 }

@@ -1,4 +1,4 @@
-import type { Kysely, RawBuilder, Selectable, Transaction } from 'kysely';
+import type { ExpressionBuilder, Kysely, QueryCreator, RawBuilder, Selectable, Transaction } from 'kysely';
 import type {
   MessageRow,
   MessageWrite,
@@ -13,7 +13,7 @@ import { dateToIsoMicros, type IsoMicros } from '../timestamp.js';
 import { LIMITS, type MessageDigest, type RewriteResult, type UpsertResult } from '../types.js';
 import type { SqlCodecs } from './codecs.js';
 import type { Database, SessionsTable, StoredTimestamp } from './database.js';
-import { digestColumns, type EditStatements } from './edit-statements.js';
+import { digestColumns, type EditStatements, type Replacement } from './edit-statements.js';
 import { storedDigest, toMessage } from './rows.js';
 
 /**
@@ -34,6 +34,8 @@ export interface EditContext {
    * holds the database's write lock (SQLite's `BEGIN IMMEDIATE`).
    */
   readonly rowLocks: boolean;
+  /** The dialect's `writesInWith`: an upsert's last write may carry the session row's update. */
+  readonly writesInWith: boolean;
   /** The hot statements, compiled once per store on its query builder. */
   readonly statements: EditStatements;
 }
@@ -118,25 +120,95 @@ async function append(
   messages: MessageWrite[],
   at: IsoMicros,
 ) {
-  const createdAt = ctx.codecs.encodeTimestamp(at);
   for (let i = 0; i < messages.length; i += CHUNK) {
-    await trx
-      .insertInto('messages')
-      .values(
-        messages.slice(i, i + CHUNK).map((m) => ({
-          id: m.id,
-          session_id: sessionId,
-          role: m.role,
-          content: m.content,
-          created_at: createdAt,
-          metadata: ctx.codecs.encodeMetadata(m.metadata),
-          payload: m.payloadJson,
-          format: m.format,
-          digest: m.digest,
-        })),
-      )
-      .execute();
+    await insertMessages(trx, ctx, sessionId, messages.slice(i, i + CHUNK), at).execute();
   }
+}
+
+/** The INSERT of `messages` (at most {@link CHUNK}), all with `createdAt` = `at`. */
+function insertMessages(
+  qc: Trx | QueryCreator<Database>,
+  ctx: EditContext,
+  sessionId: string,
+  messages: MessageWrite[],
+  at: IsoMicros,
+) {
+  const createdAt = ctx.codecs.encodeTimestamp(at);
+  return qc.insertInto('messages').values(
+    messages.map((m) => ({
+      id: m.id,
+      session_id: sessionId,
+      role: m.role,
+      content: m.content,
+      created_at: createdAt,
+      metadata: ctx.codecs.encodeMetadata(m.metadata),
+      payload: m.payloadJson,
+      format: m.format,
+      digest: m.digest,
+    })),
+  );
+}
+
+/** The values {@link EditStatements.replaceMessage} binds for `m`. */
+function replacement(ctx: EditContext, sessionId: string, m: MessageWrite): Replacement {
+  return {
+    sessionId,
+    id: m.id,
+    role: m.role,
+    content: m.content,
+    metadata: ctx.codecs.encodeMetadata(m.metadata),
+    payload: m.payloadJson,
+    format: m.format,
+    digest: m.digest,
+  };
+}
+
+/**
+ * An upsert's writes, then the session row's one update: in place for `replaced` (seq, `created_at` and so the
+ * order key are kept), appended at `at` for `appended`. Where the dialect has `writesInWith`, the last write
+ * travels with the session's update in one statement. Only here, where no row is removed: the update's values
+ * are known beforehand (the count grows by the appended rows, the last time is theirs), whereas recomputing
+ * them would read the statement's snapshot, taken before its own writes.
+ */
+async function writeUpsert(
+  trx: Trx,
+  ctx: EditContext,
+  sessionId: string,
+  now: Date,
+  replaced: MessageWrite[],
+  appended: MessageWrite[],
+  at: IsoMicros,
+) {
+  const change = { appended: appended.length, removed: 0, at: appended.length > 0 ? at : null };
+  if (!ctx.writesInWith) {
+    for (const m of replaced)
+      await trx.executeQuery(ctx.statements.replaceMessage(replacement(ctx, sessionId, m)));
+    if (appended.length > 0) await append(trx, ctx, sessionId, appended, at);
+    await touchSession(trx, ctx, sessionId, now, change);
+    return;
+  }
+  const updatedAt = ctx.codecs.encodeTimestamp(dateToIsoMicros(now));
+  const replaceAndTouch = ctx.statements.replaceAndTouch;
+  if (appended.length === 0 && replaceAndTouch !== undefined) {
+    const last = replaced.length - 1;
+    for (const m of replaced.slice(0, last)) {
+      await trx.executeQuery(ctx.statements.replaceMessage(replacement(ctx, sessionId, m)));
+    }
+    await trx.executeQuery(
+      replaceAndTouch({ ...replacement(ctx, sessionId, replaced[last]!), at: updatedAt }),
+    );
+    return;
+  }
+  for (const m of replaced)
+    await trx.executeQuery(ctx.statements.replaceMessage(replacement(ctx, sessionId, m)));
+  const lastChunk = Math.floor((appended.length - 1) / CHUNK) * CHUNK;
+  if (lastChunk > 0) await append(trx, ctx, sessionId, appended.slice(0, lastChunk), at);
+  await trx
+    .with('appended', (qc) => insertMessages(qc, ctx, sessionId, appended.slice(lastChunk), at))
+    .updateTable('sessions')
+    .set((eb) => sessionActivity(ctx, eb, sessionId, updatedAt, change))
+    .where('id', '=', sessionId)
+    .execute();
 }
 
 /**
@@ -159,22 +231,31 @@ async function touchSession(
   }
   await trx
     .updateTable('sessions')
-    .set((eb) => {
-      const delta = change.appended - change.removed;
-      return {
-        updated_at: updatedAt,
-        message_count: eb('message_count', '+', delta),
-        last_message_at:
-          change.removed === 0 && change.at !== null
-            ? ctx.codecs.encodeTimestamp(change.at)
-            : eb
-                .selectFrom('messages')
-                .select((m) => m.fn.max('messages.created_at').as('t'))
-                .where('messages.session_id', '=', sessionId),
-      };
-    })
+    .set((eb) => sessionActivity(ctx, eb, sessionId, updatedAt, change))
     .where('id', '=', sessionId)
     .execute();
+}
+
+/** What {@link touchSession} sets on the session row. */
+function sessionActivity(
+  ctx: EditContext,
+  eb: ExpressionBuilder<Database, 'sessions'>,
+  sessionId: string,
+  updatedAt: StoredTimestamp,
+  change: { appended: number; removed: number; at: IsoMicros | null },
+) {
+  if (ctx.countsByTriggers) return { updated_at: updatedAt };
+  return {
+    updated_at: updatedAt,
+    message_count: eb('message_count', '+', change.appended - change.removed),
+    last_message_at:
+      change.removed === 0 && change.at !== null
+        ? ctx.codecs.encodeTimestamp(change.at)
+        : eb
+            .selectFrom('messages')
+            .select((m) => m.fn.max('messages.created_at').as('t'))
+            .where('messages.session_id', '=', sessionId),
+  };
 }
 
 /** The latest message of the session in history order, or `undefined`. */
@@ -256,41 +337,24 @@ export async function upsertMessages(
   const ids = messages.map((m) => m.id);
   const stored = await storedDigests(trx, ctx, sessionId, ids, Number(session.message_count ?? 0));
   const appended: MessageWrite[] = [];
-  let replaced = 0;
+  const replaced: MessageWrite[] = [];
   let unchanged = 0;
   for (const m of messages) {
     const digest = stored.get(m.id);
-    if (digest === undefined) {
-      appended.push(m);
-    } else if (digest === m.digest) {
-      unchanged++;
-    } else {
-      // In place: seq, created_at and so the order key are kept.
-      await trx.executeQuery(
-        ctx.statements.replaceMessage({
-          sessionId,
-          id: m.id,
-          role: m.role,
-          content: m.content,
-          metadata: ctx.codecs.encodeMetadata(m.metadata),
-          payload: m.payloadJson,
-          format: m.format,
-          digest: m.digest,
-        }),
-      );
-      replaced++;
-    }
+    if (digest === undefined) appended.push(m);
+    else if (digest === m.digest) unchanged++;
+    else replaced.push(m);
   }
-  const at = appendTime(ctx, now, session.last_message_at);
-  if (appended.length > 0) await append(trx, ctx, sessionId, appended, at);
-  if (appended.length + replaced > 0) {
-    await touchSession(trx, ctx, sessionId, now, {
-      appended: appended.length,
-      removed: 0,
-      at: appended.length > 0 ? at : null,
-    });
+  if (appended.length + replaced.length > 0) {
+    const at = appendTime(ctx, now, session.last_message_at);
+    await writeUpsert(trx, ctx, sessionId, now, replaced, appended, at);
   }
-  const result: UpsertResult = { ids, appended: appended.length, replaced, unchanged };
+  const result: UpsertResult = {
+    ids,
+    appended: appended.length,
+    replaced: replaced.length,
+    unchanged,
+  };
   await record(trx, sessionId, request.operation, result);
   return result;
 }

@@ -121,6 +121,12 @@ export interface SqlDialect {
    */
   readonly rowLocks?: boolean;
   /**
+   * True when a statement may carry another write in its `WITH` clause (PostgreSQL's data-modifying CTEs): an
+   * upsert's last write then travels with the session row's update, one round trip fewer per call that changes
+   * anything. Default false: each write is a statement of its own.
+   */
+  readonly writesInWith?: boolean;
+  /**
    * True when timestamp columns hold text that other writers may have left in any form, readable or not
    * (SQLite): `purgeSessions` then also counts the unreadable text that sorts at or after its cutoff, which its
    * batches never reach (see `unreadableAfterCutoff`). Default false (a timestamp type holds only instants or
