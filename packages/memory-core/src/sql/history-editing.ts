@@ -1,4 +1,12 @@
-import type { ExpressionBuilder, Kysely, QueryCreator, RawBuilder, Selectable, Transaction } from 'kysely';
+import type {
+  Compilable,
+  ExpressionBuilder,
+  Kysely,
+  QueryCreator,
+  QueryResult,
+  RawBuilder,
+  Selectable,
+} from 'kysely';
 import type {
   MessageRow,
   MessageWrite,
@@ -12,13 +20,14 @@ import { replayOperation } from '../operations.js';
 import { dateToIsoMicros, type IsoMicros } from '../timestamp.js';
 import { LIMITS, type MessageDigest, type RewriteResult, type UpsertResult } from '../types.js';
 import type { SqlCodecs } from './codecs.js';
+import type { RunCompiled } from './compiled-statement.js';
 import type { Database, SessionsTable, StoredTimestamp } from './database.js';
 import { digestColumns, type EditStatements, type Replacement } from './edit-statements.js';
 import { storedDigest, toMessage } from './rows.js';
 
 /**
  * Contract 1.1's history editing on the shared tables, written once for every SQL backend: each function runs
- * inside the store's write transaction (`trx`), reads only the rows its call names or removes (through the
+ * inside the store's write transaction (`trx`, an {@link EditTransaction}), reads only the rows its call names or removes (through the
  * `(session_id, id)` key and the history index), and updates the session row once.
  */
 
@@ -40,19 +49,45 @@ export interface EditContext {
   readonly statements: EditStatements;
 }
 
-type Trx = Transaction<Database>;
+/**
+ * The write transaction the editing functions run in: `run` executes a compiled statement in it, and `db`, the
+ * store's query builder, builds the statements not compiled once (compiled on it, its plugins applied, and run
+ * through `run`). The store runs them through its `writeCompiled`, which on PostgreSQL drives one pooled
+ * connection itself instead of building a Kysely transaction, its executor and connection provider per call.
+ */
+export interface EditTransaction {
+  readonly run: RunCompiled;
+  readonly db: Kysely<Database>;
+}
+
+type Trx = EditTransaction;
+
+/** Compiles `query` on the store's builder and runs it in `trx`. */
+function exec<R>(trx: Trx, query: Compilable<R>): Promise<QueryResult<R>> {
+  return trx.run(query.compile());
+}
+
+/** The rows of `query` run in `trx`. */
+async function all<R>(trx: Trx, query: Compilable<R>): Promise<R[]> {
+  return (await exec(trx, query)).rows;
+}
+
+/** The first row of `query` run in `trx`, or `undefined`. */
+async function first<R>(trx: Trx, query: Compilable<R>): Promise<R | undefined> {
+  return (await exec(trx, query)).rows[0];
+}
 
 /** Rows per `IN (...)` list and per multi-row INSERT: well under both databases' parameter limits. */
 const CHUNK = 500;
 
 /** The session row in scope, locked for the rest of the transaction, or `undefined`. */
 export async function lockSession(
-  trx: Trx,
+  run: RunCompiled,
   ctx: EditContext,
   sessionId: string,
   scope: Scope,
 ): Promise<Selectable<SessionsTable> | undefined> {
-  const { rows } = await trx.executeQuery(ctx.statements.lockSession(scope, { sessionId }));
+  const { rows } = await run(ctx.statements.lockSession(scope, { sessionId }));
   return rows[0];
 }
 
@@ -63,12 +98,14 @@ async function replay<T>(
   operation: OperationKey | undefined,
 ): Promise<T | undefined> {
   if (operation === undefined) return undefined;
-  const row = await trx
-    .selectFrom('message_operations')
-    .select(['request_digest', 'result'])
-    .where('session_id', '=', sessionId)
-    .where('operation_id', '=', operation.operationId)
-    .executeTakeFirst();
+  const row = await first(
+    trx,
+    trx.db
+      .selectFrom('message_operations')
+      .select(['request_digest', 'result'])
+      .where('session_id', '=', sessionId)
+      .where('operation_id', '=', operation.operationId),
+  );
   const recorded =
     row === undefined
       ? undefined
@@ -79,28 +116,32 @@ async function replay<T>(
 /** Records an operation's result and prunes the session's log to the latest `LIMITS.operationsKept`. */
 async function record(trx: Trx, sessionId: string, operation: OperationKey | undefined, result: unknown) {
   if (operation === undefined) return;
-  const last = await trx
-    .selectFrom('message_operations')
-    .select((eb) => eb.fn.max('seq').as('seq'))
-    .where('session_id', '=', sessionId)
-    .executeTakeFirst();
+  const last = await first(
+    trx,
+    trx.db
+      .selectFrom('message_operations')
+      .select((eb) => eb.fn.max('seq').as('seq'))
+      .where('session_id', '=', sessionId),
+  );
   const seq = Number(last?.seq ?? 0) + 1;
-  await trx
-    .insertInto('message_operations')
-    .values({
+  await all(
+    trx,
+    trx.db.insertInto('message_operations').values({
       session_id: sessionId,
       operation_id: operation.operationId,
       request_digest: operation.requestDigest,
       result: JSON.stringify(result),
       seq,
-    })
-    .execute();
+    }),
+  );
   if (seq > LIMITS.operationsKept) {
-    await trx
-      .deleteFrom('message_operations')
-      .where('session_id', '=', sessionId)
-      .where('seq', '<=', seq - LIMITS.operationsKept)
-      .execute();
+    await all(
+      trx,
+      trx.db
+        .deleteFrom('message_operations')
+        .where('session_id', '=', sessionId)
+        .where('seq', '<=', seq - LIMITS.operationsKept),
+    );
   }
 }
 
@@ -121,13 +162,13 @@ async function append(
   at: IsoMicros,
 ) {
   for (let i = 0; i < messages.length; i += CHUNK) {
-    await insertMessages(trx, ctx, sessionId, messages.slice(i, i + CHUNK), at).execute();
+    await exec(trx, insertMessages(trx.db, ctx, sessionId, messages.slice(i, i + CHUNK), at));
   }
 }
 
 /** The INSERT of `messages` (at most {@link CHUNK}), all with `createdAt` = `at`. */
 function insertMessages(
-  qc: Trx | QueryCreator<Database>,
+  qc: Kysely<Database> | QueryCreator<Database>,
   ctx: EditContext,
   sessionId: string,
   messages: MessageWrite[],
@@ -181,8 +222,7 @@ async function writeUpsert(
 ) {
   const change = { appended: appended.length, removed: 0, at: appended.length > 0 ? at : null };
   if (!ctx.writesInWith) {
-    for (const m of replaced)
-      await trx.executeQuery(ctx.statements.replaceMessage(replacement(ctx, sessionId, m)));
+    for (const m of replaced) await trx.run(ctx.statements.replaceMessage(replacement(ctx, sessionId, m)));
     if (appended.length > 0) await append(trx, ctx, sessionId, appended, at);
     await touchSession(trx, ctx, sessionId, now, change);
     return;
@@ -192,23 +232,22 @@ async function writeUpsert(
   if (appended.length === 0 && replaceAndTouch !== undefined) {
     const last = replaced.length - 1;
     for (const m of replaced.slice(0, last)) {
-      await trx.executeQuery(ctx.statements.replaceMessage(replacement(ctx, sessionId, m)));
+      await trx.run(ctx.statements.replaceMessage(replacement(ctx, sessionId, m)));
     }
-    await trx.executeQuery(
-      replaceAndTouch({ ...replacement(ctx, sessionId, replaced[last]!), at: updatedAt }),
-    );
+    await trx.run(replaceAndTouch({ ...replacement(ctx, sessionId, replaced[last]!), at: updatedAt }));
     return;
   }
-  for (const m of replaced)
-    await trx.executeQuery(ctx.statements.replaceMessage(replacement(ctx, sessionId, m)));
+  for (const m of replaced) await trx.run(ctx.statements.replaceMessage(replacement(ctx, sessionId, m)));
   const lastChunk = Math.floor((appended.length - 1) / CHUNK) * CHUNK;
   if (lastChunk > 0) await append(trx, ctx, sessionId, appended.slice(0, lastChunk), at);
-  await trx
-    .with('appended', (qc) => insertMessages(qc, ctx, sessionId, appended.slice(lastChunk), at))
-    .updateTable('sessions')
-    .set((eb) => sessionActivity(ctx, eb, sessionId, updatedAt, change))
-    .where('id', '=', sessionId)
-    .execute();
+  await all(
+    trx,
+    trx.db
+      .with('appended', (qc) => insertMessages(qc, ctx, sessionId, appended.slice(lastChunk), at))
+      .updateTable('sessions')
+      .set((eb) => sessionActivity(ctx, eb, sessionId, updatedAt, change))
+      .where('id', '=', sessionId),
+  );
 }
 
 /**
@@ -226,14 +265,16 @@ async function touchSession(
   const updatedAt = ctx.codecs.encodeTimestamp(dateToIsoMicros(now));
   if (ctx.countsByTriggers || (change.appended === 0 && change.removed === 0)) {
     // Replacements keep the count and the last message's time: the activity time alone changes.
-    await trx.executeQuery(ctx.statements.touchUpdatedAt({ sessionId, at: updatedAt }));
+    await trx.run(ctx.statements.touchUpdatedAt({ sessionId, at: updatedAt }));
     return;
   }
-  await trx
-    .updateTable('sessions')
-    .set((eb) => sessionActivity(ctx, eb, sessionId, updatedAt, change))
-    .where('id', '=', sessionId)
-    .execute();
+  await all(
+    trx,
+    trx.db
+      .updateTable('sessions')
+      .set((eb) => sessionActivity(ctx, eb, sessionId, updatedAt, change))
+      .where('id', '=', sessionId),
+  );
 }
 
 /** What {@link touchSession} sets on the session row. */
@@ -260,14 +301,16 @@ function sessionActivity(
 
 /** The latest message of the session in history order, or `undefined`. */
 function latest(trx: Trx, ctx: EditContext, sessionId: string) {
-  return trx
-    .selectFrom('messages')
-    .selectAll()
-    .where('session_id', '=', sessionId)
-    .orderBy(ctx.orderKey, 'desc')
-    .orderBy('seq', 'desc')
-    .limit(1)
-    .executeTakeFirst();
+  return first(
+    trx,
+    trx.db
+      .selectFrom('messages')
+      .selectAll()
+      .where('session_id', '=', sessionId)
+      .orderBy(ctx.orderKey, 'desc')
+      .orderBy('seq', 'desc')
+      .limit(1),
+  );
 }
 
 /**
@@ -293,24 +336,28 @@ async function storedDigests(
     }
   };
   if (ids.length * 2 >= count) {
-    keep((await trx.executeQuery(ctx.statements.sessionDigests({ sessionId }))).rows);
+    keep((await trx.run(ctx.statements.sessionDigests({ sessionId }))).rows);
   } else {
     for (let i = 0; i < ids.length; i += CHUNK) {
       keep(
-        await trx
-          .selectFrom('messages')
-          .select(['id', 'digest'])
-          .where('session_id', '=', sessionId)
-          .where('id', 'in', ids.slice(i, i + CHUNK))
-          .execute(),
+        await all(
+          trx,
+          trx.db
+            .selectFrom('messages')
+            .select(['id', 'digest'])
+            .where('session_id', '=', sessionId)
+            .where('id', 'in', ids.slice(i, i + CHUNK)),
+        ),
       );
     }
   }
   for (let i = 0; i < missing.length; i += CHUNK) {
-    const rows = await digestColumns(trx)
-      .where('session_id', '=', sessionId)
-      .where('id', 'in', missing.slice(i, i + CHUNK))
-      .execute();
+    const rows = await all(
+      trx,
+      digestColumns(trx.db)
+        .where('session_id', '=', sessionId)
+        .where('id', 'in', missing.slice(i, i + CHUNK)),
+    );
     for (const row of rows) stored.set(row.id, storedDigest(row, ctx.codecs));
   }
   return stored;
@@ -324,7 +371,7 @@ export async function upsertMessages(
   scope: Scope,
 ): Promise<UpsertResult> {
   const { sessionId, messages, now } = request;
-  const session = await lockSession(trx, ctx, sessionId, scope);
+  const session = await lockSession(trx.run, ctx, sessionId, scope);
   if (session === undefined) throw new SessionNotFoundError(sessionId);
   const replayed = await replay<UpsertResult>(trx, sessionId, request.operation);
   if (replayed !== undefined) return replayed;
@@ -367,20 +414,22 @@ export async function rewriteHistory(
   scope: Scope,
 ): Promise<RewriteResult> {
   const { sessionId, after, messages, now } = request;
-  const session = await lockSession(trx, ctx, sessionId, scope);
+  const session = await lockSession(trx.run, ctx, sessionId, scope);
   if (session === undefined) throw new SessionNotFoundError(sessionId);
   const replayed = await replay<RewriteResult>(trx, sessionId, request.operation);
   if (replayed !== undefined) return replayed;
   const key = ctx.orderKey;
   let from: { at: StoredTimestamp; seq: number; createdAt: unknown } | null = null;
   if (after !== null) {
-    const row = await trx
-      .selectFrom('messages')
-      .select(['seq', 'created_at'])
-      .select(key.as('order_at'))
-      .where('session_id', '=', sessionId)
-      .where('id', '=', after)
-      .executeTakeFirst();
+    const row = await first(
+      trx,
+      trx.db
+        .selectFrom('messages')
+        .select(['seq', 'created_at'])
+        .select(key.as('order_at'))
+        .where('session_id', '=', sessionId)
+        .where('id', '=', after),
+    );
     if (row === undefined)
       throw new ConflictError('history', sessionId, undefined, { reason: 'after-missing' });
     // Decoded and encoded again, as history cursors are: the key as a parameter of the dialect's own form.
@@ -390,7 +439,7 @@ export async function rewriteHistory(
       createdAt: row.created_at,
     };
   }
-  let removedQuery = digestColumns(trx).where('session_id', '=', sessionId);
+  let removedQuery = digestColumns(trx.db).where('session_id', '=', sessionId);
   if (from !== null) {
     const { at, seq } = from;
     // `(key, seq) > (at, seq)` as a row comparison, which PostgreSQL seeks in the history index: the expanded OR
@@ -401,7 +450,7 @@ export async function rewriteHistory(
       eb.and([eb(key, '>=', at), eb(eb.tuple(key, eb.ref('seq')), '>', eb.tuple(at, seq))]),
     );
   }
-  const removedRows = await removedQuery.orderBy(key, 'asc').orderBy('seq', 'asc').execute();
+  const removedRows = await all(trx, removedQuery.orderBy(key, 'asc').orderBy('seq', 'asc'));
   const removed = removedRows.map((row) => row.id);
   const differs = (expected: readonly string[] | undefined, actual: () => string[]) =>
     expected !== undefined &&
@@ -415,21 +464,25 @@ export async function rewriteHistory(
   // By (session_id, id), the key both databases index: PostgreSQL has no index on seq alone, and a delete by seq
   // walked the session's whole history index (a rewrite of 10 messages cost 5x more at 10,000 than at 100).
   for (let i = 0; i < removed.length; i += CHUNK) {
-    await trx
-      .deleteFrom('messages')
-      .where('session_id', '=', sessionId)
-      .where('id', 'in', removed.slice(i, i + CHUNK))
-      .execute();
+    await all(
+      trx,
+      trx.db
+        .deleteFrom('messages')
+        .where('session_id', '=', sessionId)
+        .where('id', 'in', removed.slice(i, i + CHUNK)),
+    );
   }
   // An id the kept history still holds cannot be appended again.
   const newIds = messages.map((m) => m.id);
   for (let i = 0; i < newIds.length; i += CHUNK) {
-    const taken = await trx
-      .selectFrom('messages')
-      .select('id')
-      .where('session_id', '=', sessionId)
-      .where('id', 'in', newIds.slice(i, i + CHUNK))
-      .executeTakeFirst();
+    const taken = await first(
+      trx,
+      trx.db
+        .selectFrom('messages')
+        .select('id')
+        .where('session_id', '=', sessionId)
+        .where('id', 'in', newIds.slice(i, i + CHUNK)),
+    );
     if (taken !== undefined) throw new ConflictError('message', taken.id);
   }
   const at = appendTime(ctx, now, from?.createdAt ?? null);
@@ -455,15 +508,17 @@ export async function deleteMessages(
   now: Date,
   scope: Scope,
 ): Promise<number> {
-  if ((await lockSession(trx, ctx, sessionId, scope)) === undefined) return 0;
+  if ((await lockSession(trx.run, ctx, sessionId, scope)) === undefined) return 0;
   let deleted = 0;
   for (let i = 0; i < ids.length; i += CHUNK) {
-    const result = await trx
-      .deleteFrom('messages')
-      .where('session_id', '=', sessionId)
-      .where('id', 'in', ids.slice(i, i + CHUNK))
-      .executeTakeFirst();
-    deleted += Number(result.numDeletedRows);
+    const result = await exec(
+      trx,
+      trx.db
+        .deleteFrom('messages')
+        .where('session_id', '=', sessionId)
+        .where('id', 'in', ids.slice(i, i + CHUNK)),
+    );
+    deleted += Number(result.numAffectedRows ?? 0);
   }
   if (deleted > 0) await touchSession(trx, ctx, sessionId, now, { appended: 0, removed: deleted, at: null });
   return deleted;
@@ -477,17 +532,20 @@ export async function popMessage(
   now: Date,
   scope: Scope,
 ): Promise<MessageRow | null> {
-  if ((await lockSession(trx, ctx, sessionId, scope)) === undefined) return null;
+  if ((await lockSession(trx.run, ctx, sessionId, scope)) === undefined) return null;
   const row = await latest(trx, ctx, sessionId);
   if (row === undefined) return null;
-  await trx.deleteFrom('messages').where('session_id', '=', sessionId).where('seq', '=', row.seq).execute();
+  await exec(
+    trx,
+    trx.db.deleteFrom('messages').where('session_id', '=', sessionId).where('seq', '=', row.seq),
+  );
   await touchSession(trx, ctx, sessionId, now, { appended: 0, removed: 1, at: null });
   return toMessage(row, ctx.codecs);
 }
 
 /** `getHistoryDigests`: ids and digests oldest first; payloads read only for rows without a stored digest. */
 export async function readDigests(
-  db: Trx | Kysely<Database>,
+  db: Kysely<Database>,
   ctx: EditContext,
   sessionId: string,
   scope: Scope,

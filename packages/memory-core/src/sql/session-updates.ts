@@ -20,7 +20,7 @@ export async function updateSession(
   update: SessionUpdate,
   scope: Scope,
 ): Promise<Session | null> {
-  const row = await lockSession(trx, ctx, sessionId, scope);
+  const row = await lockSession((query) => trx.executeQuery(query), ctx, sessionId, scope);
   if (row === undefined) return null;
   const metadata = applySessionUpdate(sessionId, ctx.codecs.decodeMetadata(row.metadata), update);
   const changes = {

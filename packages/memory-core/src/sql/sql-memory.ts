@@ -167,8 +167,8 @@ const ALREADY_STORED = Symbol('already stored');
  * the search skeleton (execute, map errors, build hits), `check()` and error mapping. A backend package builds
  * its dialect and its Kysely instance, and adds only its connection handling: what closing releases (`_close`,
  * default destroying the Kysely instance), and optionally how a write transaction starts (`writeTransaction`,
- * e.g. `BEGIN IMMEDIATE` on SQLite) and a leaner transaction for the statements compiled once
- * (`writeCompiled`).
+ * e.g. `BEGIN IMMEDIATE` on SQLite) and a leaner transaction for the writes that run compiled statements only
+ * (`writeCompiled`: `addMessage` and the history edits).
  */
 export class SqlConversationMemory extends BaseConversationMemory {
   /** The query builder every shared query runs on. */
@@ -229,12 +229,16 @@ export class SqlConversationMemory extends BaseConversationMemory {
 
   protected override async _upsertMessages(request: UpsertRequest, scope: Scope): Promise<UpsertResult> {
     this.#writable();
-    return this.writeTransaction((trx) => upsertMessages(trx, this.#editContext(), request, scope));
+    return this.writeCompiled((run) =>
+      upsertMessages({ run, db: this.db }, this.#editContext(), request, scope),
+    );
   }
 
   protected override async _rewriteHistory(request: RewriteRequest, scope: Scope): Promise<RewriteResult> {
     this.#writable();
-    return this.writeTransaction((trx) => rewriteHistory(trx, this.#editContext(), request, scope));
+    return this.writeCompiled((run) =>
+      rewriteHistory({ run, db: this.db }, this.#editContext(), request, scope),
+    );
   }
 
   protected override async _deleteMessages(
@@ -244,8 +248,8 @@ export class SqlConversationMemory extends BaseConversationMemory {
     scope: Scope,
   ): Promise<number> {
     this.#writable();
-    return this.writeTransaction((trx) =>
-      deleteMessages(trx, this.#editContext(), sessionId, ids, now, scope),
+    return this.writeCompiled((run) =>
+      deleteMessages({ run, db: this.db }, this.#editContext(), sessionId, ids, now, scope),
     );
   }
 
@@ -255,7 +259,9 @@ export class SqlConversationMemory extends BaseConversationMemory {
     scope: Scope,
   ): Promise<MessageRow | null> {
     this.#writable();
-    return this.writeTransaction((trx) => popMessage(trx, this.#editContext(), sessionId, now, scope));
+    return this.writeCompiled((run) =>
+      popMessage({ run, db: this.db }, this.#editContext(), sessionId, now, scope),
+    );
   }
 
   protected override _readDigests(sessionId: string, scope: Scope): Promise<MessageDigest[]> {
@@ -294,7 +300,8 @@ export class SqlConversationMemory extends BaseConversationMemory {
   }
 
   /**
-   * Runs `work`, which only runs statements compiled beforehand, in a transaction that writes. The default runs
+   * Runs `work`, which runs compiled statements only (compiled once per store, or built and compiled on
+   * {@link db} for the call), in a transaction that writes: `addMessage` and the history edits. The default runs
    * them in {@link writeTransaction}; a backend may drive one connection itself instead (a Kysely transaction
    * builds a query executor and a `Transaction` per call), with the same begin, commit, rollback and error
    * semantics as its `writeTransaction`.
