@@ -80,17 +80,13 @@ export interface EditStatements {
   touchUpdatedAt: CompiledStatement<{ sessionId: string; at: StoredTimestamp }>;
   /**
    * {@link replaceMessage} and {@link touchUpdatedAt} in one statement (`WITH replaced AS (UPDATE messages ...)
-   * UPDATE sessions ...`), where the dialect has `writesInWith`; `undefined` elsewhere.
+   * UPDATE sessions ...`); run only where the dialect has `writesInWith`.
    */
-  replaceAndTouch: CompiledStatement<Replacement & { at: StoredTimestamp }> | undefined;
+  replaceAndTouch: CompiledStatement<Replacement & { at: StoredTimestamp }>;
 }
 
 /** Compiles {@link EditStatements} on `db`, the store's query builder (its plugins, such as a schema, apply). */
-export function compileEditStatements(
-  db: Kysely<Database>,
-  rowLocks: boolean,
-  writesInWith: boolean,
-): EditStatements {
+export function compileEditStatements(db: Kysely<Database>, rowLocks: boolean): EditStatements {
   const replace = (qc: Kysely<Database> | QueryCreator<Database>, p: Replacement) =>
     qc
       .updateTable('messages')
@@ -115,14 +111,12 @@ export function compileEditStatements(
     touchUpdatedAt: compileOnce((p: { sessionId: string; at: StoredTimestamp }) =>
       db.updateTable('sessions').set({ updated_at: p.at }).where('id', '=', p.sessionId),
     ),
-    replaceAndTouch: writesInWith
-      ? compileOnce((p: Replacement & { at: StoredTimestamp }) =>
-          db
-            .with('replaced', (qc) => replace(qc, p))
-            .updateTable('sessions')
-            .set({ updated_at: p.at })
-            .where('id', '=', p.sessionId),
-        )
-      : undefined,
+    replaceAndTouch: compileOnce((p: Replacement & { at: StoredTimestamp }) =>
+      db
+        .with('replaced', (qc) => replace(qc, p))
+        .updateTable('sessions')
+        .set({ updated_at: p.at })
+        .where('id', '=', p.sessionId),
+    ),
   };
 }

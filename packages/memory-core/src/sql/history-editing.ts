@@ -27,8 +27,8 @@ import { storedDigest, toMessage } from './rows.js';
 
 /**
  * Contract 1.1's history editing on the shared tables, written once for every SQL backend: each function runs
- * inside the store's write transaction (`trx`, an {@link EditTransaction}), reads only the rows its call names or removes (through the
- * `(session_id, id)` key and the history index), and updates the session row once.
+ * inside the store's write transaction (`trx`, an {@link EditTransaction}), reads only the rows its call names
+ * or removes (through the `(session_id, id)` key and the history index), and updates the session row once.
  */
 
 /** What the editing statements need of the store. */
@@ -124,7 +124,7 @@ async function record(trx: Trx, sessionId: string, operation: OperationKey | und
       .where('session_id', '=', sessionId),
   );
   const seq = Number(last?.seq ?? 0) + 1;
-  await all(
+  await exec(
     trx,
     trx.db.insertInto('message_operations').values({
       session_id: sessionId,
@@ -135,7 +135,7 @@ async function record(trx: Trx, sessionId: string, operation: OperationKey | und
     }),
   );
   if (seq > LIMITS.operationsKept) {
-    await all(
+    await exec(
       trx,
       trx.db
         .deleteFrom('message_operations')
@@ -221,26 +221,24 @@ async function writeUpsert(
   at: IsoMicros,
 ) {
   const change = { appended: appended.length, removed: 0, at: appended.length > 0 ? at : null };
+  // The replacements that go alone: all of them, but the last when it carries the session's update.
+  const carriesTouch = ctx.writesInWith && appended.length === 0;
+  const alone = carriesTouch ? replaced.slice(0, -1) : replaced;
+  for (const m of alone) await trx.run(ctx.statements.replaceMessage(replacement(ctx, sessionId, m)));
   if (!ctx.writesInWith) {
-    for (const m of replaced) await trx.run(ctx.statements.replaceMessage(replacement(ctx, sessionId, m)));
     if (appended.length > 0) await append(trx, ctx, sessionId, appended, at);
     await touchSession(trx, ctx, sessionId, now, change);
     return;
   }
   const updatedAt = ctx.codecs.encodeTimestamp(dateToIsoMicros(now));
-  const replaceAndTouch = ctx.statements.replaceAndTouch;
-  if (appended.length === 0 && replaceAndTouch !== undefined) {
-    const last = replaced.length - 1;
-    for (const m of replaced.slice(0, last)) {
-      await trx.run(ctx.statements.replaceMessage(replacement(ctx, sessionId, m)));
-    }
-    await trx.run(replaceAndTouch({ ...replacement(ctx, sessionId, replaced[last]!), at: updatedAt }));
+  if (carriesTouch) {
+    const last = replacement(ctx, sessionId, replaced[replaced.length - 1]!);
+    await trx.run(ctx.statements.replaceAndTouch({ ...last, at: updatedAt }));
     return;
   }
-  for (const m of replaced) await trx.run(ctx.statements.replaceMessage(replacement(ctx, sessionId, m)));
   const lastChunk = Math.floor((appended.length - 1) / CHUNK) * CHUNK;
   if (lastChunk > 0) await append(trx, ctx, sessionId, appended.slice(0, lastChunk), at);
-  await all(
+  await exec(
     trx,
     trx.db
       .with('appended', (qc) => insertMessages(qc, ctx, sessionId, appended.slice(lastChunk), at))
@@ -268,7 +266,7 @@ async function touchSession(
     await trx.run(ctx.statements.touchUpdatedAt({ sessionId, at: updatedAt }));
     return;
   }
-  await all(
+  await exec(
     trx,
     trx.db
       .updateTable('sessions')
@@ -464,7 +462,7 @@ export async function rewriteHistory(
   // By (session_id, id), the key both databases index: PostgreSQL has no index on seq alone, and a delete by seq
   // walked the session's whole history index (a rewrite of 10 messages cost 5x more at 10,000 than at 100).
   for (let i = 0; i < removed.length; i += CHUNK) {
-    await all(
+    await exec(
       trx,
       trx.db
         .deleteFrom('messages')

@@ -214,14 +214,13 @@ export class SqlConversationMemory extends BaseConversationMemory {
   #editContext(): EditContext {
     if (this.#edit === undefined) {
       const rowLocks = this.dialect.rowLocks ?? true;
-      const writesInWith = this.dialect.writesInWith ?? false;
       this.#edit = {
         codecs: this.codecs,
         orderKey: this.#orderKey('messages'),
         countsByTriggers: this.dialect.activityKeptByTriggers ?? false,
         rowLocks,
-        writesInWith,
-        statements: compileEditStatements(this.db, rowLocks, writesInWith),
+        writesInWith: this.dialect.writesInWith ?? false,
+        statements: compileEditStatements(this.db, rowLocks),
       };
     }
     return this.#edit;
